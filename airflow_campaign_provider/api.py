@@ -1,0 +1,629 @@
+"""The Kore.ai Campaign Management API v2 wire protocol, free of any transport.
+
+Paths, query parameters, headers, the JWT, response parsing, error mapping and the retry
+policy live here once, so the synchronous hook (requests) and the asynchronous trigger (httpx)
+build the very same requests and read answers the very same way. Nothing here performs I/O
+or imports Airflow: the sandbox server and DAG-parse-time imports stay cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+from airflow_campaign_provider import __version__
+from airflow_campaign_provider.exceptions import (
+    CampaignApiError,
+    CampaignAuthError,
+    CampaignConnectionConfigError,
+    CampaignNotFoundError,
+    CampaignRateLimitError,
+    CampaignResponseError,
+    CampaignServerError,
+    CampaignTransportError,
+    CampaignValidationError,
+    InvalidCampaignArgumentError,
+)
+
+USER_AGENT = f"airflow-campaign-provider/{__version__}"
+API_ROOT = "/campaign/api/v2/public"
+DEFAULT_HOST = "https://platform.kore.ai"
+#: Kore's documented limit for Contact Center APIs, campaigns included.
+DEFAULT_REQUESTS_PER_MINUTE = 60
+#: Kore accepts an ``exp`` of at most one hour.
+MAX_TOKEN_TTL_SECONDS = 3600
+#: The stop page's path, double slash included; Kore's pages disagree on start, so it is overridable.
+DEFAULT_TRIGGER_PATH = "//trigger/{campaign_id}"
+RATE_LIMIT_TEXT = "rate limit"
+
+
+class CampaignStatus(str, Enum):
+    """Lifecycle status of a Kore.ai campaign, as the API spells it."""
+
+    PREPARING = "Preparing"
+    READY = "Ready"
+    ACTIVE = "Active"
+    PAUSED = "Paused"
+    SCHEDULED = "Scheduled"
+    RESCHEDULED = "Rescheduled"
+    COMPLETED = "Completed"
+    STOPPED = "Stopped"
+
+    @classmethod
+    def check_is_valid(cls, statuses: str | Iterable[str]) -> None:
+        """Raise ``InvalidCampaignArgumentError`` naming any status Kore does not document."""
+        values = [statuses] if isinstance(statuses, str) else list(statuses)
+        known = {status.value for status in cls}
+        unknown = [value for value in values if value not in known]
+        if unknown:
+            raise InvalidCampaignArgumentError(
+                "statuses", f"unknown status {unknown!r}; known: {sorted(known)}"
+            )
+
+    @classmethod
+    def is_terminal(cls, status: str) -> bool:
+        """Whether a campaign in ``status`` will never change again on its own."""
+        return status in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({CampaignStatus.COMPLETED.value, CampaignStatus.STOPPED.value})
+NON_TERMINAL_STATUSES = frozenset(status.value for status in CampaignStatus) - TERMINAL_STATUSES
+
+
+class CampaignType(str, Enum):
+    """The ``campaignType`` query parameter."""
+
+    SMS = "sms"
+    VOICE = "voice"
+
+    @classmethod
+    def parse(cls, value: str, field_name: str = "campaign_type") -> CampaignType:
+        """Return the member for ``value`` or raise an error naming the field and the rule."""
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            raise InvalidCampaignArgumentError(
+                field_name, f"must be one of {[member.value for member in cls]}, got {value!r}"
+            ) from None
+
+
+def _extra_bool(extra: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = extra.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {
+        "true",
+        "1",
+        "yes",
+        "on",
+        "false",
+        "0",
+        "no",
+        "off",
+    }:
+        return value.strip().lower() in {"true", "1", "yes", "on"}
+    raise CampaignConnectionConfigError(f"extra.{key}", f"must be true or false, got {value!r}")
+
+
+def _extra_int(extra: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
+    value = extra.get(key, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise CampaignConnectionConfigError(
+            f"extra.{key}", f"must be a whole number, got {value!r}"
+        ) from None
+    if isinstance(value, bool) or not low <= number <= high:
+        raise CampaignConnectionConfigError(
+            f"extra.{key}", f"must be between {low} and {high}, got {value!r}"
+        )
+    return number
+
+
+def _required(value: Any, field_name: str) -> str:
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        raise CampaignConnectionConfigError(field_name, "is required")
+    return text
+
+
+def normalize_base_url(host: str | None, port: int | None = None) -> str:
+    """``scheme://host[:port]`` from a connection host; a host without a scheme means https."""
+    text = _required(host, "host")
+    if "://" not in text:
+        text = f"https://{text}"
+    scheme, _, rest = text.partition("://")
+    if scheme.lower() not in {"http", "https"}:
+        raise CampaignConnectionConfigError("host", f"scheme must be http or https, got {scheme!r}")
+    rest = rest.rstrip("/")
+    if not rest or any(char.isspace() for char in rest):
+        raise CampaignConnectionConfigError("host", f"is not a valid URL: {host!r}")
+    if port and ":" not in rest.split("/", 1)[0]:
+        rest = f"{rest}:{int(port)}"
+    return f"{scheme.lower()}://{rest}"
+
+
+@dataclass(frozen=True)
+class KoreConnectionSettings:
+    """Everything a request needs from an Airflow connection of type ``kore_campaign``."""
+
+    base_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    account_id: str
+    stream_id: str
+    iid: str
+    token_ttl_seconds: int = 3600
+    enforce_jti: bool = False
+    jwt_subject: str = "airflow-campaign-provider"
+    trigger_path: str = DEFAULT_TRIGGER_PATH
+    requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
+
+    @classmethod
+    def from_connection(
+        cls,
+        *,
+        host: str | None,
+        port: int | None,
+        login: str | None,
+        password: str | None,
+        extra: Mapping[str, Any],
+    ) -> KoreConnectionSettings:
+        """Validate connection fields; a missing or malformed one raises an error naming it."""
+        stream_id = _required(extra.get("stream_id"), "extra.stream_id")
+        trigger_path = str(extra.get("trigger_path") or DEFAULT_TRIGGER_PATH)
+        if "{campaign_id}" not in trigger_path:
+            raise CampaignConnectionConfigError("extra.trigger_path", "must contain '{campaign_id}'")
+        return cls(
+            base_url=normalize_base_url(host, port),
+            client_id=_required(login, "login (Client ID)"),
+            client_secret=_required(password, "password (Client Secret)"),
+            account_id=_required(extra.get("account_id"), "extra.account_id"),
+            stream_id=stream_id,
+            iid=str(extra.get("iid") or "").strip() or stream_id,
+            token_ttl_seconds=_extra_int(extra, "token_ttl_seconds", 3600, 60, MAX_TOKEN_TTL_SECONDS),
+            enforce_jti=_extra_bool(extra, "enforce_jti", False),
+            jwt_subject=str(extra.get("jwt_subject") or "airflow-campaign-provider"),
+            trigger_path=trigger_path,
+            requests_per_minute=_extra_int(
+                extra, "requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE, 1, 100_000
+            ),
+        )
+
+
+class TokenMinter:
+    """Mints Kore's HS256 JWT and reuses it until shortly before it expires.
+
+    With ``enforce_jti`` Kore refuses a reused ``jti``, so every call mints a fresh token.
+    Thread-safe: a hook may be shared by mapped task threads.
+    """
+
+    #: A cached token is replaced this long before its ``exp``.
+    REFRESH_MARGIN_SECONDS = 60
+
+    def __init__(self, settings: KoreConnectionSettings, clock: Callable[[], float] = time.time) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires_at = 0.0
+
+    def token(self) -> tuple[str, bool]:
+        """Return ``(jwt, minted_now)``; callers mask a token the first time they see it."""
+        with self._lock:
+            now = self._clock()
+            if (
+                self._settings.enforce_jti
+                or self._token is None
+                or now
+                >= self._expires_at - min(self.REFRESH_MARGIN_SECONDS, self._settings.token_ttl_seconds / 2)
+            ):
+                self._token, self._expires_at = self._mint(now), now + self._settings.token_ttl_seconds
+                return self._token, True
+            return self._token, False
+
+    def invalidate(self) -> None:
+        """Forget the cached token, e.g. after Kore answered 401."""
+        with self._lock:
+            self._token = None
+
+    def _mint(self, now: float) -> str:
+        import jwt  # PyJWT: imported on first use, it is slow to import and DAG files never need it.
+
+        issued_at = int(now)
+        claims = {
+            "appId": self._settings.client_id,
+            "sub": self._settings.jwt_subject,
+            "iat": issued_at,
+            "exp": issued_at + self._settings.token_ttl_seconds,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._settings.client_secret, algorithm="HS256")
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One Kore call, transport-free. ``replayable`` says whether a blind retry is harmless."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    json_body: Any | None = None
+    replayable: bool = True
+
+    @property
+    def description(self) -> str:
+        """``METHOD /path`` for messages and logs: the query is left out, no secret is in the path."""
+        return f"{self.method} {self.path}"
+
+
+def validate_campaign_id(campaign_id: Any, field_name: str = "campaign_id") -> str:
+    """A campaign id must be a non-empty string without slashes or whitespace (Kore ids: ``cd-…``)."""
+    if not isinstance(campaign_id, str) or not campaign_id.strip():
+        raise InvalidCampaignArgumentError(field_name, f"must be a non-empty string, got {campaign_id!r}")
+    if "/" in campaign_id or any(char.isspace() for char in campaign_id):
+        raise InvalidCampaignArgumentError(
+            field_name, f"must not contain '/' or whitespace, got {campaign_id!r}"
+        )
+    return campaign_id
+
+
+class CampaignRequests:
+    """Builds every Kore campaign request for one connection."""
+
+    def __init__(self, settings: KoreConnectionSettings) -> None:
+        self.settings = settings
+        self.base_path = f"{API_ROOT}/{quote(settings.stream_id, safe='')}/campaign"
+
+    def url(self, request: ApiRequest) -> str:
+        """The absolute URL without the query (the transport adds ``params``)."""
+        return f"{self.settings.base_url}{request.path}"
+
+    def headers(self, token: str, *, with_body: bool) -> dict[str, str]:
+        """Kore's headers: the raw JWT in ``auth`` (not ``Authorization: Bearer``), ``iid``, ``accountId``."""
+        headers = {
+            "auth": token,
+            "iid": self.settings.iid,
+            "accountId": self.settings.account_id,
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        if with_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def _params(self, **extra: str) -> dict[str, str]:
+        return {"accountId": self.settings.account_id, **extra}
+
+    def _campaign_path(self, campaign_id: str, suffix: str = "") -> str:
+        return f"{self.base_path}/{quote(validate_campaign_id(campaign_id), safe='')}{suffix}"
+
+    def create_sms_campaign(self, payload: Mapping[str, Any]) -> ApiRequest:
+        """Create; never replayed blindly, since a replay could create a second campaign."""
+        if not isinstance(payload, Mapping):
+            raise InvalidCampaignArgumentError(
+                "payload", f"must be a JSON object, got {type(payload).__name__}"
+            )
+        return ApiRequest(
+            "POST", self.base_path, self._params(campaignType="sms"), dict(payload), replayable=False
+        )
+
+    def get_campaign(self, campaign_id: str) -> ApiRequest:
+        return ApiRequest("GET", self._campaign_path(campaign_id), self._params())
+
+    def get_campaign_status(self, campaign_id: str) -> ApiRequest:
+        return ApiRequest(
+            "POST", self._campaign_path(campaign_id, "/status"), self._params(view="status"), {}
+        )
+
+    def _trigger(self, campaign_id: str, campaign_type: str, action: str, replayable: bool) -> ApiRequest:
+        path = self.base_path + self.settings.trigger_path.format(
+            campaign_id=quote(validate_campaign_id(campaign_id), safe="")
+        )
+        kind = CampaignType.parse(campaign_type).value
+        return ApiRequest("POST", path, self._params(campaignType=kind, trigger=action), {}, replayable)
+
+    def start_campaign(self, campaign_id: str, campaign_type: str = "sms") -> ApiRequest:
+        """``trigger=play``; not replayed blindly: a lost answer is settled by reading the status."""
+        return self._trigger(campaign_id, campaign_type, "play", replayable=False)
+
+    def stop_campaign(self, campaign_id: str, campaign_type: str = "sms") -> ApiRequest:
+        """``trigger=stop``; replaying a stop cannot send anything."""
+        return self._trigger(campaign_id, campaign_type, "stop", replayable=True)
+
+    def delete_campaign(self, campaign_id: str, campaign_type: str = "sms") -> ApiRequest:
+        kind = CampaignType.parse(campaign_type).value
+        return ApiRequest("DELETE", self._campaign_path(campaign_id), self._params(campaignType=kind))
+
+    def list_campaigns(
+        self,
+        campaign_type: str = "sms",
+        statuses: Iterable[str] | None = None,
+        page: int = 1,
+        page_size: int = 50,
+        sort_by: Mapping[str, Any] | None = None,
+    ) -> ApiRequest:
+        """One page of ``getAllCampaignDetails`` (pages count from 1)."""
+        if page < 1:
+            raise InvalidCampaignArgumentError("page", f"must be >= 1, got {page}")
+        if not 1 <= page_size <= 100:
+            raise InvalidCampaignArgumentError("page_size", f"must be between 1 and 100, got {page_size}")
+        body: dict[str, Any] = {
+            "type": CampaignType.parse(campaign_type).value,
+            "limit": page_size,
+            "skip": (page - 1) * page_size,
+            "page": page,
+        }
+        if statuses:
+            body["filters"] = {"status": list(statuses)}
+        if sort_by:
+            body["sortBy"] = dict(sort_by)
+        return ApiRequest("POST", f"{self.base_path}/getAllCampaignDetails", self._params(), body)
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+def _truncate(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+@dataclass(frozen=True)
+class ApiAnswer:
+    """A 2xx answer: the request it answers, its HTTP status and its decoded JSON body."""
+
+    request: ApiRequest
+    status_code: int
+    body: Any
+
+    def fail(self, problem: str) -> CampaignResponseError:
+        """An error saying what is wrong with this answer."""
+        return CampaignResponseError(
+            problem, status_code=self.status_code, method=self.request.method, path=self.request.path
+        )
+
+
+def read_answer(request: ApiRequest, status_code: int, text: str, headers: Mapping[str, str]) -> ApiAnswer:
+    """Decode a 2xx answer, or raise the typed error for any other status."""
+    if not 200 <= status_code < 300:
+        raise error_for_answer(request, status_code, text, headers)
+    answer = ApiAnswer(request, status_code, {})
+    if not text.strip():
+        return answer
+    try:
+        return ApiAnswer(request, status_code, json.loads(text))
+    except ValueError:
+        raise answer.fail(f"answer is not JSON: {_truncate(text, 120)!r}") from None
+
+
+def _kore_error(body: Any) -> tuple[str | None, Any]:
+    """Kore's error text and code from ``{"errors":[{"msg"|"message", "code"}]}`` or a flat body."""
+    if not isinstance(body, Mapping):
+        return (_truncate(body) if isinstance(body, str) and body.strip() else None), None
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        texts: list[str] = []
+        code = None
+        for item in errors:
+            if isinstance(item, Mapping):
+                text = item.get("msg") or item.get("message")
+                if text:
+                    texts.append(str(text))
+                if code is None:
+                    code = item.get("code")
+            elif item:
+                texts.append(str(item))
+        return ("; ".join(texts) or None), code
+    text = body.get("msg") or body.get("message") or body.get("error")
+    return (str(text) if text else None), body.get("code")
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds (delta form or HTTP date), or None when absent or unreadable."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+_ERROR_CLASSES: dict[int, type[CampaignApiError]] = {
+    400: CampaignValidationError,
+    401: CampaignAuthError,
+    403: CampaignAuthError,
+    404: CampaignNotFoundError,
+    409: CampaignValidationError,
+    412: CampaignValidationError,
+    422: CampaignValidationError,
+    429: CampaignRateLimitError,
+}
+
+
+def error_for_answer(
+    request: ApiRequest, status_code: int, body_text: str, headers: Mapping[str, str]
+) -> CampaignApiError:
+    """The typed error for a non-2xx answer, quoting Kore's own text."""
+    try:
+        body: Any = json.loads(body_text) if body_text.strip() else {}
+    except ValueError:
+        body = body_text
+    text, code = _kore_error(body)
+    if status_code == 429 or (text and RATE_LIMIT_TEXT in text.lower()):
+        error_class: type[CampaignApiError] = CampaignRateLimitError
+    elif status_code >= 500:
+        error_class = CampaignServerError
+    else:
+        error_class = _ERROR_CLASSES.get(status_code, CampaignApiError)
+    return error_class(
+        text or f"HTTP {status_code} with no error text",
+        status_code=status_code,
+        kore_code=code,
+        method=request.method,
+        path=request.path,
+        retry_after=retry_after_seconds(headers),
+    )
+
+
+def _require_success(answer: ApiAnswer) -> Mapping[str, Any]:
+    """The body as an object whose API-level ``status``, if any, is ``"success"``."""
+    body = answer.body
+    if not isinstance(body, Mapping):
+        raise answer.fail(f"expected a JSON object, got {type(body).__name__}")
+    api_status = body.get("status")
+    if api_status is not None and str(api_status).lower() != "success":
+        text, code = _kore_error(body)
+        raise CampaignApiError(
+            text or f"Kore answered status {api_status!r}",
+            status_code=answer.status_code,
+            kore_code=code,
+            method=answer.request.method,
+            path=answer.request.path,
+        )
+    return body
+
+
+def campaign_id_of(campaign: Mapping[str, Any]) -> str | None:
+    """SMS answers carry ``_id``, voice answers ``id``."""
+    value = campaign.get("_id") or campaign.get("id")
+    return str(value) if value else None
+
+
+def parse_campaign(answer: ApiAnswer) -> dict[str, Any]:
+    """A campaign object, bare or wrapped in ``{status, message, data}``; it must carry an id."""
+    body = answer.body
+    if isinstance(body, Mapping) and isinstance(body.get("data"), Mapping):
+        campaign = dict(_require_success(answer)["data"])
+    elif isinstance(body, Mapping) and campaign_id_of(body):
+        return dict(body)
+    else:
+        _require_success(answer)  # a bare answer without an id may be an API-level failure
+        campaign = {}
+    if not campaign_id_of(campaign):
+        raise answer.fail("answer lacks the campaign id (_id)")
+    return campaign
+
+
+def parse_status(answer: ApiAnswer) -> str:
+    """The campaign status from the status view ``{status:"success", data:{id, status, name}}``."""
+    data = _require_success(answer).get("data")
+    status = data.get("status") if isinstance(data, Mapping) else None
+    if not isinstance(status, str) or not status:
+        raise answer.fail("answer lacks data.status")
+    return status
+
+
+def parse_trigger(answer: ApiAnswer) -> dict[str, Any]:
+    """A start/stop answer ``{status:"Active"|"Stopped", message, updatedAt, …}``."""
+    if not isinstance(answer.body, Mapping) or not isinstance(answer.body.get("status"), str):
+        raise answer.fail("answer lacks status")
+    return dict(answer.body)
+
+
+def parse_deleted(answer: ApiAnswer) -> dict[str, Any]:
+    """The delete answer ``{status:"success", message, data:{…the deleted campaign…}}``."""
+    return dict(_require_success(answer))
+
+
+@dataclass(frozen=True)
+class CampaignPage:
+    """One page of the list endpoint."""
+
+    results: list[dict[str, Any]]
+    has_more: bool
+    total_pages: int | None
+    total_results: int | None
+
+
+def parse_page(answer: ApiAnswer) -> CampaignPage:
+    """A page of ``getAllCampaignDetails``: ``{data:{results, hasMore, totalPages, totalResults}}``."""
+    data = _require_success(answer).get("data")
+    results = data.get("results") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping) or not isinstance(results, list):
+        raise answer.fail("answer lacks data.results")
+
+    def _int(key: str) -> int | None:
+        value = data.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    return CampaignPage(
+        results=[dict(item) for item in results if isinstance(item, Mapping)],
+        has_more=bool(data.get("hasMore")),
+        total_pages=_int("totalPages"),
+        total_results=_int("totalResults"),
+    )
+
+
+# --- retries -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """What is retried, how often and how long to wait; shared by the hook and the trigger.
+
+    Retried: connection errors and timeouts, 5xx, 429 and rate-limit answers. A request that is
+    not ``replayable`` (create, start) is retried only when Kore surely did not act on it: the
+    connection was never made, or Kore refused it for the rate limit.
+    """
+
+    max_attempts: int = 6
+    base_wait_seconds: float = 1.0
+    max_wait_seconds: float = 30.0
+    #: A rate-limited call with no ``Retry-After`` waits a slice of Kore's 60 s window.
+    rate_limit_window_seconds: float = 60.0
+    max_retry_after_seconds: float = 120.0
+    max_total_seconds: float = 300.0
+
+    def should_retry(self, error: BaseException, request: ApiRequest) -> bool:
+        if isinstance(error, CampaignRateLimitError):
+            return True
+        if isinstance(error, CampaignTransportError):
+            return request.replayable or not error.request_sent
+        if isinstance(error, CampaignServerError):
+            return request.replayable
+        return False
+
+    def wait_seconds(self, attempt: int, error: BaseException | None) -> float:
+        """Exponential back-off with full jitter; ``Retry-After`` wins when Kore sends it."""
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return min(float(retry_after), self.max_retry_after_seconds) + random.uniform(0, 0.25)
+        if isinstance(error, CampaignRateLimitError):
+            # Without Retry-After: a growing slice of the window, so a few tries span all of it.
+            slice_ = self.rate_limit_window_seconds / 4
+            return min(slice_ * 2 ** (attempt - 1), self.rate_limit_window_seconds) * random.uniform(
+                0.75, 1.0
+            )
+        ceiling = min(self.base_wait_seconds * 2 ** (attempt - 1), self.max_wait_seconds)
+        return random.uniform(ceiling / 2, ceiling)
+
+    def tenacity_arguments(self, request: ApiRequest, before_sleep: Callable[[Any], None]) -> dict[str, Any]:
+        """Keyword arguments for ``tenacity.Retrying`` or ``AsyncRetrying`` sending ``request``."""
+        import tenacity
+
+        return {
+            "stop": tenacity.stop_after_attempt(self.max_attempts)
+            | tenacity.stop_after_delay(self.max_total_seconds),
+            "wait": lambda state: self.wait_seconds(
+                state.attempt_number, state.outcome.exception() if state.outcome else None
+            ),
+            "retry": tenacity.retry_if_exception(lambda error: self.should_retry(error, request)),
+            "before_sleep": before_sleep,
+            "reraise": True,
+        }

@@ -1,0 +1,70 @@
+"""Neither the client secret nor any minted JWT reaches a log line."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from airflow_campaign_provider.hooks.campaign import CampaignHook
+
+from .conftest import BASE, CLIENT_SECRET, connection_json
+
+CAMPAIGN_ID = "cd-1"
+
+
+@pytest.fixture
+def task_log() -> io.StringIO:
+    """Airflow's own task logging pipeline (structlog with the secrets masker), into a buffer."""
+    from airflow.sdk.log import configure_logging, reset_logging
+
+    buffer = io.StringIO()
+    configure_logging.cache_clear()
+    configure_logging(output=buffer, cache_logger_on_first_use=False, colored_console_log=False)
+    yield buffer
+    configure_logging.cache_clear()
+    reset_logging()
+
+
+def test_secret_and_tokens_are_masked_in_task_logs(task_log, kore_connection, sleeps, mocked):
+    mocked.add(
+        "GET", f"{BASE}/{CAMPAIGN_ID}", status=401, json={"errors": [{"msg": "expired", "code": 4002}]}
+    )
+    mocked.add("GET", f"{BASE}/{CAMPAIGN_ID}", json={"status": "success", "data": {"_id": CAMPAIGN_ID}})
+    hook = CampaignHook()
+    hook.get_campaign(CAMPAIGN_ID)
+    tokens = [call.request.headers["auth"] for call in mocked.calls]
+    assert len(set(tokens)) == 2
+
+    # Whatever a careless log line holds, the masker removes it: from the hook's logger,
+    # a third-party stdlib logger, and an error's text logged as an argument.
+    hook.log.info("hook settings: %s %s", CLIENT_SECRET, tokens[0])
+    logging.getLogger("urllib3.connectionpool").warning("header auth=%s", tokens[1])
+    hook.log.error("boom: %s", RuntimeError(f"failed with {CLIENT_SECRET} / {tokens[1]}"))
+
+    output = task_log.getvalue()
+    assert "hook settings" in output
+    assert "boom" in output
+    assert CLIENT_SECRET not in output
+    for token in tokens:
+        assert token not in output
+        assert token.split(".")[2] not in output  # not even the signature
+    assert "***" in output
+
+
+def test_every_minted_token_is_registered_with_the_masker(monkeypatch, sleeps, mocked):
+    """Registered by the hook itself, not only caught by Airflow's generic ``eyJ`` pattern."""
+    from airflow.sdk._shared.secrets_masker import redact
+
+    monkeypatch.setenv("AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", connection_json(extra={"enforce_jti": True}))
+    mocked.add("GET", f"{BASE}/{CAMPAIGN_ID}", json={"status": "success", "data": {"_id": CAMPAIGN_ID}})
+    hook = CampaignHook()
+    for _ in range(3):
+        hook.get_campaign(CAMPAIGN_ID)
+
+    tokens = {call.request.headers["auth"] for call in mocked.calls}
+    assert len(tokens) == 3
+    for token in tokens:
+        assert redact(f"auth={token};") == "auth=***;"
+    assert redact(CLIENT_SECRET) == "***"
