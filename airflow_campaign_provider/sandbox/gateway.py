@@ -1,0 +1,157 @@
+"""The front door for Kore requests: log, faults, rate limit, auth, then the app.
+
+A plain ASGI wrapper (not a Starlette BaseHTTPMiddleware) around the FastAPI app, so the hot
+path stays cheap, and outermost, so a dropped-connection fault can reach the server's
+transport. Admin and documentation paths go straight through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from starlette.responses import JSONResponse
+
+from airflow_campaign_provider.sandbox.errors import KoreError
+from airflow_campaign_provider.sandbox.faults import Fault, retry_after_header
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from airflow_campaign_provider.sandbox.state import RequestRecord, SandboxState
+
+KORE_PREFIX = "/campaign/api/v2/public/"
+RATE_LIMIT_MESSAGE = "You've exceeded the per-minute rate limit"
+
+
+class _Dropped(Exception):
+    """The connection was closed on purpose; nothing may be sent."""
+
+
+def error_response(exc: KoreError) -> JSONResponse:
+    """The JSON answer for a KoreError."""
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
+
+
+def rate_limited(retry_after: float, with_header: bool) -> KoreError:
+    """The 429 answer, with Retry-After in whole seconds when enabled."""
+    headers = {"Retry-After": retry_after_header(retry_after)} if with_header else None
+    return KoreError(429, RATE_LIMIT_MESSAGE, headers=headers)
+
+
+class KoreGateway:
+    """ASGI app: Kore requests pass faults, rate limit and auth before reaching `app`."""
+
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(KORE_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        state = self.state
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        error: KoreError | None = None
+        try:
+            body = await _read_body(receive, state.config.max_body_bytes)
+        except KoreError as exc:
+            body, error = b"", exc
+        record = state.log_request(scope, headers, body, time.time())
+
+        async def send_logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+            await send(message)
+
+        try:
+            error = error or await self._admit(scope, headers, record, receive)
+        except _Dropped:
+            return
+        if error is not None:
+            await error_response(error)(scope, receive, send_logged)
+        else:
+            await self.app(scope, _replay(body, receive), send_logged)
+
+    async def _admit(
+        self, scope: Scope, headers: dict[str, str], record: RequestRecord, receive: Receive
+    ) -> KoreError | None:
+        """The error that refuses this request, or None to let it through."""
+        state = self.state
+        cfg = state.config
+        draw = state.injector.draw()
+        if draw.delay:
+            await asyncio.sleep(draw.delay)
+        if draw.fault is not None:
+            record.fault = draw.fault.value
+            if draw.fault is Fault.DROP:
+                await _drop_connection(receive)
+                raise _Dropped
+            if draw.fault is Fault.BURST_429:
+                return rate_limited(1.0, cfg.retry_after_header)
+            return KoreError(cfg.faults.error_status, "Service temporarily unavailable, please retry")
+        now = time.time()
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        account_key = headers.get("accountid") or query.get("accountId") or ""
+        wait = state.limiter.admit(account_key, now)
+        if wait is not None:
+            return rate_limited(wait, cfg.retry_after_header)
+        path_stream = scope["path"][len(KORE_PREFIX) :].partition("/")[0]
+        try:
+            state.verifier.check(headers, query.get("accountId"), path_stream, now)
+        except KoreError as exc:
+            return exc
+        return None
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body (413 past `limit` bytes)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise KoreError(413, f"body: larger than {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive callable that hands the already-read body to the app, then defers to `receive`."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _drop_connection(receive: Receive) -> None:
+    """Close the client's connection without an answer.
+
+    ASGI has no way to say "reset this connection", so this reaches uvicorn's transport through
+    the request cycle that owns `receive`, aborts it, and lets uvicorn notice the disconnect (so it
+    does not answer 500 either). Only uvicorn is supported; elsewhere it raises.
+    """
+    cycle: Any = getattr(receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None or not hasattr(cycle, "disconnected"):
+        raise RuntimeError("the drop fault needs uvicorn")
+    transport.abort()
+    for _ in range(10):
+        if cycle.disconnected:
+            return
+        await asyncio.sleep(0)
+    cycle.disconnected = True

@@ -1,0 +1,260 @@
+"""The Kore.ai Campaign Management API v2 endpoints, with the documented paths and answers.
+
+Auth, rate limit and faults are handled before these run (see `gateway`). Bodies are parsed
+and validated here by hand rather than by FastAPI models, so that every problem comes back in
+one Kore-style 412 answer instead of FastAPI's 422; their JSON schemas are still published
+in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import JSONResponse
+
+from airflow_campaign_provider.sandbox.errors import KoreError
+from airflow_campaign_provider.sandbox.jsonutil import parse_json
+from airflow_campaign_provider.sandbox.validation import (
+    CAMPAIGN_TYPES,
+    DAYS,
+    FREQUENCIES,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    PRIORITIES,
+    SORT_FIELDS,
+    ListQuery,
+    validate_create,
+)
+
+if TYPE_CHECKING:
+    from airflow_campaign_provider.sandbox.state import SandboxState
+
+BASE = "/campaign/api/v2/public/{streamId}/campaign"
+TRIGGERS = ("play", "stop")
+
+StreamId = Annotated[str, Path(description="Bot or stream id (st-…); must be the app's")]
+CampaignId = Annotated[str, Path(description="Campaign id (cd-…)")]
+AccountId = Annotated[str, Query(description="Account id; must equal the accountId header")]
+
+
+def _enum_query(description: str, values: tuple[str, ...]) -> Any:
+    return Query(description=description, json_schema_extra={"enum": list(values)})
+
+
+CampaignType = Annotated[str | None, _enum_query("sms or voice", CAMPAIGN_TYPES)]
+
+_TIME_SCHEMA = {"type": "string", "pattern": r"^(1[0-2]|0?[1-9]):[0-5][0-9] (AM|PM)$", "example": "9:00 AM"}
+CREATE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "name",
+        "description",
+        "contactLists",
+        "campaignType",
+        "priority",
+        "format",
+        "message",
+        "dialingStrategy",
+    ],
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
+        "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+        "contactLists": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        "dncLists": {"type": "object", "properties": {"name": {"type": "string"}}},
+        "campaignType": {"type": "string", "enum": ["sms"]},
+        "priority": {"type": "string", "enum": list(PRIORITIES)},
+        "format": {"type": "string", "enum": ["simple"]},
+        "message": {
+            "type": "object",
+            "required": ["template_name", "message"],
+            "properties": {
+                "template_name": {"type": "string"},
+                "message": {"type": "string", "description": "base64 of the template's exact body"},
+            },
+        },
+        "dialingStrategy": {
+            "type": "object",
+            "required": ["callerId", "callingHours"],
+            "properties": {
+                "callerId": {
+                    "type": "object",
+                    "required": ["phoneNumber"],
+                    "properties": {"phoneNumber": {"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$"}},
+                },
+                "callingHours": {
+                    "type": "object",
+                    "required": ["frequency", "timezone", "days"],
+                    "properties": {
+                        "frequency": {"type": "string", "enum": list(FREQUENCIES)},
+                        "timezone": {"type": "string", "example": "Asia/Kolkata"},
+                        "days": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "required": ["day", "start", "end"],
+                                "properties": {
+                                    "day": {"type": "string", "enum": list(DAYS)},
+                                    "start": _TIME_SCHEMA,
+                                    "end": _TIME_SCHEMA,
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+LIST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": list(CAMPAIGN_TYPES)},
+        "limit": {"type": "integer", "minimum": 1},
+        "skip": {"type": "integer", "minimum": 0},
+        "page": {"type": "integer", "minimum": 1},
+        "filters": {
+            "type": "object",
+            "properties": {"status": {"type": "array", "items": {"type": "string"}}},
+        },
+        "sortBy": {
+            "oneOf": [
+                {"type": "string", "enum": [p + f for f in SORT_FIELDS for p in ("", "-")]},
+                {"type": "object", "additionalProperties": {"enum": [1, -1, "asc", "desc"]}},
+            ]
+        },
+    },
+}
+EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "example": {}}
+
+
+def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    """`openapi_extra` documenting a JSON request body read by hand."""
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
+
+
+def _check_choice(problems: list[str], name: str, value: str | None, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        problems.append(f"{name}: must be one of {', '.join(allowed)} (got {value!r})")
+
+
+def kore_router(state: SandboxState) -> APIRouter:
+    """The Kore endpoints, bound to one sandbox's state."""
+    router = APIRouter(tags=["Kore.ai campaigns"])
+    store = state.store
+
+    @router.post(
+        BASE, summary="Create an SMS campaign from a template", openapi_extra=json_body(CREATE_SCHEMA)
+    )
+    async def create_sms_campaign(
+        request: Request, streamId: StreamId, accountId: AccountId, campaignType: CampaignType = None
+    ) -> JSONResponse:
+        body = parse_json(await request.body())
+        problems = validate_create(body, campaignType, store)
+        if problems:
+            raise KoreError(412, problems)
+        campaign = store.create_sms(body, time.time())
+        return JSONResponse(store.view(campaign))
+
+    @router.get(BASE + "/{campaignId}", summary="Get a campaign")
+    async def get_campaign(streamId: StreamId, campaignId: CampaignId, accountId: AccountId) -> JSONResponse:
+        view = store.view(store.get(campaignId, time.time()))
+        return JSONResponse(
+            {"status": "success", "message": f"Campaign {view['name']} retrieved successfully", "data": view}
+        )
+
+    @router.post(BASE + "/{campaignId}/status", summary="Get a campaign's status only")
+    async def campaign_status(
+        streamId: StreamId,
+        campaignId: CampaignId,
+        accountId: AccountId,
+        view: Annotated[str | None, _enum_query("status", ("status",))] = None,
+    ) -> JSONResponse:
+        if view not in (None, "status"):
+            raise KoreError(412, f"view: must be status (got {view!r})")
+        shown = store.view(store.get(campaignId, time.time()))
+        return JSONResponse(
+            {
+                "status": "success",
+                "data": {"id": shown["_id"], "status": shown["status"], "name": shown["name"]},
+            }
+        )
+
+    @router.post(
+        BASE + "//trigger/{campaignId}",
+        summary="Start (trigger=play) or stop (trigger=stop) a campaign; the double slash is documented",
+        openapi_extra=json_body(EMPTY_OBJECT_SCHEMA, required=False),
+    )
+    async def trigger_campaign(
+        request: Request,
+        streamId: StreamId,
+        campaignId: CampaignId,
+        accountId: AccountId,
+        campaignType: CampaignType = None,
+        trigger: Annotated[str | None, _enum_query("play or stop", TRIGGERS)] = None,
+    ) -> JSONResponse:
+        problems: list[str] = []
+        _check_choice(problems, "campaignType", campaignType, CAMPAIGN_TYPES)
+        _check_choice(problems, "trigger", trigger, TRIGGERS)
+        if problems:
+            raise KoreError(412, problems)
+        parse_json(await request.body())  # malformed JSON is refused; the documented body is {}
+        now = time.time()
+        campaign = store.get(campaignId, now, kind=campaignType)
+        if trigger == "play":
+            run = store.play(campaign, now)
+            return JSONResponse(
+                {
+                    "status": "Active",
+                    "message": "Campaign Started",
+                    "updatedAt": campaign.doc["updatedAt"],
+                    "campaignInstanceId": run.instance_id,
+                }
+            )
+        store.stop(campaign, now)
+        return JSONResponse(
+            {
+                "status": "Stopped",
+                "message": "Campaign Stopped",
+                "updatedAt": campaign.doc["updatedAt"],
+                "campaignExecutionType": "NORMAL",
+            }
+        )
+
+    @router.delete(BASE + "/{campaignId}", summary="Delete a campaign (sms or voice), in any status")
+    async def delete_campaign(
+        streamId: StreamId, campaignId: CampaignId, accountId: AccountId, campaignType: CampaignType = None
+    ) -> JSONResponse:
+        problems: list[str] = []
+        _check_choice(problems, "campaignType", campaignType, CAMPAIGN_TYPES)
+        if problems:
+            raise KoreError(412, problems)
+        view = store.delete(store.get(campaignId, time.time(), kind=campaignType))
+        return JSONResponse(
+            {"status": "success", "message": f"Campaign {view['name']} deleted successfully", "data": view}
+        )
+
+    @router.post(
+        BASE + "/getAllCampaignDetails",
+        summary="List campaigns, filtered and paged",
+        openapi_extra=json_body(LIST_SCHEMA, required=False),
+    )
+    async def list_campaigns(request: Request, streamId: StreamId, accountId: AccountId) -> JSONResponse:
+        query = ListQuery(parse_json(await request.body()), state.config.max_page_size)
+        results, total = store.list_views(query, time.time())
+        return JSONResponse(
+            {
+                "status": "success",
+                "data": {
+                    "results": results,
+                    "hasMore": query.offset + len(results) < total,
+                    "totalPages": math.ceil(total / query.limit),
+                    "totalResults": total,
+                },
+            }
+        )
+
+    return router
