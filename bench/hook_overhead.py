@@ -1,0 +1,173 @@
+"""What CampaignHook costs over a bare ``requests.Session``, and what importing it costs.
+
+1. The same GET (``get_campaign``) 2,000 times through the hook and through a bare session
+   holding a ready token, alternating call by call, against a minimal keep-alive HTTP server in
+   a child process. Prints each side's median per-call time and the median of the pairwise
+   ratios (target <= 1.10).
+2. The import time ``airflow_campaign_provider.hooks.campaign`` adds over ``airflow.sdk``,
+   measured in fresh interpreters (target <= 30 ms), because DAG files import it at every parse.
+
+Run: ``.venv/bin/python bench/hook_overhead.py [--calls 2000] [--import-runs 7]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+CAMPAIGN_ID = "cd-bench-0001"
+ACCOUNT_ID = "0123456789abcdef01234567"
+STREAM_ID = "st-bench"
+SECRET = "bench-secret-0123456789abcdef-0123456789"
+ANSWER = json.dumps(
+    {"status": "success", "message": "ok", "data": {"_id": CAMPAIGN_ID, "name": "Bench", "status": "Ready"}}
+).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Answers every GET with one fixed campaign, over HTTP/1.1 keep-alive."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body leave in two writes: without this, Nagle and delayed ACKs add ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(ANSWER)))
+        self.end_headers()
+        self.wfile.write(ANSWER)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve(port_file: str) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    Path(port_file).write_text(str(server.server_address[1]))
+    server.serve_forever()
+
+
+def _start_server() -> tuple[subprocess.Popen[bytes], int]:
+    port_file = Path(tempfile.mkdtemp()) / "port"
+    process = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file)])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if port_file.exists() and port_file.read_text().strip():
+            return process, int(port_file.read_text())
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the benchmark server did not start within 20 s")
+
+
+def per_call_overhead(calls: int) -> None:
+    process, port = _start_server()
+    try:
+        os.environ["AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT"] = json.dumps(
+            {
+                "conn_type": "kore_campaign",
+                "host": f"http://127.0.0.1:{port}",
+                "login": "cs-bench",
+                "password": SECRET,
+                "extra": {"account_id": ACCOUNT_ID, "stream_id": STREAM_ID},
+            }
+        )
+        import requests
+
+        from airflow_campaign_provider.hooks.campaign import DEFAULT_TIMEOUT, CampaignHook
+
+        hook = CampaignHook()
+        session = requests.Session()
+        token, _ = hook.tokens.token()
+        url = f"http://127.0.0.1:{port}/campaign/api/v2/public/{STREAM_ID}/campaign/{CAMPAIGN_ID}"
+        headers = hook.api.headers(token, with_body=False)  # the very same headers, built once
+
+        def bare() -> None:
+            response = session.get(
+                url, params={"accountId": ACCOUNT_ID}, headers=headers, timeout=DEFAULT_TIMEOUT
+            )
+            response.raise_for_status()
+            assert response.json()["data"]["_id"] == CAMPAIGN_ID
+
+        def through_hook() -> None:
+            assert hook.get_campaign(CAMPAIGN_ID)["_id"] == CAMPAIGN_ID
+
+        for _ in range(100):  # warm both connection pools and code paths
+            bare()
+            through_hook()
+        hook_times, bare_times = [], []
+        for index in range(calls):
+            order = (through_hook, bare) if index % 2 == 0 else (bare, through_hook)
+            for call in order:
+                started = time.perf_counter()
+                call()
+                elapsed = time.perf_counter() - started
+                (hook_times if call is through_hook else bare_times).append(elapsed)
+        ratios = [h / b for h, b in zip(hook_times, bare_times, strict=True)]
+        hook_median, bare_median = statistics.median(hook_times), statistics.median(bare_times)
+        print(f"GET calls, alternating: {calls} through the hook, {calls} through a bare session")
+        print(f"  median per call: hook {hook_median * 1e6:.0f} us, bare session {bare_median * 1e6:.0f} us")
+        print(f"  median of per-call ratios hook/bare: {statistics.median(ratios):.3f} (target <= 1.10)")
+        print(f"  ratio of medians:                    {hook_median / bare_median:.3f}")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+_IMPORT_PROBE = """
+import time, sys
+started = time.perf_counter()
+import airflow.sdk
+base = time.perf_counter()
+import airflow_campaign_provider.hooks.campaign
+done = time.perf_counter()
+print(base - started, done - base)
+"""
+
+
+def import_cost(runs: int) -> None:
+    added, base = [], []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", _IMPORT_PROBE], capture_output=True, text=True, check=True
+        )
+        sdk_seconds, hook_seconds = map(float, out.stdout.split()[-2:])
+        base.append(sdk_seconds)
+        added.append(hook_seconds)
+    print(f"Import in fresh interpreters ({runs} runs):")
+    print(f"  airflow.sdk alone: median {statistics.median(base) * 1e3:.0f} ms")
+    print(
+        f"  hooks.campaign on top: median {statistics.median(added) * 1e3:.1f} ms "
+        f"(min {min(added) * 1e3:.1f}, max {max(added) * 1e3:.1f}; target <= 30 ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--import-runs", type=int, default=7)
+    parser.add_argument("--serve", metavar="PORT_FILE", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    per_call_overhead(args.calls)
+    import_cost(args.import_runs)
+
+
+if __name__ == "__main__":
+    main()
