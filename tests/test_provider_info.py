@@ -72,7 +72,11 @@ def test_hook_has_no_deprecated_form_classmethods():
 
 @pytest.mark.parametrize(
     "module",
-    ["airflow_campaign_provider.hooks.campaign", "airflow_campaign_provider.get_provider_info"],
+    [
+        "airflow_campaign_provider.hooks.campaign",
+        "airflow_campaign_provider.get_provider_info",
+        "airflow_campaign_provider.operators.campaign",
+    ],
 )
 def test_importing_stays_cheap(module):
     """DAG files import these at every parse: requests and PyJWT load only when a call is made."""

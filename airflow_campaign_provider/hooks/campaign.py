@@ -60,6 +60,8 @@ class CampaignHook(BaseHook):
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     :param timeout: Connect and read timeouts in seconds, or one number for both. Never None.
     :param retry_policy: What is retried and how long to wait; see :class:`RetryPolicy`.
+    :param stream_id: Use this bot/stream id instead of the connection's ``extra.stream_id``
+        (the ``iid`` header follows it unless the connection sets ``extra.iid``).
     """
 
     conn_name_attr = "kore_conn_id"
@@ -73,6 +75,7 @@ class CampaignHook(BaseHook):
         *,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         retry_policy: RetryPolicy | None = None,
+        stream_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -81,6 +84,7 @@ class CampaignHook(BaseHook):
         self.kore_conn_id = kore_conn_id
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
+        self.stream_id = stream_id
 
     # --- connection, auth, transport ----------------------------------------------------------
 
@@ -88,8 +92,11 @@ class CampaignHook(BaseHook):
     def settings(self) -> KoreConnectionSettings:
         """The validated connection; a missing field raises an error naming it."""
         conn = self.get_connection(self.kore_conn_id)
+        extra = conn.extra_dejson
+        if self.stream_id:
+            extra = {**extra, "stream_id": self.stream_id}
         settings = KoreConnectionSettings.from_connection(
-            host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=conn.extra_dejson
+            host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra
         )
         from airflow.sdk.log import mask_secret
 

@@ -1,0 +1,97 @@
+"""Fixtures of the operator tests: valid arguments, a task context, a mocked hook, a fake clock."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+import responses
+
+from airflow_campaign_provider.hooks import campaign as hook_module
+from airflow_campaign_provider.hooks.campaign import CampaignHook
+from airflow_campaign_provider.operators import campaign as operator_module
+from tests.hooks.conftest import connection_json
+
+WELCOME = (
+    "Greetings, <First Name>! We're thrilled to have you join us. Access our top three beginner's "
+    "tips by clicking on this link: https://yourwebsite.com/tips. If you have any inquiries, "
+    "don't hesitate to send us a reply right here."
+)
+WEEKDAYS = ["MO", "TU", "WE", "TH", "FR"]
+VALID_ARGS: dict[str, Any] = {
+    "name": "Billing Alert Template Campaign-21212",
+    "description": "Alerts customers about pending bills.",
+    "contact_lists": ["CL Only 2020 Dec 4"],
+    "template_name": "Welcome",
+    "message": WELCOME,
+    "caller_id": "+919561612345",
+    "calling_hours": {
+        "frequency": "WEEKLY",
+        "timezone": "Asia/Kolkata",
+        "days": [{"day": day, "start": "9:00 AM", "end": "6:00 PM"} for day in WEEKDAYS],
+    },
+    "priority": 5,
+    "dnc_list": "testdnc",
+}
+
+
+def valid_args(**overrides: Any) -> dict[str, Any]:
+    """A deep copy of arguments that pass every rule, with ``overrides`` applied."""
+    return {**copy.deepcopy(VALID_ARGS), **overrides}
+
+
+class FakeClock:
+    """``time.monotonic`` for the operator module that only moves when it sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(operator_module, "time", fake)
+    monkeypatch.setattr(operator_module, "_sleep", fake.sleep)
+    return fake
+
+
+@pytest.fixture
+def ti() -> mock.MagicMock:
+    return mock.MagicMock(name="ti")
+
+
+@pytest.fixture
+def context(ti: mock.MagicMock) -> dict[str, Any]:
+    return {"ti": ti}
+
+
+@pytest.fixture
+def hook(monkeypatch: pytest.MonkeyPatch) -> mock.MagicMock:
+    """A CampaignHook double every operator of the test gets instead of a real hook."""
+    double = mock.create_autospec(CampaignHook, instance=True)
+    monkeypatch.setattr(operator_module, "CampaignHook", mock.Mock(return_value=double))
+    return double
+
+
+@pytest.fixture
+def kore_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", connection_json())
+    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+
+
+@pytest.fixture
+def no_http(kore_connection: None) -> Iterator[responses.RequestsMock]:
+    """Mocked HTTP with nothing registered: any request fails, and ``calls`` records it."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
