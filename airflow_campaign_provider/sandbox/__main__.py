@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drop-rate", type=float, help="fault: share of connections closed without an answer")
     p.add_argument("--fault-seed", type=int, help="seed of the fault random generator")
     p.add_argument("--config-json", help="a whole SandboxConfig as JSON (the flags above override it)")
+    p.add_argument("--quiet", action="store_true", help="no banner on stderr")
     p.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes (parent died)")
     return p
 
@@ -122,11 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with SandboxServer(config) as server:
-        print(
-            f"Kore.ai campaign sandbox on {server.url} (API docs: {server.url}/docs, admin: {server.url}/_sandbox)",
-            file=sys.stderr,
-            flush=True,
-        )
+        if not args.quiet:
+            print(
+                f"Kore.ai campaign sandbox on {server.url} (API docs: {server.url}/docs, admin: {server.url}/_sandbox)",
+                file=sys.stderr,
+                flush=True,
+            )
         print(format_env_line(args.conn_id, server.connection_json()), flush=True)
         if args.exit_on_stdin_eof:
             threading.Thread(target=_stop_at_eof, args=(stop,), daemon=True).start()

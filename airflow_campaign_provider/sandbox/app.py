@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 
 from airflow_campaign_provider import __version__
 from airflow_campaign_provider.sandbox.admin_routes import admin_router
+from airflow_campaign_provider.sandbox.config import SandboxConfig
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.gateway import KORE_PREFIX, KoreGateway, error_response
 from airflow_campaign_provider.sandbox.kore_routes import kore_router
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from airflow_campaign_provider.sandbox.config import SandboxConfig
 
 log = logging.getLogger(__name__)
 
@@ -103,3 +103,10 @@ def create_app(config: SandboxConfig) -> KoreGateway:
     api.openapi = openapi  # type: ignore[method-assign]
     api.state.sandbox = state
     return KoreGateway(api, state)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The sandbox's OpenAPI document (the same for every config), without serving anything."""
+    api = create_app(SandboxConfig()).app
+    assert isinstance(api, FastAPI)
+    return api.openapi()

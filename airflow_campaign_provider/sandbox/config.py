@@ -160,12 +160,23 @@ def load_seed(path: str | Path) -> Seed:
     return _validate(Seed, data)
 
 
-def _validate(cls: type[Any], data: Any) -> Any:
-    from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
+_ADAPTERS: dict[type[Any], Any] = {}
 
-    adapter = TypeAdapter(with_config(ConfigDict(extra="forbid"))(cls))
+
+def _adapter(cls: type[Any]) -> Any:
+    """A strict pydantic validator for a config dataclass (built once: building one is slow)."""
+    if cls not in _ADAPTERS:
+        from pydantic import ConfigDict, TypeAdapter, with_config
+
+        _ADAPTERS[cls] = TypeAdapter(with_config(ConfigDict(extra="forbid"))(cls))
+    return _ADAPTERS[cls]
+
+
+def _validate(cls: type[Any], data: Any) -> Any:
+    from pydantic import ValidationError
+
     try:
-        return adapter.validate_json(json.dumps(data), strict=True)
+        return _adapter(cls).validate_json(json.dumps(data), strict=True)
     except (TypeError, ValueError) as exc:
         if not isinstance(exc, ValidationError):
             raise ValueError(f"not JSON data: {exc}") from None

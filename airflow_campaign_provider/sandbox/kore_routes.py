@@ -44,7 +44,8 @@ def _enum_query(description: str, values: tuple[str, ...]) -> Any:
     return Query(description=description, json_schema_extra={"enum": list(values)})
 
 
-CampaignType = Annotated[str | None, _enum_query("sms or voice", CAMPAIGN_TYPES)]
+CampaignType = Annotated[str, _enum_query("sms or voice", CAMPAIGN_TYPES)]
+SmsOnly = Annotated[str | None, _enum_query("sms", ("sms",))]
 
 _TIME_SCHEMA = {"type": "string", "pattern": r"^(1[0-2]|0?[1-9]):[0-5][0-9] (AM|PM)$", "example": "9:00 AM"}
 CREATE_SCHEMA: dict[str, Any] = {
@@ -150,7 +151,7 @@ def kore_router(state: SandboxState) -> APIRouter:
         BASE, summary="Create an SMS campaign from a template", openapi_extra=json_body(CREATE_SCHEMA)
     )
     async def create_sms_campaign(
-        request: Request, streamId: StreamId, accountId: AccountId, campaignType: CampaignType = None
+        request: Request, streamId: StreamId, accountId: AccountId, campaignType: SmsOnly = None
     ) -> JSONResponse:
         body = parse_json(await request.body())
         problems = validate_create(body, campaignType, store)
@@ -193,8 +194,8 @@ def kore_router(state: SandboxState) -> APIRouter:
         streamId: StreamId,
         campaignId: CampaignId,
         accountId: AccountId,
-        campaignType: CampaignType = None,
-        trigger: Annotated[str | None, _enum_query("play or stop", TRIGGERS)] = None,
+        campaignType: CampaignType,
+        trigger: Annotated[str, _enum_query("play or stop", TRIGGERS)],
     ) -> JSONResponse:
         problems: list[str] = []
         _check_choice(problems, "campaignType", campaignType, CAMPAIGN_TYPES)
@@ -226,7 +227,7 @@ def kore_router(state: SandboxState) -> APIRouter:
 
     @router.delete(BASE + "/{campaignId}", summary="Delete a campaign (sms or voice), in any status")
     async def delete_campaign(
-        streamId: StreamId, campaignId: CampaignId, accountId: AccountId, campaignType: CampaignType = None
+        streamId: StreamId, campaignId: CampaignId, accountId: AccountId, campaignType: CampaignType
     ) -> JSONResponse:
         problems: list[str] = []
         _check_choice(problems, "campaignType", campaignType, CAMPAIGN_TYPES)

@@ -7,6 +7,7 @@ starts, so the pytest plugin costs nothing until a sandbox fixture is used.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import shlex
 import socket
@@ -132,16 +133,25 @@ class SandboxServer:
         return self.config.effective_iid
 
     @property
+    def pid(self) -> int:
+        """The serving process: the child in subprocess mode, else this one."""
+        return self._proc.pid if self._proc is not None else os.getpid()
+
+    @property
     def admin(self) -> SandboxAdmin:
-        """Client for the admin endpoints (only while running)."""
-        if self._admin is None:
+        """Client for the admin endpoints (only while running; made on first use)."""
+        if not self.running:
             raise RuntimeError("the sandbox is not running")
+        if self._admin is None:
+            from airflow_campaign_provider.sandbox.admin import SandboxAdmin
+
+            self._admin = SandboxAdmin(self.url, on_config=self._follow_config)
         return self._admin
 
     @property
     def running(self) -> bool:
         """True between start() and stop()."""
-        return self._admin is not None
+        return self._thread is not None or self._proc is not None
 
     def connection(self) -> dict[str, Any]:
         """The Airflow connection (as a dict) pointing at this sandbox."""
@@ -183,9 +193,6 @@ class SandboxServer:
         else:
             self._start_thread()
         self._startup_config = replace(self._startup_config, port=self.port)
-        from airflow_campaign_provider.sandbox.admin import SandboxAdmin
-
-        self._admin = SandboxAdmin(self.url, on_config=self._follow_config)
         return self
 
     def _follow_config(self, config: SandboxConfig) -> None:
@@ -248,6 +255,7 @@ class SandboxServer:
             "--config-json",
             config_to_json(self.config),
             "--exit-on-stdin-eof",
+            "--quiet",
         ]
         proc = sp.Popen(cmd, stdin=sp.PIPE, stdout=sp.PIPE, text=True, bufsize=1)
         lines: queue.Queue[str | None] = queue.Queue()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_campaign_provider.api import CampaignStatus
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
 from airflow_campaign_provider.sandbox.jsonutil import is_plain_json, iso
-from airflow_campaign_provider.sandbox.seed import E164, Seed, Template, sample_create_body
+from airflow_campaign_provider.sandbox.seed import Seed, Template, sample_create_body
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -562,6 +562,8 @@ class Store:
             defaults["description"] = "SMS campaign seeded in the sandbox"
             if defaults["dncLists"]["name"] not in self.dnc_lists:
                 del defaults["dncLists"]
+            if given.get("format", "simple") != "simple":  # not a template campaign (e.g. a bot flow)
+                del defaults["message"], defaults["direction"]
         if defaults["contactLists"][0] not in self.contact_lists:  # a custom seed: use its first list
             defaults["contactLists"] = list(self.contact_lists)[:1]
         return {**defaults, **given}
@@ -598,9 +600,6 @@ class Store:
         dnc_name = dnc.get("name") if isinstance(dnc, dict) else None
         if dnc is not None and (not isinstance(dnc_name, str) or dnc_name not in self.dnc_lists):
             problems.append(f'{where}.fields.dncLists: must be {{"name": <existing DNC list>}}')
-        phone = _dig(fields, "dialingStrategy", "callerId", "phoneNumber")
-        if phone is not None and not (isinstance(phone, str) and E164.fullmatch(phone)):
-            problems.append(f"{where}.fields.dialingStrategy.callerId.phoneNumber: must be E.164")
 
     def summary(self, now: float) -> dict[str, Any]:
         """Admin view: every live campaign with its real and shown status, and what was deleted."""
@@ -629,15 +628,6 @@ class Store:
             "byStatus": dict(counts),
             "messageCount": len(self.messages),
         }
-
-
-def _dig(obj: Any, *keys: str) -> Any:
-    """obj[k1][k2]... or None where a level is missing or not an object."""
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
 
 
 def _seconds(spec: dict[str, Any], key: str, allowed: bool, where: str, problems: list[str]) -> float | None:
