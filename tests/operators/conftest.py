@@ -13,13 +13,9 @@ import responses
 from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators import campaign as operator_module
+from airflow_campaign_provider.sandbox.seed import WELCOME_BODY as WELCOME
 from tests.hooks.conftest import connection_json
 
-WELCOME = (
-    "Greetings, <First Name>! We're thrilled to have you join us. Access our top three beginner's "
-    "tips by clicking on this link: https://yourwebsite.com/tips. If you have any inquiries, "
-    "don't hesitate to send us a reply right here."
-)
 WEEKDAYS = ["MO", "TU", "WE", "TH", "FR"]
 VALID_ARGS: dict[str, Any] = {
     "name": "Billing Alert Template Campaign-21212",
