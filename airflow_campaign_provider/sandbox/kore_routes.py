@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import JSONResponse
 
+from airflow_campaign_provider.rules import E164, TIME_OF_DAY, TIME_OF_DAY_EXAMPLE
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
 from airflow_campaign_provider.sandbox.validation import (
@@ -47,7 +48,7 @@ def _enum_query(description: str, values: tuple[str, ...]) -> Any:
 CampaignType = Annotated[str, _enum_query("sms or voice", CAMPAIGN_TYPES)]
 SmsOnly = Annotated[str | None, _enum_query("sms", ("sms",))]
 
-_TIME_SCHEMA = {"type": "string", "pattern": r"^(1[0-2]|0?[1-9]):[0-5][0-9] (AM|PM)$", "example": "9:00 AM"}
+_TIME_SCHEMA = {"type": "string", "pattern": f"^{TIME_OF_DAY.pattern}$", "example": TIME_OF_DAY_EXAMPLE}
 CREATE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": [
@@ -83,7 +84,7 @@ CREATE_SCHEMA: dict[str, Any] = {
                 "callerId": {
                     "type": "object",
                     "required": ["phoneNumber"],
-                    "properties": {"phoneNumber": {"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$"}},
+                    "properties": {"phoneNumber": {"type": "string", "pattern": f"^{E164.pattern}$"}},
                 },
                 "callingHours": {
                     "type": "object",

@@ -8,12 +8,10 @@ as `Seed.to_dict()` (see `config.load_seed`).
 
 from __future__ import annotations
 
-import base64
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+from airflow_campaign_provider.rules import E164, encode_message
 
 SAMPLE_CONTACT_LIST = "CL Only 2020 Dec 4"
 SAMPLE_DNC_LIST = "testdnc"
@@ -68,11 +66,6 @@ def default_seed() -> Seed:
         dnc_lists={SAMPLE_DNC_LIST: list(SAMPLE_DNC_CONTACTS), VOICE_SAMPLE_DNC_LIST: ["+14155550104"]},
         templates={SAMPLE_TEMPLATE: Template(body=WELCOME_BODY, id=SAMPLE_TEMPLATE_ID)},
     )
-
-
-def encode_message(body: str) -> str:
-    """The base64 form a create request carries in `message.message`."""
-    return base64.b64encode(body.encode("utf-8")).decode("ascii")
 
 
 def sample_create_body(name: str = "Billing Alert Template Campaign-21212") -> dict[str, Any]:

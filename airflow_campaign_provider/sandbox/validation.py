@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
-import re
-import zoneinfo
 from typing import TYPE_CHECKING, Any, Protocol
 
+from airflow_campaign_provider import rules
+from airflow_campaign_provider.rules import DAYS, FREQUENCIES, PRIORITIES
+from airflow_campaign_provider.rules import MAX_DESCRIPTION_LENGTH as MAX_DESCRIPTION
+from airflow_campaign_provider.rules import MAX_NAME_LENGTH as MAX_NAME
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.seed import E164
 
@@ -21,14 +22,8 @@ if TYPE_CHECKING:
 
     from airflow_campaign_provider.sandbox.seed import Template
 
-MAX_NAME = 48
-MAX_DESCRIPTION = 256
-PRIORITIES = ("1", "2", "3", "4", "5")
-FREQUENCIES = ("WEEKLY", "DAILY", "CUSTOM")
-DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 CAMPAIGN_TYPES = ("sms", "voice")
 SORT_FIELDS = {"createdAt": "createdAt", "updatedAt": "updatedAt", "name": "lname", "status": "status"}
-_TIME = re.compile(r"(1[0-2]|0?[1-9]):([0-5][0-9]) (AM|PM)")
 
 
 class Lookups(Protocol):
@@ -52,11 +47,6 @@ class Lookups(Protocol):
     def name_taken(self, name: str) -> bool:
         """True when a live campaign already has this name (case-insensitively)."""
         ...
-
-
-@functools.cache
-def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 def _show(value: Any) -> str:
@@ -199,7 +189,7 @@ def _check_strategy(p: _Problems, strategy: dict[str, Any]) -> None:
     path = "dialingStrategy.callingHours"
     p.choice(hours, "frequency", f"{path}.frequency", FREQUENCIES)
     tz = p.string(hours, "timezone", f"{path}.timezone")
-    if tz is not None and tz not in _timezones():
+    if tz is not None and not rules.is_known_timezone(tz):
         p.add(f"{path}.timezone", f"must be an IANA time zone like Asia/Kolkata (got {_show(tz)})")
     days = hours.get("days")
     if not isinstance(days, list) or not days:
@@ -221,12 +211,10 @@ def _minutes(p: _Problems, block: dict[str, Any], key: str, where: str) -> int |
     text = p.string(block, key, f"{where}.{key}")
     if text is None:
         return None
-    match = _TIME.fullmatch(text)
-    if match is None:
-        p.add(f"{where}.{key}", f'must be a time like "9:00 AM" (got {_show(text)})')
-        return None
-    hour, minute, half = int(match[1]) % 12, int(match[2]), match[3]
-    return (hour + (12 if half == "PM" else 0)) * 60 + minute
+    minutes = rules.minutes_of_day(text)
+    if minutes is None:
+        p.add(f"{where}.{key}", f'must be a time like "{rules.TIME_OF_DAY_EXAMPLE}" (got {_show(text)})')
+    return minutes
 
 
 class ListQuery:
