@@ -17,8 +17,6 @@ from typing import Any, TypeGuard
 from airflow_campaign_provider import rules
 from airflow_campaign_provider.exceptions import InvalidCampaignArgumentError
 
-#: Formats an SMS campaign can have: the create page documents "simple", the get sample shows "advanced".
-FORMATS = ("simple", "advanced")
 CALLING_HOURS_KEYS = ("frequency", "timezone", "days")
 DAY_KEYS = ("day", "start", "end")
 
@@ -111,7 +109,7 @@ class SmsCampaignSpec:
     :param calling_hours: ``{"frequency": "WEEKLY"|"DAILY"|"CUSTOM", "timezone": <IANA>,
         "days": [{"day": "MO"…"SU", "start": "9:00 AM", "end": "6:00 PM"}, …]}``.
     :param priority: 1 to 5.
-    :param format: ``"simple"`` (the documented value) or ``"advanced"``.
+    :param format: ``"simple"``, the one format the create page documents.
     :param dnc_list: Name of a Do-Not-Call list, or None.
     """
 
@@ -144,7 +142,7 @@ class SmsCampaignSpec:
         self._check_calling_hours(p)
         if normalize_priority(self.priority) is None:
             p.add("priority", f"must be a whole number from 1 to 5; got {_show(self.priority)}")
-        p.choice(self.format, "format", FORMATS)
+        p.choice(self.format, "format", rules.FORMATS)
         if self.dnc_list is not None:
             p.text(self.dnc_list, "dnc_list")
         return p.items

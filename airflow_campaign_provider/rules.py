@@ -16,6 +16,8 @@ MAX_DESCRIPTION_LENGTH = 256
 PRIORITIES = ("1", "2", "3", "4", "5")
 FREQUENCIES = ("WEEKLY", "DAILY", "CUSTOM")
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+#: The one format the create-from-template page documents ("advanced" campaigns run a bot flow).
+FORMATS = ("simple",)
 #: A phone number in E.164 form: ``+``, a non-zero digit, at most 15 digits in all.
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 #: A time of day as the documentation writes it: ``9:00 AM``, ``12:30 PM``.

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import JSONResponse
 
-from airflow_campaign_provider.rules import E164, TIME_OF_DAY, TIME_OF_DAY_EXAMPLE
+from airflow_campaign_provider.rules import E164, FORMATS, TIME_OF_DAY, TIME_OF_DAY_EXAMPLE
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
 from airflow_campaign_provider.sandbox.validation import (
@@ -68,7 +68,7 @@ CREATE_SCHEMA: dict[str, Any] = {
         "dncLists": {"type": "object", "properties": {"name": {"type": "string"}}},
         "campaignType": {"type": "string", "enum": ["sms"]},
         "priority": {"type": "string", "enum": list(PRIORITIES)},
-        "format": {"type": "string", "enum": ["simple"]},
+        "format": {"type": "string", "enum": list(FORMATS)},
         "message": {
             "type": "object",
             "required": ["template_name", "message"],

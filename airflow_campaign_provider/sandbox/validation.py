@@ -11,7 +11,7 @@ import binascii
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_campaign_provider import rules
-from airflow_campaign_provider.rules import DAYS, FREQUENCIES, PRIORITIES
+from airflow_campaign_provider.rules import DAYS, FORMATS, FREQUENCIES, PRIORITIES
 from airflow_campaign_provider.rules import MAX_DESCRIPTION_LENGTH as MAX_DESCRIPTION
 from airflow_campaign_provider.rules import MAX_NAME_LENGTH as MAX_NAME
 from airflow_campaign_provider.sandbox.errors import KoreError
@@ -124,7 +124,7 @@ def validate_create(body: Any, query_type: str | None, data: Lookups) -> list[st
     _check_dnc(p, body.get("dncLists"), data)
     p.choice(body, "campaignType", "campaignType", ("sms",))
     p.choice(body, "priority", "priority", PRIORITIES)
-    p.choice(body, "format", "format", ("simple",))
+    p.choice(body, "format", "format", FORMATS)
     message = p.object(body, "message", "message")
     if message is not None:
         _check_message(p, message, data)

@@ -57,6 +57,7 @@ BAD_INPUTS = [
     pytest.param({"priority": "high"}, "priority", id="priority-word"),
     pytest.param({"priority": 2.5}, "priority", id="priority-float"),
     pytest.param({"format": "fancy"}, "format", id="format-unknown"),
+    pytest.param({"format": "advanced"}, "format", id="format-bot-flow"),
     pytest.param({"dnc_list": ""}, "dnc_list", id="dnc-list-blank"),
     pytest.param({"calling_hours": "WEEKLY 9-6"}, "calling_hours", id="hours-not-mapping"),
     pytest.param({"calling_hours": hours(frequency=...)}, "calling_hours.frequency", id="frequency-missing"),
