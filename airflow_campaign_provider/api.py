@@ -25,6 +25,7 @@ from airflow_campaign_provider.exceptions import (
     CampaignAuthError,
     CampaignConnectionConfigError,
     CampaignNotFoundError,
+    CampaignOutcomeUnknownError,
     CampaignRateLimitError,
     CampaignResponseError,
     CampaignServerError,
@@ -43,6 +44,8 @@ MAX_TOKEN_TTL_SECONDS = 3600
 #: The stop page's path, double slash included; Kore's pages disagree on start, so it is overridable.
 DEFAULT_TRIGGER_PATH = "//trigger/{campaign_id}"
 RATE_LIMIT_TEXT = "rate limit"
+#: Logged by both transports before they mint a new token and send a refused request once more.
+TOKEN_REFUSED_LOG = "Kore.ai refused the token for %s; minting a new one, trying once more."
 
 
 class CampaignStatus(str, Enum):
@@ -235,6 +238,13 @@ class TokenMinter:
         with self._lock:
             self._token = None
 
+    def refused(self, status_code: int) -> bool:
+        """Whether Kore refused the token (401); if so it is forgotten and the caller sends once more."""
+        if status_code != 401:
+            return False
+        self.invalidate()
+        return True
+
     def _mint(self, now: float) -> str:
         import jwt  # PyJWT: imported on first use, it is slow to import and DAG files never need it.
 
@@ -286,6 +296,16 @@ class CampaignRequests:
     def url(self, request: ApiRequest) -> str:
         """The absolute URL without the query (the transport adds ``params``)."""
         return f"{self.settings.base_url}{request.path}"
+
+    def send_arguments(self, request: ApiRequest, token: str) -> dict[str, Any]:
+        """Keyword arguments for one send; ``requests`` and ``httpx`` take the very same names."""
+        return {
+            "method": request.method,
+            "url": self.url(request),
+            "params": request.params,
+            "json": request.json_body,
+            "headers": self.headers(token, with_body=request.json_body is not None),
+        }
 
     def headers(self, token: str, *, with_body: bool) -> dict[str, str]:
         """Kore's headers: the raw JWT in ``auth`` (not ``Authorization: Bearer``), ``iid``, ``accountId``."""
@@ -442,6 +462,18 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+def transport_error(request: ApiRequest, error: BaseException, *, sent: bool) -> CampaignTransportError:
+    """The typed error for a send that got no answer.
+
+    ``sent`` is False only when the request surely never reached Kore. A request that is not
+    replayable and may have been acted on becomes ``CampaignOutcomeUnknownError``.
+    """
+    error_class = CampaignTransportError if request.replayable or not sent else CampaignOutcomeUnknownError
+    return error_class(
+        f"{type(error).__name__}: {error}", method=request.method, path=request.path, request_sent=sent
+    )
 
 
 _ERROR_CLASSES: dict[int, type[CampaignApiError]] = {

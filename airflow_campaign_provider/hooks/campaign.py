@@ -14,6 +14,7 @@ import tenacity
 from airflow.sdk import BaseHook
 
 from airflow_campaign_provider.api import (
+    TOKEN_REFUSED_LOG,
     ApiAnswer,
     ApiRequest,
     CampaignPage,
@@ -27,12 +28,9 @@ from airflow_campaign_provider.api import (
     parse_status,
     parse_trigger,
     read_answer,
+    transport_error,
 )
-from airflow_campaign_provider.exceptions import (
-    CampaignError,
-    CampaignOutcomeUnknownError,
-    CampaignTransportError,
-)
+from airflow_campaign_provider.exceptions import CampaignError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -146,34 +144,16 @@ class CampaignHook(BaseHook):
 
         try:
             return self.get_conn().request(
-                request.method,
-                self.api.url(request),
-                params=request.params,
-                json=request.json_body,
-                headers=self.api.headers(self._token(), with_body=request.json_body is not None),
-                timeout=self.timeout,
-                allow_redirects=False,
+                **self.api.send_arguments(request, self._token()), timeout=self.timeout, allow_redirects=False
             )
         except requests_lib.RequestException as error:
-            sent = not _never_connected(error)
-            error_class = (
-                CampaignTransportError if request.replayable or not sent else CampaignOutcomeUnknownError
-            )
-            raise error_class(
-                f"{type(error).__name__}: {error}",
-                method=request.method,
-                path=request.path,
-                request_sent=sent,
-            ) from error
+            raise transport_error(request, error, sent=not _never_connected(error)) from error
 
     def _attempt(self, request: ApiRequest) -> ApiAnswer:
         """Send once, re-minting the token and resending once if Kore answers 401."""
         response = self._send(request)
-        if response.status_code == 401:
-            self.log.info(
-                "Kore.ai refused the token for %s; minting a new one, trying once more.", request.description
-            )
-            self.tokens.invalidate()
+        if self.tokens.refused(response.status_code):
+            self.log.info(TOKEN_REFUSED_LOG, request.description)
             response = self._send(request)
         return read_answer(request, response.status_code, response.text, response.headers)
 
