@@ -30,11 +30,6 @@ def iso(ts: float) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-def parse_iso(text: str) -> float:
-    """Inverse of `iso` (ValueError when the text is not such a timestamp)."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
-
-
 def is_plain_json(value: Any) -> bool:
     """True when `value` serialises to strict JSON (no NaN/Infinity, only JSON types)."""
     try:

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_campaign_provider.sandbox.jsonutil import parse_iso
 from airflow_campaign_provider.sandbox.seed import SAMPLE_CONTACTS, SAMPLE_DNC_CONTACTS
-from tests.sandbox.testkit import error_messages
+from tests.sandbox.testkit import error_messages, parse_iso
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -116,3 +117,8 @@ class KoreClient:
 def error_messages(response: httpx.Response) -> list[str]:
     """The `msg` of every entry of a Kore error body."""
     return [e["msg"] for e in response.json()["errors"]]
+
+
+def parse_iso(text: str) -> float:
+    """Seconds since the epoch of a Kore timestamp like 2025-12-05T12:07:54.225Z."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
