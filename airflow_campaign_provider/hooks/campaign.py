@@ -45,7 +45,43 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-class CampaignHook(BaseHook):
+class CampaignHookBase(BaseHook):
+    """What the synchronous and the asynchronous hook share: the connection type, timeouts, the
+    retry policy and how a retry is logged. Requests, auth and answers come from ``api``."""
+
+    conn_name_attr = "kore_conn_id"
+    default_conn_name = "kore_campaign_default"
+    conn_type = "kore_campaign"
+    hook_name = "Kore.ai Campaigns"
+
+    def __init__(
+        self,
+        kore_conn_id: str = default_conn_name,
+        *,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if timeout is None:
+            raise ValueError("timeout: must be a number of seconds or a (connect, read) pair, never None")
+        self.kore_conn_id = kore_conn_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy()
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.log.warning(
+            "Kore.ai call failed (attempt %d of %d), retrying in %.1fs: %s",
+            state.attempt_number,
+            self.retry_policy.max_attempts,
+            wait,
+            error,
+        )
+
+
+class CampaignHook(CampaignHookBase):
     """
     Interact with Kore.ai campaigns: create, start, stop, read, list and delete.
 
@@ -62,26 +98,16 @@ class CampaignHook(BaseHook):
         (the ``iid`` header follows it unless the connection sets ``extra.iid``).
     """
 
-    conn_name_attr = "kore_conn_id"
-    default_conn_name = "kore_campaign_default"
-    conn_type = "kore_campaign"
-    hook_name = "Kore.ai Campaigns"
-
     def __init__(
         self,
-        kore_conn_id: str = default_conn_name,
+        kore_conn_id: str = CampaignHookBase.default_conn_name,
         *,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         retry_policy: RetryPolicy | None = None,
         stream_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        if timeout is None:
-            raise ValueError("timeout: must be a number of seconds or a (connect, read) pair, never None")
-        self.kore_conn_id = kore_conn_id
-        self.timeout = timeout
-        self.retry_policy = retry_policy or RetryPolicy()
+        super().__init__(kore_conn_id, timeout=timeout, retry_policy=retry_policy, **kwargs)
         self.stream_id = stream_id
 
     # --- connection, auth, transport ----------------------------------------------------------
@@ -163,17 +189,6 @@ class CampaignHook(BaseHook):
             sleep=_sleep, **self.retry_policy.tenacity_arguments(request, self._log_retry)
         )
         return retrying(self._attempt, request)
-
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        self.log.warning(
-            "Kore.ai call failed (attempt %d of %d), retrying in %.1fs: %s",
-            state.attempt_number,
-            self.retry_policy.max_attempts,
-            wait,
-            error,
-        )
 
     # --- campaign operations ------------------------------------------------------------------
 

@@ -1,0 +1,134 @@
+"""CampaignStatusTrigger: wait in the triggerer until a Kore.ai campaign reaches a status.
+
+Every trigger of one triggerer that uses the same connection shares one poller and every
+connection of one account shares one request budget (see :mod:`.poller`), so a thousand waits
+cost about as many calls as a handful. :func:`campaign_status_from_event` validates the one
+event a trigger fires, for every ``execute_complete`` that receives it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_campaign_provider.api import CampaignType, validate_campaign_id
+from airflow_campaign_provider.exceptions import InvalidCampaignArgumentError
+from airflow_campaign_provider.triggers.poller import poller_registry
+from airflow_campaign_provider.triggers.wait import (
+    CampaignWaitError,
+    CampaignWaitFailedError,
+    CampaignWaitTimeoutError,
+    WaitGoal,
+    WaitOutcome,
+    campaign_status_from_event,
+    is_documented,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable
+
+__all__ = [
+    "CampaignStatusTrigger",
+    "CampaignWaitError",
+    "CampaignWaitFailedError",
+    "CampaignWaitTimeoutError",
+    "campaign_status_from_event",
+]
+
+#: The deadline of a trigger built without one: Airflow's default sensor timeout, 7 days.
+DEFAULT_WAIT_SECONDS = 7 * 24 * 3600.0
+
+
+class CampaignStatusTrigger(BaseTrigger):
+    """
+    Fire once when a campaign reaches a target status, a failure status, or the deadline.
+
+    The first status read comes one ``poll_interval`` after the trigger starts, and reads are
+    shared with every other trigger of the process on the same connection. Each status change
+    is logged (a status Kore does not document as a warning, then waited on).
+
+    The one event is ``{"status": "success" | "failure" | "timeout" | "error", "campaign_id",
+    "campaign_status", "message"}``: ``failure`` for a failure status or a campaign that no longer
+    exists (404, with ``campaign_status`` None), ``error`` when Kore kept failing past the retry
+    policy or anything else went wrong. Cancelling the trigger only stops the wait; neither
+    cleanup nor ``on_kill`` touches the campaign.
+
+    :param campaign_id: The campaign to wait on (``cd-…``).
+    :param target_statuses: Statuses that end the wait with success.
+    :param failure_statuses: Statuses that end it with failure at once; by default every terminal
+        status that is not a target.
+    :param campaign_type: ``sms`` or ``voice``.
+    :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
+    :param poll_interval: Seconds between two reads of this campaign's status.
+    :param end_time: Deadline in epoch seconds; by default 7 days from now.
+    """
+
+    def __init__(
+        self,
+        campaign_id: str,
+        target_statuses: str | Iterable[str],
+        failure_statuses: str | Iterable[str] | None = None,
+        campaign_type: str = "sms",
+        kore_conn_id: str = "kore_campaign_default",
+        poll_interval: float = 30.0,
+        end_time: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.campaign_id = validate_campaign_id(campaign_id)
+        self.goal = WaitGoal.of(target_statuses, failure_statuses)
+        self.campaign_type = CampaignType.parse(campaign_type).value
+        self.kore_conn_id = kore_conn_id
+        self.poll_interval = float(poll_interval)
+        if not (math.isfinite(self.poll_interval) and self.poll_interval > 0):
+            raise InvalidCampaignArgumentError(
+                "poll_interval", f"must be a positive number, got {poll_interval!r}"
+            )
+        self.end_time = float(end_time) if end_time is not None else time.time() + DEFAULT_WAIT_SECONDS
+        if not math.isfinite(self.end_time):
+            raise InvalidCampaignArgumentError("end_time", f"must be epoch seconds, got {end_time!r}")
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Class path and JSON-safe keyword arguments; they rebuild an equal trigger."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "campaign_id": self.campaign_id,
+                "target_statuses": list(self.goal.targets),
+                "failure_statuses": list(self.goal.failures),
+                "campaign_type": self.campaign_type,
+                "kore_conn_id": self.kore_conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Yield exactly one event, then return."""
+        try:
+            outcome = await poller_registry().wait(
+                kore_conn_id=self.kore_conn_id,
+                campaign_id=self.campaign_id,
+                campaign_type=self.campaign_type,
+                goal=self.goal,
+                poll_interval=self.poll_interval,
+                end_time=self.end_time,
+                on_change=self._log_change,
+            )
+        except Exception as error:
+            outcome = WaitOutcome.error(self.campaign_id, error)
+        if outcome.status != "success":
+            self.log.warning("%s", outcome.message)
+        yield TriggerEvent(outcome.event(self.campaign_id))
+
+    def _log_change(self, status: str) -> None:
+        if is_documented(status):
+            self.log.info("Campaign %s is now %s.", self.campaign_id, status)
+        else:
+            self.log.warning(
+                "Campaign %s is in status %r, which Kore.ai does not document; waiting on.",
+                self.campaign_id,
+                status,
+            )

@@ -1,0 +1,166 @@
+"""Fixtures of the trigger tests: a mocked Kore (respx), no back-off waits, fast poller options."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from structlog.testing import capture_logs
+
+from airflow_campaign_provider.api import RetryPolicy
+from airflow_campaign_provider.hooks import campaign_async
+from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
+from airflow_campaign_provider.triggers.poller import PollerOptions, PollerRegistry, poller_registry
+from tests.hooks.conftest import BASE, connection_json
+
+STATUS_URL = BASE + "/{campaign_id}/status"
+LIST_URL = f"{BASE}/getAllCampaignDetails"
+#: Retries without waiting: the back-off seam records the waits instead.
+FAST_RETRIES = RetryPolicy(max_attempts=3)
+
+
+def status_answer(campaign_id: str, status: str) -> httpx.Response:
+    return httpx.Response(
+        200, json={"status": "success", "data": {"id": campaign_id, "status": status, "name": "n"}}
+    )
+
+
+def page_answer(campaigns: list[dict[str, Any]], page: int, page_size: int) -> httpx.Response:
+    """A list page cut from ``campaigns`` the way Kore pages them."""
+    chunk = campaigns[(page - 1) * page_size : page * page_size]
+    total = len(campaigns)
+    return httpx.Response(
+        200,
+        json={
+            "status": "success",
+            "data": {
+                "results": chunk,
+                "hasMore": page * page_size < total,
+                "totalPages": -(-total // page_size),
+                "totalResults": total,
+            },
+        },
+    )
+
+
+def request_body(request: httpx.Request) -> dict[str, Any]:
+    return json.loads(request.content) if request.content else {}
+
+
+@pytest.fixture
+def kore_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", connection_json())
+
+
+@pytest.fixture
+def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Back-off waits the async hook asked for, without waiting."""
+    recorded: list[float] = []
+
+    async def record(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(campaign_async, "_sleep", record)
+    return recorded
+
+
+@pytest.fixture
+def kore() -> Iterator[respx.MockRouter]:
+    """Mocked Kore.ai; every request not routed by a test fails it."""
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+async def registry(kore_connection: None, backoffs: list[float]) -> AsyncIterator[PollerRegistry]:
+    """This test's event-loop registry with fast options; every poller must be gone at the end."""
+    current = poller_registry()
+    current.options = PollerOptions(budget_window_seconds=1.0, retry_policy=FAST_RETRIES, batch_fraction=0.1)
+    yield current
+    assert current.pollers() == [], "a poller outlived its waiters"
+
+
+@pytest.fixture
+def logs() -> Iterator[list[dict[str, Any]]]:
+    """Everything logged through structlog (Airflow's loggers), as ``{"event", "log_level"}`` dicts."""
+    with capture_logs() as captured:
+        yield captured
+
+
+def logged(captured: list[dict[str, Any]], level: str, text: str) -> list[str]:
+    """The messages at ``level`` that contain ``text``."""
+    return [
+        entry["event"] for entry in captured if entry["log_level"] == level and text in str(entry["event"])
+    ]
+
+
+class FakeAccount:
+    """A Kore account behind respx: campaigns by id, the status view and the filtered, paged list.
+
+    Each answer is recorded as ``(monotonic time, "list" | "status", detail)``; ``delay`` slows
+    every answer down, ``list_error`` answers every list call with that response.
+    """
+
+    def __init__(self, router: respx.MockRouter) -> None:
+        self.campaigns: dict[str, dict[str, Any]] = {}
+        self.calls: list[tuple[float, str, Any]] = []
+        self.delay = 0.0
+        self.list_error: httpx.Response | None = None
+        router.post(LIST_URL).mock(side_effect=self._list)
+        router.post(url__regex=rf"{BASE}/(?P<campaign_id>[^/]+)/status").mock(side_effect=self._status)
+
+    def add(self, campaign_ids: list[str] | str, status: str, kind: str = "sms") -> None:
+        for campaign_id in [campaign_ids] if isinstance(campaign_ids, str) else campaign_ids:
+            self.campaigns[campaign_id] = {
+                "_id": campaign_id,
+                "name": campaign_id,
+                "status": status,
+                "type": kind,
+            }
+
+    def set(self, campaign_ids: list[str] | str, status: str) -> None:
+        for campaign_id in [campaign_ids] if isinstance(campaign_ids, str) else campaign_ids:
+            self.campaigns[campaign_id]["status"] = status
+
+    def count(self, kind: str) -> int:
+        return sum(1 for _, call, _ in self.calls if call == kind)
+
+    async def _list(self, request: httpx.Request) -> httpx.Response:
+        body = request_body(request)
+        self.calls.append((time.monotonic(), "list", body.get("filters", {}).get("status")))
+        await asyncio.sleep(self.delay)
+        if self.list_error is not None:
+            return self.list_error
+        wanted = body.get("filters", {}).get("status")
+        rows = [
+            {key: value for key, value in campaign.items() if key != "type"}
+            for campaign in self.campaigns.values()
+            if campaign["type"] == body["type"] and (wanted is None or campaign["status"] in wanted)
+        ]
+        return page_answer(rows, body["page"], body["limit"])
+
+    async def _status(self, request: httpx.Request, campaign_id: str) -> httpx.Response:
+        self.calls.append((time.monotonic(), "status", campaign_id))
+        await asyncio.sleep(self.delay)
+        campaign = self.campaigns.get(campaign_id)
+        if campaign is None:
+            return httpx.Response(404, json={"errors": [{"msg": "Campaign not found"}]})
+        return status_answer(campaign_id, campaign["status"])
+
+
+@pytest.fixture
+def account(kore: respx.MockRouter) -> FakeAccount:
+    return FakeAccount(kore)
+
+
+async def fire(campaign_trigger: CampaignStatusTrigger) -> dict[str, Any]:
+    """Run a trigger to its end; it must yield exactly one event."""
+    events = [event async for event in campaign_trigger.run()]
+    assert len(events) == 1
+    return dict(events[0].payload)
