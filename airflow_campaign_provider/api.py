@@ -623,12 +623,16 @@ class RetryPolicy:
     max_total_seconds: float = 300.0
 
     def should_retry(self, error: BaseException, request: ApiRequest) -> bool:
+        return self._retryable(error, request.replayable)
+
+    @staticmethod
+    def _retryable(error: BaseException, replayable: bool) -> bool:
         if isinstance(error, CampaignRateLimitError):
             return True
         if isinstance(error, CampaignTransportError):
-            return request.replayable or not error.request_sent
+            return replayable or not error.request_sent
         if isinstance(error, CampaignServerError):
-            return request.replayable
+            return replayable
         return False
 
     def wait_seconds(self, attempt: int, error: BaseException | None) -> float:
@@ -646,16 +650,20 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)
 
     def tenacity_arguments(self, request: ApiRequest, before_sleep: Callable[[Any], None]) -> dict[str, Any]:
-        """Keyword arguments for ``tenacity.Retrying`` or ``AsyncRetrying`` sending ``request``."""
+        """Keyword arguments for ``tenacity.Retrying`` or ``AsyncRetrying`` sending ``request``.
+
+        They depend only on ``request.replayable``, so a caller may build its retrier once per value.
+        """
         import tenacity
 
+        replayable = request.replayable
         return {
             "stop": tenacity.stop_after_attempt(self.max_attempts)
             | tenacity.stop_after_delay(self.max_total_seconds),
             "wait": lambda state: self.wait_seconds(
                 state.attempt_number, state.outcome.exception() if state.outcome else None
             ),
-            "retry": tenacity.retry_if_exception(lambda error: self.should_retry(error, request)),
+            "retry": tenacity.retry_if_exception(lambda error: self._retryable(error, replayable)),
             "before_sleep": before_sleep,
             "reraise": True,
         }

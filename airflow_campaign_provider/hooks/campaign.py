@@ -185,10 +185,23 @@ class CampaignHook(CampaignHookBase):
 
     def run(self, request: ApiRequest) -> ApiAnswer:
         """Send ``request`` under the retry policy and return Kore's 2xx answer, or raise a typed error."""
-        retrying = tenacity.Retrying(
-            sleep=_sleep, **self.retry_policy.tenacity_arguments(request, self._log_retry)
-        )
-        return retrying(self._attempt, request)
+        return self._retriers[request.replayable](self._attempt, request)
+
+    @cached_property
+    def _retriers(self) -> dict[bool, tenacity.Retrying]:
+        """One retrier per kind of request, built once: building one costs more than a local call.
+
+        Sharing is safe across threads (mapped tasks): tenacity keeps each call's state thread-local.
+        """
+        return {
+            replayable: tenacity.Retrying(
+                sleep=_sleep,
+                **self.retry_policy.tenacity_arguments(
+                    ApiRequest("", "", {}, replayable=replayable), self._log_retry
+                ),
+            )
+            for replayable in (True, False)
+        }
 
     # --- campaign operations ------------------------------------------------------------------
 

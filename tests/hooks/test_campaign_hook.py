@@ -571,3 +571,28 @@ def test_iid_can_differ_from_the_stream_id(monkeypatch, mocked):
 
 def test_the_client_secret_is_not_in_the_settings_repr(hook):
     assert CLIENT_SECRET not in repr(hook.settings)
+
+
+def test_one_hook_shared_by_threads_retries_each_call_on_its_own(hook, mocked, sleeps):
+    """The hook builds its retriers once; mapped tasks may share it across threads."""
+    import itertools
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    counter = itertools.count()
+    lock = threading.Lock()
+
+    def flaky(request):
+        with lock:
+            number = next(counter)
+        if number % 2 == 0:
+            return 503, {}, json.dumps({"errors": [{"msg": "busy"}]})
+        return 200, {}, json.dumps(GET_ANSWER)
+
+    mocked.add_callback("GET", f"{BASE}/{CAMPAIGN_ID}", callback=flaky)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: hook.get_campaign(CAMPAIGN_ID), range(40)))
+
+    assert all(result == CAMPAIGN for result in results)
+    assert len(mocked.calls) == 40 + len(sleeps)
+    assert len(sleeps) >= 20
