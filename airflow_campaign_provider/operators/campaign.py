@@ -9,11 +9,12 @@ this module stays cheap: DAG files import it at every parse.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
+from airflow.sdk import BaseOperator, conf
 
 from airflow_campaign_provider.api import (
     TERMINAL_STATUSES,
@@ -32,6 +33,13 @@ from airflow_campaign_provider.exceptions import (
 )
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.payload import CampaignArgumentsError, SmsCampaignSpec
+from airflow_campaign_provider.triggers.wait import (
+    CampaignWaitFailedError,
+    CampaignWaitTimeoutError,
+    WaitGoal,
+    campaign_status_from_event,
+    is_documented,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -41,6 +49,12 @@ IF_EXISTS_CHOICES = ("reuse", "fail")
 _SETTINGS = ("if_exists", "wait_for_ready", "ready_timeout", "poll_interval")
 _JINJA_MARKERS = ("{{", "{%", "{#")
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
+#: Waiting for a new campaign to leave ``Preparing``; no status fails it.
+READY_GOAL = WaitGoal.of([s.value for s in CampaignStatus if s is not CampaignStatus.PREPARING], ())
+#: Waiting for a started campaign to finish; ``Stopped`` fails it.
+COMPLETION_GOAL = WaitGoal.of(CampaignStatus.COMPLETED.value)
+#: The trigger's own deadline fires first; Airflow's deferral timeout is a backstop this much later.
+DEFERRAL_TIMEOUT_GRACE_SECONDS = 60.0
 
 
 class CampaignConflictError(CampaignError):
@@ -49,14 +63,6 @@ class CampaignConflictError(CampaignError):
 
 class CampaignNotStartableError(CampaignError):
     """The campaign's status does not allow starting it."""
-
-
-class CampaignWaitTimeoutError(CampaignError, TimeoutError):
-    """A campaign did not reach the awaited status in time."""
-
-
-class CampaignRunFailedError(CampaignError):
-    """A campaign that was awaited ended other than ``Completed``."""
 
 
 def _sleep(seconds: float) -> None:
@@ -127,32 +133,35 @@ class _CampaignOperator(BaseOperator):
     def _status(self, campaign_id: str) -> str:
         return self.hook.get_campaign_status(campaign_id)
 
-    def _wait_for(
-        self,
-        campaign_id: str,
-        *,
-        done: Callable[[str], bool],
-        what: str,
-        timeout: float,
-        poll_interval: float,
-    ) -> str:
-        """Poll the status until ``done(status)``; past ``timeout`` seconds, raise naming the status."""
+    def _wait_for(self, campaign_id: str, goal: WaitGoal, *, timeout: float, poll_interval: float) -> str:
+        """Poll until the status meets ``goal``; raise on a failure status or past ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             status = self._status(campaign_id)
-            if done(status):
+            if self._reached(campaign_id, status, goal):
                 return status
-            if status not in CampaignStatus._value2member_map_:
-                self.log.warning(
-                    "Campaign %s reports an unknown status %r; still waiting.", campaign_id, status
-                )
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise CampaignWaitTimeoutError(
-                    f"Campaign {campaign_id} is still {status} after {timeout:g}s of waiting for {what}."
+                raise CampaignWaitTimeoutError(goal.timed_out(campaign_id, status).message)
+            if is_documented(status):
+                self.log.info("Campaign %s is %s; waiting.", campaign_id, status)
+            else:
+                self.log.warning(
+                    "Campaign %s is in status %r, which Kore.ai does not document; waiting on.",
+                    campaign_id,
+                    status,
                 )
-            self.log.info("Campaign %s is %s; waiting for %s.", campaign_id, status, what)
             _sleep(min(poll_interval, remaining))
+
+    def _reached(self, campaign_id: str, status: str, goal: WaitGoal) -> bool:
+        """Whether ``status`` ends a wait for ``goal`` (logged); raises on a failure status."""
+        outcome = goal.judge(campaign_id, status)
+        if outcome is None:
+            return False
+        if outcome.status == "failure":
+            raise CampaignWaitFailedError(outcome.message)
+        self.log.info("%s", outcome.message)
+        return True
 
 
 class _TargetCampaignOperator(_CampaignOperator):
@@ -207,7 +216,7 @@ class CreateSmsCampaignOperator(_CampaignOperator):
     :param calling_hours: ``{"frequency": "WEEKLY"|"DAILY"|"CUSTOM", "timezone": "Asia/Kolkata",
         "days": [{"day": "MO", "start": "9:00 AM", "end": "6:00 PM"}, ...]}``.
     :param priority: 1 to 5 (sent as the string Kore wants); higher runs first.
-    :param format: ``"simple"`` (default) or ``"advanced"``.
+    :param format: ``"simple"`` (default), the one format Kore documents for template campaigns.
     :param dnc_list: Name of a Do-Not-Call list whose numbers are skipped.
     :param if_exists: ``"reuse"`` (default) reuses a same-named campaign that matches the request
         and fails naming every differing field otherwise; ``"fail"`` fails whenever one exists
@@ -315,16 +324,10 @@ class CreateSmsCampaignOperator(_CampaignOperator):
         if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
             raise CampaignError(f"Kore.ai returned campaign {spec.name!r} without an id.")
         context["ti"].xcom_push(key="campaign_id", value=campaign_id)
-        status = str(campaign.get("status") or "")
-        if self.wait_for_ready and status != CampaignStatus.READY.value:
-            status = self._wait_for(
-                campaign_id,
-                done=lambda current: current != CampaignStatus.PREPARING.value,
-                what="it to leave Preparing",
-                timeout=self.ready_timeout,
-                poll_interval=self.poll_interval,
+        if self.wait_for_ready and campaign.get("status") != CampaignStatus.READY.value:
+            self._wait_for(
+                campaign_id, READY_GOAL, timeout=self.ready_timeout, poll_interval=self.poll_interval
             )
-            self.log.info("Campaign %s (%s) is %s.", spec.name, campaign_id, status)
         return campaign_id
 
     def _find_existing(self, spec: SmsCampaignSpec) -> dict[str, Any] | None:
@@ -431,16 +434,23 @@ class StartCampaignOperator(_TargetCampaignOperator):
     ``Preparing`` campaign is not startable yet, a ``Completed`` or ``Stopped`` one has run (and
     restarting it might message its contacts again), a ``Paused`` or scheduled one is steered in
     Kore.ai. When the play's answer is lost, the status settles whether it took effect.
-    Killing the task stops the campaign if this task started it (best effort).
+
+    Killing the task stops the campaign if this task started it (best effort, logged). While
+    deferred nothing runs in the worker, so a kill then only ends the wait.
 
     Returns the campaign's status: ``Active``, or with ``wait_for_completion`` ``Completed``.
 
     :param campaign_id: The campaign's id (``cd-…``).
     :param campaign_type: ``"sms"`` (default) or ``"voice"``.
-    :param wait_for_completion: Wait until the campaign is ``Completed``; ``Stopped`` fails the task.
+    :param wait_for_completion: Wait until the campaign is ``Completed``; ``Stopped`` fails the
+        task without retries.
+    :param deferrable: Wait in the triggerer (:class:`CampaignStatusTrigger`) instead of the
+        worker: the status is checked once, and the task defers only if not done. Default
+        ``[operators] default_deferrable``.
     :param timeout: Seconds to wait for completion.
     :param poll_interval: Seconds between two status reads while waiting.
-    :param stream_id: Bot/stream id overriding the connection's.
+    :param stream_id: Bot/stream id overriding the connection's; not with ``deferrable`` (the
+        trigger reads the connection's stream).
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     """
 
@@ -453,22 +463,40 @@ class StartCampaignOperator(_TargetCampaignOperator):
         self,
         *,
         wait_for_completion: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         timeout: float = 7 * 24 * 3600.0,
         poll_interval: float = 60.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
         self.timeout = timeout
         self.poll_interval = poll_interval
         problems: list[tuple[str, str]] = []
         _check_positive(problems, "timeout", timeout)
         _check_positive(problems, "poll_interval", poll_interval)
-        _raise_problems(problems)
+        self._check_stream(problems)
+        _raise_problems(
+            problems, {"timeout": timeout, "poll_interval": poll_interval, "stream_id": self.stream_id}
+        )
         self._started_campaign_id: str | None = None
+
+    def _check_stream(self, problems: list[tuple[str, str]]) -> None:
+        if self.deferrable and self.wait_for_completion and self.stream_id:
+            problems.append(
+                (
+                    "stream_id",
+                    "cannot be combined with deferrable=True: the trigger polls the connection's "
+                    "stream; use a connection for that stream instead",
+                )
+            )
 
     def execute(self, context: Context) -> str:
         campaign_id, campaign_type = self._target()
+        problems: list[tuple[str, str]] = []
+        self._check_stream(problems)
+        _raise_problems(problems)
         status = self._status(campaign_id)
         if status == CampaignStatus.ACTIVE.value:
             self.log.info("Campaign %s is already Active; not triggering play again.", campaign_id)
@@ -478,21 +506,48 @@ class StartCampaignOperator(_TargetCampaignOperator):
             raise CampaignNotStartableError(_not_startable(campaign_id, status))
         if not self.wait_for_completion:
             return status
-        status = self._wait_for(
-            campaign_id,
-            done=lambda current: current in TERMINAL_STATUSES,
-            what="it to complete",
-            timeout=self.timeout,
-            poll_interval=self.poll_interval,
+        if not self.deferrable:
+            return self._wait_for(
+                campaign_id, COMPLETION_GOAL, timeout=self.timeout, poll_interval=self.poll_interval
+            )
+        return self._defer_unless_done(campaign_id, campaign_type)
+
+    def _defer_unless_done(self, campaign_id: str, campaign_type: str) -> str:
+        """Check once; defer to the trigger only if the campaign has not finished yet."""
+        status = self._status(campaign_id)
+        if self._reached(campaign_id, status, COMPLETION_GOAL):
+            return status
+        from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
+
+        self.log.info("Campaign %s is %s; deferring until it completes.", campaign_id, status)
+        self.defer(
+            trigger=CampaignStatusTrigger(
+                campaign_id=campaign_id,
+                target_statuses=COMPLETION_GOAL.targets,
+                failure_statuses=COMPLETION_GOAL.failures,
+                campaign_type=campaign_type,
+                kore_conn_id=self.kore_conn_id,
+                poll_interval=self.poll_interval,
+                end_time=time.time() + self.timeout,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + self.poll_interval + DEFERRAL_TIMEOUT_GRACE_SECONDS),
         )
-        return _completed(campaign_id, status)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
+        """Resume after the trigger fired: the campaign's final status, or the error the event names."""
+        status = campaign_status_from_event(event, self.campaign_id)
+        self.log.info("%s", event["message"])
+        return status
 
     def _start(self, campaign_id: str, campaign_type: str) -> str:
         """Play once; after a lost answer, read the status and play again only while it is ``Ready``."""
+        unanswered = False
         for attempt in range(1, self.max_start_attempts + 1):
             try:
                 answer = self.hook.start_campaign(campaign_id, campaign_type)
             except (CampaignOutcomeUnknownError, CampaignServerError) as error:
+                unanswered = True
                 self.log.warning(
                     "Starting campaign %s may or may not have worked (attempt %d of %d): %s. "
                     "Reading its status to settle it.",
@@ -519,7 +574,9 @@ class StartCampaignOperator(_TargetCampaignOperator):
             except CampaignValidationError as error:
                 status = self._status(campaign_id)
                 if status == CampaignStatus.ACTIVE.value:
-                    self.log.info("Campaign %s was started by someone else meanwhile.", campaign_id)
+                    if unanswered:  # a late effect of this task's own unanswered play
+                        self._started_campaign_id = campaign_id
+                    self.log.info("Campaign %s was started meanwhile; it is Active.", campaign_id)
                     return status
                 raise CampaignNotStartableError(
                     f"Kore.ai refused to start campaign {campaign_id} (now {status}): {error.kore_message}"
@@ -650,13 +707,6 @@ def _not_startable(campaign_id: str, status: str) -> str:
     }
     reason = reasons.get(status, "only a Ready campaign is started")
     return f"Campaign {campaign_id} is {status}, not Ready: {reason}."
-
-
-def _completed(campaign_id: str, status: str) -> str:
-    """``status`` if it is ``Completed``; raises for a campaign that ended otherwise."""
-    if status != CampaignStatus.COMPLETED.value:
-        raise CampaignRunFailedError(f"Campaign {campaign_id} ended {status}, not Completed.")
-    return status
 
 
 def _stop(operator: _CampaignOperator, campaign_id: str, campaign_type: str) -> str:

@@ -17,12 +17,9 @@ from airflow_campaign_provider.exceptions import (
     CampaignServerError,
     CampaignValidationError,
 )
-from airflow_campaign_provider.operators.campaign import (
-    CampaignConflictError,
-    CampaignWaitTimeoutError,
-    CreateSmsCampaignOperator,
-)
+from airflow_campaign_provider.operators.campaign import CampaignConflictError, CreateSmsCampaignOperator
 from airflow_campaign_provider.payload import CampaignArgumentsError, SmsCampaignSpec
+from airflow_campaign_provider.triggers.wait import CampaignWaitTimeoutError
 from tests.hooks.conftest import ACCOUNT_ID, BASE
 
 from .conftest import FakeClock, valid_args
@@ -84,7 +81,9 @@ def test_waiting_for_ready_is_bounded(
     hook.find_campaign_by_name.return_value = None
     hook.create_sms_campaign.return_value = stored("Preparing")
     hook.get_campaign_status.return_value = "Preparing"
-    with pytest.raises(CampaignWaitTimeoutError, match=r"still Preparing after 30s"):
+    with pytest.raises(
+        CampaignWaitTimeoutError, match=r"did not reach \['Ready', .*its last status was 'Preparing'"
+    ):
         make(ready_timeout=30, poll_interval=7).execute(context)
     assert sum(clock.sleeps) == 30
     context["ti"].xcom_push.assert_called_once_with(key="campaign_id", value=CAMPAIGN_ID)

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_campaign_provider.exceptions import (
     CampaignOutcomeUnknownError,
@@ -80,6 +81,21 @@ def test_a_whole_lifecycle(kore_sandbox: SandboxServer, context: dict[str, Any])
     assert kore_sandbox.admin.campaigns()["liveCount"] == 0
     again = DeleteCampaignOperator(task_id="delete", campaign_id=campaign_id).execute(context)
     assert again["deleted"] is False
+
+
+async def test_a_deferred_start_resumes_with_the_triggers_event(
+    kore_sandbox: SandboxServer, context: dict[str, Any]
+) -> None:
+    """Start, defer, let the trigger wait on the sandbox, then resume with its event."""
+    campaign_id = create().execute(context)
+    kore_sandbox.admin.update_config(send_interval_seconds=0.05)
+    operator = start(campaign_id, wait_for_completion=True, deferrable=True, poll_interval=0.05)
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context)
+    events = [event async for event in deferred.value.trigger.run()]
+    assert len(events) == 1
+    assert operator.execute_complete(context, events[0].payload) == "Completed"
+    assert len(kore_sandbox.admin.messages(campaign_id)) == len(set(CONTACTS) - DNC)
 
 
 def test_a_retried_task_reuses_its_campaign_and_each_contact_gets_one_sms(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import responses
+from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_campaign_provider.exceptions import (
     CampaignAuthError,
@@ -20,13 +22,17 @@ from airflow_campaign_provider.exceptions import (
 )
 from airflow_campaign_provider.operators.campaign import (
     CampaignNotStartableError,
-    CampaignRunFailedError,
-    CampaignWaitTimeoutError,
     DeleteCampaignOperator,
     StartCampaignOperator,
     StopCampaignOperator,
 )
 from airflow_campaign_provider.payload import CampaignArgumentsError
+from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
+from airflow_campaign_provider.triggers.wait import (
+    CampaignWaitError,
+    CampaignWaitFailedError,
+    CampaignWaitTimeoutError,
+)
 from tests.hooks.conftest import BASE
 
 from .conftest import FakeClock
@@ -204,7 +210,9 @@ def test_a_campaign_stopped_while_awaited_fails_the_task(
     hook: mock.MagicMock, context: dict[str, Any]
 ) -> None:
     hook.get_campaign_status.side_effect = ["Active", "Stopped"]
-    with pytest.raises(CampaignRunFailedError, match="ended Stopped, not Completed"):
+    with pytest.raises(
+        CampaignWaitFailedError, match=r"reached failure status 'Stopped' while waiting for \['Completed'\]"
+    ):
         start(wait_for_completion=True).execute(context)
 
 
@@ -212,7 +220,9 @@ def test_waiting_for_completion_is_bounded(
     hook: mock.MagicMock, context: dict[str, Any], clock: FakeClock
 ) -> None:
     hook.get_campaign_status.return_value = "Active"
-    with pytest.raises(CampaignWaitTimeoutError, match="still Active after 100s"):
+    with pytest.raises(
+        CampaignWaitTimeoutError, match=r"did not reach \['Completed'\] .* last status was 'Active'"
+    ):
         start(wait_for_completion=True, timeout=100, poll_interval=30).execute(context)
     assert clock.sleeps == [30, 30, 30, 10]
 
@@ -232,6 +242,90 @@ def test_on_kill_failures_are_logged_not_raised(
 def test_on_kill_before_starting_does_nothing(hook: mock.MagicMock) -> None:
     start().on_kill()
     hook.stop_campaign.assert_not_called()
+
+
+# --- start, deferrable -----------------------------------------------------------------------
+
+
+def test_deferrable_start_checks_once_then_defers_to_the_trigger(
+    hook: mock.MagicMock, context: dict[str, Any], clock: FakeClock
+) -> None:
+    hook.get_campaign_status.side_effect = ["Ready", "Active"]
+    hook.start_campaign.return_value = STARTED
+    operator = start(
+        wait_for_completion=True, deferrable=True, timeout=600, poll_interval=15, campaign_type="voice"
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context)
+    assert deferred.value.method_name == "execute_complete"
+    assert deferred.value.timeout == timedelta(seconds=600 + 15 + 60)
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, CampaignStatusTrigger)
+    assert trigger.serialize()[1] == {
+        "campaign_id": CAMPAIGN_ID,
+        "target_statuses": ["Completed"],
+        "failure_statuses": ["Stopped"],
+        "campaign_type": "voice",
+        "kore_conn_id": "kore_campaign_default",
+        "poll_interval": 15.0,
+        "end_time": clock.time() + 600,
+    }
+    hook.start_campaign.assert_called_once()
+
+
+def test_deferrable_start_does_not_defer_a_campaign_that_already_completed(
+    hook: mock.MagicMock, context: dict[str, Any]
+) -> None:
+    hook.get_campaign_status.side_effect = ["Ready", "Completed"]
+    hook.start_campaign.return_value = STARTED
+    assert start(wait_for_completion=True, deferrable=True).execute(context) == "Completed"
+
+
+def test_deferrable_start_fails_at_once_on_a_stopped_campaign(
+    hook: mock.MagicMock, context: dict[str, Any]
+) -> None:
+    hook.get_campaign_status.side_effect = ["Active", "Stopped"]
+    with pytest.raises(CampaignWaitFailedError, match="'Stopped'"):
+        start(wait_for_completion=True, deferrable=True).execute(context)
+
+
+def test_deferrable_without_waiting_does_not_defer(hook: mock.MagicMock, context: dict[str, Any]) -> None:
+    hook.get_campaign_status.return_value = "Ready"
+    hook.start_campaign.return_value = STARTED
+    assert start(deferrable=True).execute(context) == "Active"
+    assert hook.get_campaign_status.call_count == 1
+
+
+def _event(status: str, campaign_status: str | None, campaign_id: str = CAMPAIGN_ID) -> dict[str, Any]:
+    return {"status": status, "campaign_id": campaign_id, "campaign_status": campaign_status, "message": "m"}
+
+
+def test_execute_complete_returns_the_final_status() -> None:
+    assert start().execute_complete({}, _event("success", "Completed")) == "Completed"
+
+
+@pytest.mark.parametrize(
+    ("event", "error"),
+    [
+        (_event("failure", "Stopped"), CampaignWaitFailedError),
+        (_event("timeout", "Active"), CampaignWaitTimeoutError),
+        (_event("error", None), CampaignWaitError),
+        (_event("success", "Completed", campaign_id="cd-other"), CampaignWaitError),
+        ({"status": "success"}, CampaignWaitError),
+    ],
+)
+def test_execute_complete_refuses_events_that_are_not_a_completion(
+    event: dict[str, Any], error: type
+) -> None:
+    with pytest.raises(error):
+        start().execute_complete({}, event)
+
+
+def test_a_stream_override_cannot_be_polled_by_the_trigger() -> None:
+    with pytest.raises(CampaignArgumentsError) as raised:
+        start(wait_for_completion=True, deferrable=True, stream_id="st-other")
+    assert raised.value.fields == ("stream_id",)
+    start(wait_for_completion=True, stream_id="st-other")  # polling in the worker honours it
 
 
 # --- stop ------------------------------------------------------------------------------------
