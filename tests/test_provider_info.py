@@ -76,6 +76,8 @@ def test_hook_has_no_deprecated_form_classmethods():
         "airflow_campaign_provider.hooks.campaign",
         "airflow_campaign_provider.get_provider_info",
         "airflow_campaign_provider.operators.campaign",
+        "airflow_campaign_provider.sensors.campaign",
+        "airflow_campaign_provider.triggers.campaign",
     ],
 )
 def test_importing_stays_cheap(module):

@@ -15,6 +15,7 @@ from structlog.testing import capture_logs
 
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.hooks import campaign_async
+from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
 from airflow_campaign_provider.triggers.poller import PollerOptions, PollerRegistry, poller_registry
 from tests.hooks.conftest import BASE, connection_json
@@ -81,7 +82,26 @@ def kore() -> Iterator[respx.MockRouter]:
 async def registry(kore_connection: None, backoffs: list[float]) -> AsyncIterator[PollerRegistry]:
     """This test's event-loop registry with fast options; every poller must be gone at the end."""
     current = poller_registry()
-    current.options = PollerOptions(budget_window_seconds=1.0, retry_policy=FAST_RETRIES, batch_fraction=0.1)
+    current.options = PollerOptions(budget_window_seconds=1.0, retry_policy=FAST_RETRIES)
+    yield current
+    assert current.pollers() == [], "a poller outlived its waiters"
+
+
+#: Real back-off against the sandbox, with Kore's 60 s window scaled down to 1 s.
+SCALED_RETRIES = RetryPolicy(
+    max_attempts=4,
+    base_wait_seconds=0.05,
+    max_wait_seconds=0.5,
+    rate_limit_window_seconds=1.0,
+    max_retry_after_seconds=2.0,
+)
+
+
+@pytest.fixture
+async def sandbox_registry(kore_sandbox: SandboxServer) -> AsyncIterator[PollerRegistry]:
+    """The registry against the sandbox, the budget window scaled to 1 s."""
+    current = poller_registry()
+    current.options = PollerOptions(budget_window_seconds=1.0, retry_policy=SCALED_RETRIES)
     yield current
     assert current.pollers() == [], "a poller outlived its waiters"
 
@@ -164,3 +184,17 @@ async def fire(campaign_trigger: CampaignStatusTrigger) -> dict[str, Any]:
     events = [event async for event in campaign_trigger.run()]
     assert len(events) == 1
     return dict(events[0].payload)
+
+
+def start(campaign_ids: list[str], **overrides: Any) -> asyncio.Future[list[dict[str, Any]]]:
+    """Run one trigger per campaign (waiting for Completed, every 0.1 s, for at most 30 s) in
+    this loop; the future gives their events in order."""
+    arguments = {
+        "target_statuses": ["Completed"],
+        "poll_interval": 0.1,
+        "end_time": time.time() + 30,
+        **overrides,
+    }
+    return asyncio.gather(
+        *(fire(CampaignStatusTrigger(campaign_id=cid, **arguments)) for cid in campaign_ids)
+    )

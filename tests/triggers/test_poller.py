@@ -14,26 +14,11 @@ from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
 from airflow_campaign_provider.triggers.poller import PollerRegistry, SharedPoller
 from tests.hooks.conftest import connection_json
 
-from .conftest import FakeAccount, fire
-
-Events = "asyncio.Future[list[dict[str, Any]]]"
+from .conftest import FakeAccount, fire, start
 
 
 def ids(prefix: str, count: int) -> list[str]:
     return [f"cd-{prefix}-{n:04d}" for n in range(count)]
-
-
-def start(campaign_ids: list[str], **overrides: Any) -> asyncio.Future[list[dict[str, Any]]]:
-    """Run one trigger per campaign in this loop; the future gives their events in order."""
-    arguments = {
-        "target_statuses": ["Completed"],
-        "poll_interval": 0.1,
-        "end_time": time.time() + 20,
-        **overrides,
-    }
-    return asyncio.gather(
-        *(fire(CampaignStatusTrigger(campaign_id=cid, **arguments)) for cid in campaign_ids)
-    )
 
 
 async def cycles(registry: PollerRegistry, count: int) -> None:

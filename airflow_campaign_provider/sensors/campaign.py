@@ -1,0 +1,142 @@
+"""CampaignStatusSensor: wait until a Kore.ai campaign reaches a status, in any sensor mode.
+
+DAG files import this module at every parse: it builds no client and does no I/O at import.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, conf
+from airflow.sdk.bases.sensor import PokeReturnValue
+
+from airflow_campaign_provider.api import CampaignType, validate_campaign_id
+from airflow_campaign_provider.exceptions import CampaignNotFoundError
+from airflow_campaign_provider.hooks.campaign import CampaignHook
+from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
+from airflow_campaign_provider.triggers.wait import (
+    CampaignWaitFailedError,
+    WaitGoal,
+    WaitOutcome,
+    campaign_status_from_event,
+    is_documented,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from airflow.sdk import Context
+
+#: The trigger's own deadline fires first; Airflow's deferral timeout is a backstop this much later.
+DEFERRAL_TIMEOUT_GRACE_SECONDS = 60.0
+
+
+class CampaignStatusSensor(BaseSensorOperator):
+    """
+    Wait until a Kore.ai campaign reaches one of ``target_statuses``; return that status (XCom).
+
+    * A failure status fails the task at once, without retries, naming the status; so does a
+      campaign that no longer exists (404).
+    * A status Kore does not document is logged and waited on.
+    * Transient errors (429, 5xx, timeouts, dropped connections) are retried by the hook with
+      back-off, ``Retry-After`` honoured. They fail a poke only when they persist past the hook's
+      retry policy: 6 attempts and at most 5 minutes of back-off. Then the task's own
+      ``retries`` apply (or ``silent_fail`` keeps poking).
+    * Each status change is logged, not each poke. (In ``reschedule`` mode every run starts
+      afresh, so each run logs the status it first sees.)
+    * ``deferrable=True`` pokes once and, unless done, defers to :class:`CampaignStatusTrigger`
+      with the deadline ``timeout`` seconds from then and ``poke_interval`` (at least 1 s) as
+      its poll interval;
+      the triggerer shares its reads and request budget with every other waiting task.
+
+    :param campaign_id: The campaign to wait on (``cd-…``); templated.
+    :param target_statuses: Statuses that end the wait with success.
+    :param failure_statuses: Statuses that fail it at once; by default every terminal status
+        that is not a target (``Stopped`` when waiting for ``Completed``). ``()`` for none.
+    :param campaign_type: ``sms`` or ``voice``; templated.
+    :param kore_conn_id: The Airflow connection of type ``kore_campaign``; templated.
+    :param deferrable: Wait in the triggerer; default ``[operators] default_deferrable``.
+    """
+
+    template_fields: Sequence[str] = ("campaign_id", "campaign_type", "kore_conn_id")
+    ui_color = "#dbeaf7"
+
+    def __init__(
+        self,
+        *,
+        campaign_id: str,
+        target_statuses: str | Iterable[str] = ("Completed",),
+        failure_statuses: str | Iterable[str] | None = None,
+        campaign_type: str = "sms",
+        kore_conn_id: str = CampaignHook.default_conn_name,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.goal = WaitGoal.of(target_statuses, failure_statuses)
+        self.target_statuses = self.goal.targets
+        self.failure_statuses = self.goal.failures
+        self.campaign_id = campaign_id
+        self.campaign_type = campaign_type
+        self.kore_conn_id = kore_conn_id
+        self.deferrable = deferrable
+        self._last_status: str | None = None
+
+    @cached_property
+    def hook(self) -> CampaignHook:
+        return CampaignHook(self.kore_conn_id)
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """Read the status once; done on a target status, fail at once on a failure status or 404."""
+        campaign_id = validate_campaign_id(self.campaign_id)
+        CampaignType.parse(self.campaign_type)
+        try:
+            status = self.hook.get_campaign_status(campaign_id)
+        except CampaignNotFoundError:
+            raise CampaignWaitFailedError(WaitOutcome.not_found(campaign_id).message) from None
+        if status != self._last_status:
+            self._last_status = status
+            if is_documented(status):
+                self.log.info("Campaign %s is %s.", campaign_id, status)
+            else:
+                self.log.warning(
+                    "Campaign %s is in status %r, which Kore.ai does not document; waiting on.",
+                    campaign_id,
+                    status,
+                )
+        outcome = self.goal.judge(campaign_id, status)
+        if outcome is None:
+            return PokeReturnValue(False)
+        if outcome.status == "failure":
+            raise CampaignWaitFailedError(outcome.message)
+        self.log.info("%s", outcome.message)
+        return PokeReturnValue(True, status)
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        first = self.poke(context)
+        if first.is_done:
+            return first.xcom_value
+        self.defer(
+            trigger=CampaignStatusTrigger(
+                campaign_id=self.campaign_id,
+                target_statuses=self.goal.targets,
+                failure_statuses=self.goal.failures,
+                campaign_type=self.campaign_type,
+                kore_conn_id=self.kore_conn_id,
+                poll_interval=max(self.poke_interval, 1.0),
+                end_time=time.time() + self.timeout,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + self.poke_interval + DEFERRAL_TIMEOUT_GRACE_SECONDS),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
+        """Resume after the trigger fired: return the campaign status or raise what the event says."""
+        status = campaign_status_from_event(event, self.campaign_id)
+        self.log.info("%s", event["message"])
+        return status
