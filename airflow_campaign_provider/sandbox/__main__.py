@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from airflow_campaign_provider.sandbox.config import SandboxConfig, config_from_dict, load_seed
@@ -70,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency", type=float, metavar="SECONDS", help="fault: delay added to every request")
     p.add_argument("--drop-rate", type=float, help="fault: share of connections closed without an answer")
     p.add_argument("--fault-seed", type=int, help="seed of the fault random generator")
-    p.add_argument("--config-json", help="a whole SandboxConfig as JSON (the flags above override it)")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a whole SandboxConfig as JSON, from FILE or, with '-', one line of stdin (flags override it)",
+    )
     p.add_argument("--quiet", action="store_true", help="no banner on stderr")
     p.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes (parent died)")
     return p
@@ -78,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     """The SandboxConfig the flags describe (ValueError naming any bad value)."""
-    data: dict[str, Any] = json.loads(args.config_json) if args.config_json else SandboxConfig().to_dict()
+    data: dict[str, Any] = _read_config(args.config) if args.config else SandboxConfig().to_dict()
     data.update(
         {field: getattr(args, flag) for flag, field in _FIELDS.items() if getattr(args, flag) is not None}
     )
@@ -103,6 +108,17 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
             raise ValueError("--send-rate must be > 0")
         data["send_interval_seconds"] = 1.0 / args.send_rate
     return config_from_dict(data)
+
+
+def _read_config(source: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.readline() if source == "-" else Path(source).read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the config from {source}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"the config from {source} is not a JSON object")
+    return data
 
 
 def _stop_at_eof(stop: threading.Event) -> None:

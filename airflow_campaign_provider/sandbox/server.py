@@ -252,12 +252,15 @@ class SandboxServer:
             sys.executable,
             "-m",
             "airflow_campaign_provider.sandbox",
-            "--config-json",
-            config_to_json(self.config),
+            "--config",
+            "-",
             "--exit-on-stdin-eof",
             "--quiet",
         ]
         proc = sp.Popen(cmd, stdin=sp.PIPE, stdout=sp.PIPE, text=True, bufsize=1)
+        assert proc.stdin is not None
+        proc.stdin.write(config_to_json(self.config) + "\n")  # stdin: no size limit, unlike argv
+        proc.stdin.flush()  # and left open: its end tells the child that this process is gone
         lines: queue.Queue[str | None] = queue.Queue()
         reader = threading.Thread(target=_pump, args=(proc, lines), name="kore-sandbox-stdout", daemon=True)
         reader.start()

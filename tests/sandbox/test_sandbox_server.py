@@ -191,8 +191,10 @@ def test_child_process_exits_when_its_parent_goes(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(
         "import os\n"
-        "from airflow_campaign_provider.sandbox import SandboxServer\n"
-        "s = SandboxServer(subprocess=True).start()\n"
+        "from airflow_campaign_provider.sandbox import SandboxConfig, SandboxServer, Seed\n"
+        "big = Seed(contact_lists={'Big': [f'+1555{i:07d}' for i in range(20_000)]})  # > argv's 128 KiB\n"
+        "s = SandboxServer(SandboxConfig(seed=big), subprocess=True).start()\n"
+        "assert len(s.admin.resources()['contact_lists']['Big']) == 20_000\n"
         "print(s.pid, flush=True)\n"
         "os._exit(0)\n"
     )
