@@ -119,11 +119,11 @@ def test_stop_from_other_running_states(kore: KoreClient, kore_sandbox: SandboxS
 
 
 def test_stop_then_play_resumes_without_sending_twice(kore: KoreClient, kore_sandbox: SandboxServer) -> None:
-    kore_sandbox.admin.update_config(send_interval_seconds=0.15)
+    kore_sandbox.admin.update_config(send_interval_seconds=0.3)
     campaign_id = kore_sandbox.admin.seed_campaign("Ready")
 
     kore.trigger(campaign_id, "play")
-    time.sleep(0.35)
+    time.sleep(0.45)
     assert kore.trigger(campaign_id, "stop").status_code == 200
     before = _phones(kore_sandbox, campaign_id)
     time.sleep(0.3)
@@ -149,10 +149,10 @@ def test_paused_campaigns_resume(kore: KoreClient, kore_sandbox: SandboxServer) 
 
 
 def test_deleting_an_active_campaign_stops_it_at_once(kore: KoreClient, kore_sandbox: SandboxServer) -> None:
-    kore_sandbox.admin.update_config(send_interval_seconds=0.15)
+    kore_sandbox.admin.update_config(send_interval_seconds=0.3)
     campaign_id = kore_sandbox.admin.seed_campaign("Ready")
     kore.trigger(campaign_id, "play")
-    time.sleep(0.2)
+    time.sleep(0.35)
 
     deleted = kore.delete(campaign_id)
 

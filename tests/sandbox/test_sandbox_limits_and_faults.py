@@ -86,20 +86,20 @@ def test_fault_draws_are_deterministic(kore: KoreClient, kore_sandbox: SandboxSe
 
 
 def test_fixed_latency_and_spikes(kore: KoreClient, kore_sandbox: SandboxServer) -> None:
-    kore_sandbox.admin.set_faults(latency_seconds=0.2)
+    kore_sandbox.admin.set_faults(latency_seconds=0.4)
     start = time.monotonic()
     assert kore.list().status_code == 200
-    assert time.monotonic() - start >= 0.2
+    assert time.monotonic() - start >= 0.4
 
-    kore_sandbox.admin.set_faults(spike_rate=1.0, spike_seconds=0.3)
+    kore_sandbox.admin.set_faults(spike_rate=1.0, spike_seconds=0.4)
     start = time.monotonic()
     assert kore.list().status_code == 200
-    assert time.monotonic() - start >= 0.3
+    assert time.monotonic() - start >= 0.4
 
     kore_sandbox.admin.clear_faults()
     start = time.monotonic()
     kore.list()
-    assert time.monotonic() - start < 0.2
+    assert time.monotonic() - start < 0.3
 
 
 def test_dropped_connections(kore: KoreClient, kore_sandbox: SandboxServer) -> None:
