@@ -16,15 +16,34 @@ CAMPAIGN_ID = "cd-1"
 
 @pytest.fixture
 def task_log() -> io.StringIO:
-    """Airflow's own task logging pipeline (structlog with the secrets masker), into a buffer."""
+    """Airflow's own task logging pipeline (structlog with the secrets masker), into a buffer.
+
+    The logging configuration is global, so it is put back afterwards: later tests read logs.
+    """
+    import structlog
     from airflow.sdk.log import configure_logging, reset_logging
 
+    saved_structlog = structlog.get_config()
+    loggers = [
+        logging.getLogger(),
+        *(
+            logger
+            for logger in logging.root.manager.loggerDict.values()
+            if isinstance(logger, logging.Logger)
+        ),
+    ]
+    saved_loggers = [(lg, lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in loggers]
     buffer = io.StringIO()
     configure_logging.cache_clear()
     configure_logging(output=buffer, cache_logger_on_first_use=False, colored_console_log=False)
     yield buffer
     configure_logging.cache_clear()
     reset_logging()
+    structlog.configure(**saved_structlog)
+    for logger, handlers, level, propagate, disabled in saved_loggers:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate, logger.disabled = propagate, disabled
 
 
 def test_secret_and_tokens_are_masked_in_task_logs(task_log, kore_connection, sleeps, mocked):
