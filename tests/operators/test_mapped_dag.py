@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from airflow_campaign_provider.sandbox import SandboxServer
 
 DAGS_FOLDER = Path(__file__).with_name("dags")
 
 
-@pytest.fixture(scope="module")
-def metadata_db() -> None:
-    """Airflow's metadata DB in the suite's throwaway AIRFLOW_HOME (see tests/conftest.py), made once.
-
-    ``initdb`` is what ``airflow db migrate`` runs on an empty database, minus a second interpreter.
-    """
-    from airflow.utils.db import initdb
-
-    initdb()
-
-
 def test_twenty_mapped_campaigns_run_through_every_operator(
-    metadata_db: None, kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+    metadata_db: None, kore_sandbox: SandboxServer, dags_folder: Callable[[Path], None]
 ) -> None:
-    from airflow import settings
-
-    # dag.test() finds the DAG through the dags-folder bundle, whose path Airflow read at import.
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS_FOLDER))
-    monkeypatch.setattr(settings, "DAGS_FOLDER", str(DAGS_FOLDER))
+    dags_folder(DAGS_FOLDER)
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=DAGS_FOLDER)
