@@ -164,6 +164,8 @@ class CampaignAsyncHook(CampaignHookBase):
     :param timeout: Connect and read timeouts in seconds, or one number for both.
     :param retry_policy: What is retried and how long to wait; see :class:`RetryPolicy`.
     :param budget: The shared request budget of the account, if any.
+    :param max_connections: Size of the connection pool (one client per hook: creating an
+        ``httpx.AsyncClient`` loads the CA bundle, about 40 ms and 0.8 MB, so share hooks).
     """
 
     def __init__(
@@ -171,11 +173,14 @@ class CampaignAsyncHook(CampaignHookBase):
         kore_conn_id: str = CampaignHookBase.default_conn_name,
         *,
         budget: TokenBucket | None = None,
+        max_connections: int = 16,
         **kwargs: Any,
     ) -> None:
         super().__init__(kore_conn_id, **kwargs)
         self.budget = budget
+        self.max_connections = max_connections
         self._loaded: tuple[KoreConnectionSettings, CampaignRequests, TokenMinter] | None = None
+        self._loading = asyncio.Lock()
         self._client: httpx.AsyncClient | None = None
 
     # --- connection, auth, transport ----------------------------------------------------------
@@ -186,21 +191,22 @@ class CampaignAsyncHook(CampaignHookBase):
 
     async def _parts(self) -> tuple[KoreConnectionSettings, CampaignRequests, TokenMinter]:
         if self._loaded is None:
-            from airflow.providers.common.compat.connection import (
-                get_async_connection,
-                get_async_extra_dejson,
-            )
-            from airflow.sdk.log import amask_secret
-
-            conn = await get_async_connection(self.kore_conn_id, hook=self)
-            extra = await get_async_extra_dejson(conn)
-            settings = KoreConnectionSettings.from_connection(
-                host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra
-            )
-            await amask_secret(settings.client_secret)
-            if self._loaded is None:  # a concurrent first call may have finished first
-                self._loaded = (settings, CampaignRequests(settings), TokenMinter(settings))
+            async with self._loading:  # many coroutines may share a hook: one reads the connection
+                if self._loaded is None:
+                    self._loaded = await self._load()
         return self._loaded
+
+    async def _load(self) -> tuple[KoreConnectionSettings, CampaignRequests, TokenMinter]:
+        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+        from airflow.sdk.log import amask_secret
+
+        conn = await get_async_connection(self.kore_conn_id, hook=self)
+        extra = await get_async_extra_dejson(conn)
+        settings = KoreConnectionSettings.from_connection(
+            host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra
+        )
+        await amask_secret(settings.client_secret)
+        return settings, CampaignRequests(settings), TokenMinter(settings)
 
     def _http(self) -> httpx.AsyncClient:
         """The pooled client of this hook, created on first use inside the running loop."""
@@ -210,7 +216,9 @@ class CampaignAsyncHook(CampaignHookBase):
             connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout,) * 2
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(read, connect=connect),
-                limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
+                limits=httpx.Limits(
+                    max_connections=self.max_connections, max_keepalive_connections=self.max_connections
+                ),
                 follow_redirects=False,
             )
         return self._client

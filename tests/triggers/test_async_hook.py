@@ -210,3 +210,20 @@ async def test_importing_created_no_client():
     import airflow_campaign_provider.hooks.campaign_async as module
 
     assert not any(isinstance(value, httpx.AsyncClient) for value in vars(module).values())
+
+
+async def test_concurrent_first_calls_read_the_connection_once(hook, kore, monkeypatch):
+    from airflow.providers.common.compat import connection as compat
+
+    reads: list[str] = []
+    real = compat.get_async_connection
+
+    async def counting(conn_id: str, hook: object = None) -> object:
+        reads.append(conn_id)
+        return await real(conn_id, hook=hook)
+
+    monkeypatch.setattr(compat, "get_async_connection", counting)
+    kore.post(STATUS).mock(return_value=status_answer(CAMPAIGN_ID, "Active"))
+    statuses = await asyncio.gather(*(hook.get_campaign_status(CAMPAIGN_ID) for _ in range(50)))
+    assert statuses == ["Active"] * 50
+    assert reads == ["kore_campaign_default"]
