@@ -10,8 +10,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, conf
-from airflow.sdk.bases.sensor import PokeReturnValue
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 
 from airflow_campaign_provider.api import CampaignType, validate_campaign_id
 from airflow_campaign_provider.exceptions import CampaignNotFoundError

@@ -230,7 +230,8 @@ class SharedPoller:
                     waiter.fail(problems[waiter.campaign_id])
                 elif waiter.campaign_id in statuses:
                     waiter.observe(statuses[waiter.campaign_id])
-                    waiter.next_check = checked_at + waiter.poll_interval
+                if waiter.campaign_id in statuses or waiter.campaign_id in due_ids:
+                    waiter.next_check = checked_at + waiter.poll_interval  # never polled again at once
 
     # --- reading statuses ---------------------------------------------------------------------
 

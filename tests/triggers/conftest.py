@@ -124,7 +124,8 @@ class FakeAccount:
     """A Kore account behind respx: campaigns by id, the status view and the filtered, paged list.
 
     Each answer is recorded as ``(monotonic time, "list" | "status", detail)``; ``delay`` slows
-    every answer down, ``list_error`` answers every list call with that response.
+    every answer down, ``list_error`` answers every list call with that response, and pages hold
+    at most ``max_page_size`` campaigns whatever the request asks.
     """
 
     def __init__(self, router: respx.MockRouter) -> None:
@@ -132,6 +133,7 @@ class FakeAccount:
         self.calls: list[tuple[float, str, Any]] = []
         self.delay = 0.0
         self.list_error: httpx.Response | None = None
+        self.max_page_size = 100
         router.post(LIST_URL).mock(side_effect=self._list)
         router.post(url__regex=rf"{BASE}/(?P<campaign_id>[^/]+)/status").mock(side_effect=self._status)
 
@@ -163,7 +165,20 @@ class FakeAccount:
             for campaign in self.campaigns.values()
             if campaign["type"] == body["type"] and (wanted is None or campaign["status"] in wanted)
         ]
-        return page_answer(rows, body["page"], body["limit"])
+        limit = min(body["limit"], self.max_page_size)
+        chunk = rows[body["skip"] : body["skip"] + limit]
+        return httpx.Response(
+            200,
+            json={
+                "status": "success",
+                "data": {
+                    "results": chunk,
+                    "hasMore": body["skip"] + len(chunk) < len(rows),
+                    "totalPages": -(-len(rows) // limit),
+                    "totalResults": len(rows),
+                },
+            },
+        )
 
     async def _status(self, request: httpx.Request, campaign_id: str) -> httpx.Response:
         self.calls.append((time.monotonic(), "status", campaign_id))

@@ -105,6 +105,19 @@ async def test_a_large_history_makes_the_poller_scan_only_where_the_campaigns_ar
     assert max(statuses.count(cid) for cid in set(statuses)) <= 2
 
 
+async def test_a_server_that_caps_pages_lower_is_followed(registry, account):
+    waited = ids("w", 250)
+    account.add(waited, "Active")
+    account.max_page_size = 40
+    events = start(waited)
+    await cycles(registry, 2)
+    account.set(waited, "Completed")
+    results = await asyncio.wait_for(events, 10)
+
+    assert [event["status"] for event in results] == ["success"] * 250
+    assert account.count("status") == 0  # every campaign was found in the 40-campaign pages
+
+
 async def test_a_campaign_in_no_page_falls_back_to_its_status_call_and_a_404_fails_it(registry, account):
     waited = ids("w", 10)
     account.add(waited, "Active")
