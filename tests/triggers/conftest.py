@@ -32,19 +32,18 @@ def status_answer(campaign_id: str, status: str) -> httpx.Response:
     )
 
 
-def page_answer(campaigns: list[dict[str, Any]], page: int, page_size: int) -> httpx.Response:
-    """A list page cut from ``campaigns`` the way Kore pages them."""
-    chunk = campaigns[(page - 1) * page_size : page * page_size]
-    total = len(campaigns)
+def page_answer(campaigns: list[dict[str, Any]], skip: int, limit: int) -> httpx.Response:
+    """The list page of ``limit`` campaigns from ``skip`` on, the way Kore pages them."""
+    chunk = campaigns[skip : skip + limit]
     return httpx.Response(
         200,
         json={
             "status": "success",
             "data": {
                 "results": chunk,
-                "hasMore": page * page_size < total,
-                "totalPages": -(-total // page_size),
-                "totalResults": total,
+                "hasMore": skip + len(chunk) < len(campaigns),
+                "totalPages": -(-len(campaigns) // limit),
+                "totalResults": len(campaigns),
             },
         },
     )
@@ -165,20 +164,7 @@ class FakeAccount:
             for campaign in self.campaigns.values()
             if campaign["type"] == body["type"] and (wanted is None or campaign["status"] in wanted)
         ]
-        limit = min(body["limit"], self.max_page_size)
-        chunk = rows[body["skip"] : body["skip"] + limit]
-        return httpx.Response(
-            200,
-            json={
-                "status": "success",
-                "data": {
-                    "results": chunk,
-                    "hasMore": body["skip"] + len(chunk) < len(rows),
-                    "totalPages": -(-len(rows) // limit),
-                    "totalResults": len(rows),
-                },
-            },
-        )
+        return page_answer(rows, body["skip"], min(body["limit"], self.max_page_size))
 
     async def _status(self, request: httpx.Request, campaign_id: str) -> httpx.Response:
         self.calls.append((time.monotonic(), "status", campaign_id))

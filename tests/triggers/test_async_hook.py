@@ -52,7 +52,7 @@ async def test_status_call_is_the_documented_request(hook, kore):
 
 async def test_list_page_sends_the_filter_and_parses_the_page(hook, kore):
     campaigns = [{"_id": f"cd-{n}", "status": "Active"} for n in range(3)]
-    route = kore.post(LIST_URL).mock(return_value=page_answer(campaigns, 1, 2))
+    route = kore.post(LIST_URL).mock(return_value=page_answer(campaigns, 0, 2))
 
     page = await hook.list_campaigns_page("voice", ["Active", "Completed"], page=1, page_size=2)
 
