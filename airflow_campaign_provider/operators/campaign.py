@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, conf
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_campaign_provider.api import (
     TERMINAL_STATUSES,
@@ -63,6 +64,11 @@ class CampaignConflictError(CampaignError):
 
 class CampaignNotStartableError(CampaignError):
     """The campaign's status does not allow starting it."""
+
+
+class CampaignAlreadyRunError(AirflowFailException, CampaignNotStartableError):
+    """The campaign has run (``Completed``) or was stopped before this task first tried to start
+    it: it will never be ``Ready`` again, so the task fails without retries."""
 
 
 def _sleep(seconds: float) -> None:
@@ -432,8 +438,10 @@ class StartCampaignOperator(_TargetCampaignOperator):
     Only a ``Ready`` campaign is started. An ``Active`` one is left alone and reported as already
     started (a second play could send again). Any other status is refused, naming it: a
     ``Preparing`` campaign is not startable yet, a ``Completed`` or ``Stopped`` one has run (and
-    restarting it might message its contacts again), a ``Paused`` or scheduled one is steered in
-    Kore.ai. When the play's answer is lost, the status settles whether it took effect.
+    restarting it might message its contacts again; the task fails without retries), a ``Paused``
+    or scheduled one is steered in Kore.ai. When the play's answer is lost, the status settles
+    whether it took effect. On a retry, a ``Completed`` campaign is the one an earlier try of the
+    task started (the first try would have refused it for good): it is reported, not played.
 
     Killing the task stops the campaign if this task started it (best effort, logged). While
     deferred nothing runs in the worker, so a kill then only ends the wait.
@@ -498,10 +506,21 @@ class StartCampaignOperator(_TargetCampaignOperator):
         self._check_stream(problems)
         _raise_problems(problems)
         status = self._status(campaign_id)
+        try_number = _try_number(context)
         if status == CampaignStatus.ACTIVE.value:
             self.log.info("Campaign %s is already Active; not triggering play again.", campaign_id)
         elif status == CampaignStatus.READY.value:
             status = self._start(campaign_id, campaign_type)
+        elif status == CampaignStatus.COMPLETED.value and try_number > 1:
+            # The first try did not refuse it (that refusal is final), so an earlier try started it.
+            self.log.info(
+                "Campaign %s is already Completed on try %d: an earlier try of this task started it; "
+                "not triggering play again.",
+                campaign_id,
+                try_number,
+            )
+        elif status in TERMINAL_STATUSES:
+            raise CampaignAlreadyRunError(_not_startable(campaign_id, status))
         else:
             raise CampaignNotStartableError(_not_startable(campaign_id, status))
         if not self.wait_for_completion:
@@ -693,6 +712,12 @@ class DeleteCampaignOperator(_TargetCampaignOperator):
             f"campaign {campaign_id} exists ({status}) but Kore.ai finds no {campaign_type} campaign "
             "with that id; is it of the other type?",
         ) from error
+
+
+def _try_number(context: Context) -> int:
+    """This try's number (1 for the first), or 1 when the context does not say."""
+    number = getattr(context.get("ti"), "try_number", 1)
+    return number if isinstance(number, int) and not isinstance(number, bool) else 1
 
 
 def _not_startable(campaign_id: str, status: str) -> str:
