@@ -1,0 +1,540 @@
+"""Run a DAG against a fresh local sandbox in a throwaway Airflow home, and summarize what Kore saw.
+
+What ``make demo`` runs; use it for your own DAGs too::
+
+    python -m airflow_campaign_provider.sandbox.run_dag kore_campaign_weekly_lifecycle \\
+        --dags-folder example_dags --seed example_dags/data/sandbox_seed.json
+
+It starts a sandbox in a child process (the realistic settings: 60 requests a minute, a few
+seconds in ``Preparing``, one SMS a second), points ``kore_campaign_default`` at it, makes a
+throwaway ``AIRFLOW_HOME`` with SQLite (``airflow db migrate``), runs the DAG once with
+``airflow dags test``, and prints a short summary from the sandbox's own record: the campaigns
+created, the statuses they went through, the SMS sent, the API calls and what was left behind.
+The sandbox is stopped whatever happens. The exit status is 0 only when the DAG run succeeded.
+Airflow's own output goes to ``run.log`` in the Airflow home, which is kept when the run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from airflow_campaign_provider.sandbox.config import SandboxConfig, load_seed
+from airflow_campaign_provider.sandbox.server import DEFAULT_CONN_ID, SandboxServer, conn_env_name
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from airflow_campaign_provider.sandbox.admin import SandboxAdmin
+
+DEFAULT_DAG_ID = "kore_campaign_weekly_lifecycle"
+#: How often the examples read a campaign's status here (their own default is for real campaigns).
+DEFAULT_POLL_SECONDS = 1.0
+#: How often the watcher samples the sandbox's campaigns, to record the statuses they go through.
+WATCH_INTERVAL_SECONDS = 0.2
+MIGRATE_TIMEOUT_SECONDS = 300.0
+DAG_TIMEOUT_SECONDS = 600.0
+#: Environment variables of the caller's Airflow that must not leak into the throwaway one.
+_AIRFLOW_ENV = re.compile(r"AIRFLOW__|AIRFLOW_CONN_|AIRFLOW_VAR_|AIRFLOW_HOME$|AIRFLOW_CONFIG$")
+_CAMPAIGN_PATH = re.compile(r"/campaign/(?:/trigger/)?(?P<id>[^/]+)(?P<rest>/status)?$")
+_DEFERRED = re.compile(r"Pausing task as DEFERRED\..*?task_id=(\S+)")
+DELETED = "deleted"
+
+
+# --------------------------------------------------------------------------- reading the record
+def request_kind(record: Mapping[str, Any]) -> str:
+    """What a Kore request did, from the sandbox's request log: ``create``, ``status``, ``read``,
+    ``list``, ``play``, ``stop``, ``delete`` (or ``METHOD path`` for anything else)."""
+    method, path, query = record["method"], str(record["path"]), str(record.get("query") or "")
+    if path.endswith("/getAllCampaignDetails"):
+        return "list"
+    if "/trigger/" in path:
+        action = dict(part.partition("=")[::2] for part in query.split("&")).get("trigger", "")
+        return action or "trigger"
+    if method == "POST" and path.endswith("/campaign"):
+        return "create"
+    match = _CAMPAIGN_PATH.search(path)
+    if match is not None:
+        if match["rest"]:
+            return "status"
+        return {"GET": "read", "DELETE": "delete"}.get(method, f"{method} {path}")
+    return f"{method} {path}"
+
+
+def request_campaign_id(record: Mapping[str, Any]) -> str | None:
+    """The campaign a request was about, when its path names one."""
+    if request_kind(record) in ("create", "list"):
+        return None
+    match = _CAMPAIGN_PATH.search(str(record["path"]))
+    return match["id"] if match else None
+
+
+@dataclass
+class CampaignRecord:
+    """One campaign as the sandbox saw it during the run."""
+
+    campaign_id: str
+    name: str
+    statuses: list[str] = field(default_factory=list)
+    contact_lists: list[str] = field(default_factory=list)
+    dnc_list: str | None = None
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def deleted(self) -> bool:
+        """Whether the campaign was deleted before the run ended."""
+        return bool(self.statuses) and self.statuses[-1] == DELETED
+
+
+class StatusWatcher:
+    """Samples the sandbox's live campaigns in a thread and records each one's status changes.
+
+    The admin endpoints are outside Kore's rate limit and request log, so watching costs the DAG
+    nothing. A campaign that disappears from the live list was deleted.
+    """
+
+    def __init__(self, admin: SandboxAdmin, interval: float = WATCH_INTERVAL_SECONDS) -> None:
+        self._admin = admin
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kore-status-watcher", daemon=True)
+        self.campaigns: dict[str, CampaignRecord] = {}
+
+    def __enter__(self) -> StatusWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.sample()  # the final state, after the last task
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.sample()
+            except Exception:  # a sample lost to a busy sandbox is retried at the next tick
+                continue
+
+    def sample(self) -> None:
+        """Record the status of every live campaign, and mark the ones gone since as deleted."""
+        live = {item["id"]: item for item in self._admin.campaigns()["campaigns"]}
+        for campaign_id, item in live.items():
+            record = self.campaigns.setdefault(campaign_id, CampaignRecord(campaign_id, str(item["name"])))
+            if not record.statuses or record.statuses[-1] != item["status"]:
+                record.statuses.append(str(item["status"]))
+        for campaign_id, record in self.campaigns.items():
+            if campaign_id not in live and not record.deleted:
+                record.statuses.append(DELETED)
+
+
+@dataclass
+class RunSummary:
+    """What one DAG run did, from Airflow's metadata DB and the sandbox's record."""
+
+    dag_id: str
+    state: str
+    seconds: float
+    tasks: list[tuple[str, int, str]]
+    campaigns: list[CampaignRecord]
+    calls: Counter[str]
+    rate_limited: int
+    left_behind: list[str]
+    recipients: dict[str, list[str]] = field(default_factory=dict)
+    deferred: set[str] = field(default_factory=set)
+
+    @property
+    def failed_tasks(self) -> list[str]:
+        """Task instances that did not succeed (a failed teardown does not fail an Airflow run)."""
+        return [
+            task_id if map_index < 0 else f"{task_id}[{map_index}]"
+            for task_id, map_index, state in self.tasks
+            if state not in ("success", "skipped")
+        ]
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the DAG run succeeded with every task instance successful or skipped."""
+        return self.state == "success" and not self.failed_tasks
+
+
+def expected_recipients(
+    campaign: CampaignRecord,
+    contact_lists: Mapping[str, Sequence[str]],
+    dnc_lists: Mapping[str, Sequence[str]],
+) -> list[str]:
+    """Who a campaign should text: its lists' numbers, each once, minus its DNC list."""
+    skip = set(dnc_lists.get(campaign.dnc_list or "", ()))
+    phones: dict[str, None] = {}
+    for name in campaign.contact_lists:
+        phones.update((phone, None) for phone in contact_lists.get(name, ()) if phone not in skip)
+    return list(phones)
+
+
+def collect(
+    dag_id: str,
+    state: str,
+    seconds: float,
+    tasks: list[tuple[str, int, str]],
+    watched: Mapping[str, CampaignRecord],
+    admin: SandboxAdmin,
+) -> RunSummary:
+    """Put the run's summary together from the watcher's statuses and the sandbox's record."""
+    requests = admin.requests()
+    creates = [r for r in requests if request_kind(r) == "create" and isinstance(r.get("body"), dict)]
+    campaigns = dict(watched)
+    for record in campaigns.values():
+        body: dict[str, Any] = next((r["body"] for r in creates if r["body"].get("name") == record.name), {})
+        record.contact_lists = list(body.get("contactLists") or [])
+        dnc = body.get("dncLists")
+        record.dnc_list = dnc.get("name") if isinstance(dnc, dict) else None
+    for message in admin.messages():
+        if message["campaignId"] in campaigns:
+            campaigns[message["campaignId"]].messages.append(message["phone"])
+    resources = admin.resources()
+    ordered = sorted(campaigns.values(), key=lambda c: c.name)
+    return RunSummary(
+        dag_id=dag_id,
+        state=state,
+        seconds=seconds,
+        tasks=tasks,
+        campaigns=ordered,
+        calls=Counter(request_kind(r) for r in requests),
+        rate_limited=sum(1 for r in requests if r.get("status") == 429),
+        left_behind=[c["id"] for c in admin.campaigns()["campaigns"]],
+        recipients={
+            c.campaign_id: expected_recipients(c, resources["contact_lists"], resources["dnc_lists"])
+            for c in ordered
+        },
+    )
+
+
+# --------------------------------------------------------------------------- printing it
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def format_summary(summary: RunSummary) -> str:
+    """The human summary ``make demo`` prints."""
+    lines = ["", "Tasks"]
+    width = max((len(task_id) for task_id, _, _ in summary.tasks), default=0)
+    for task_id, map_index, state in summary.tasks:
+        label = task_id if map_index < 0 else f"{task_id}[{map_index}]"
+        note = " (deferred to the trigger, then resumed)" if task_id in summary.deferred else ""
+        lines.append(f"  {label:<{width + 4}} {state}{note}")
+    if not summary.campaigns:
+        lines += ["", "No campaign was created."]
+    for campaign in summary.campaigns:
+        lines += ["", f'Campaign "{campaign.name}" ({campaign.campaign_id})']
+        lines.append(f"  statuses seen  {' → '.join(campaign.statuses)}")
+        lines.append(
+            f"  SMS sent       {_sms_line(campaign, summary.recipients.get(campaign.campaign_id, []))}"
+        )
+    calls = ", ".join(f"{count} {kind}" for kind, count in summary.calls.most_common())
+    lines += [
+        "",
+        f"Kore.ai API calls  {sum(summary.calls.values())}: {calls or 'none'}; "
+        f"{_plural(summary.rate_limited, 'answer') + ' 429 (rate limit)' if summary.rate_limited else 'none rate-limited'}",
+        "Left in Kore.ai    "
+        + (", ".join(summary.left_behind) if summary.left_behind else "nothing (every campaign deleted)"),
+        "",
+        f"DAG run {summary.dag_id}: {summary.state.upper()} in {summary.seconds:.0f} s"
+        + (f"; not successful: {', '.join(summary.failed_tasks)}" if summary.failed_tasks else ""),
+    ]
+    return "\n".join(lines)
+
+
+def _sms_line(campaign: CampaignRecord, expected: Sequence[str]) -> str:
+    sent = Counter(campaign.messages)
+    twice = sorted(phone for phone, count in sent.items() if count > 1)
+    lists = ", ".join(f'"{name}"' for name in campaign.contact_lists) or "?"
+    text = f"{_plural(len(campaign.messages), 'message')} to {len(sent)} of the {len(expected)} contacts due"
+    text += f" (lists {lists}" + (f', minus DNC list "{campaign.dnc_list}")' if campaign.dnc_list else ")")
+    if twice:
+        text += f"; TEXTED MORE THAN ONCE: {', '.join(twice)}"
+    elif expected and set(sent) == set(expected):
+        text += "; each exactly once"
+    return text
+
+
+# --------------------------------------------------------------------------- running Airflow
+def airflow_env(home: Path, dags_folder: Path, connection_json: str, poll_seconds: float) -> dict[str, str]:
+    """The environment of the throwaway Airflow: this process's, minus any Airflow settings."""
+    env = {name: value for name, value in os.environ.items() if not _AIRFLOW_ENV.match(name)}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            conn_env_name(DEFAULT_CONN_ID): connection_json,
+            "KORE_EXAMPLE_POLL_SECONDS": f"{poll_seconds:g}",
+        }
+    )
+    return env
+
+
+def run_airflow(
+    args: Sequence[str], env: Mapping[str, str], log: IO[str], timeout: float, echo: IO[str] | None = None
+) -> int:
+    """Run ``airflow <args>`` in its own process group; its exit code.
+
+    Its output is appended to ``log`` (and copied to ``echo`` as it comes). Past ``timeout``
+    seconds, or on Ctrl-C, the whole group is killed.
+    """
+    log.write(f"\n$ airflow {' '.join(args)}\n")
+    log.flush()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "airflow", *args],
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        text=True,
+        errors="replace",
+    )
+    pump = threading.Thread(target=_copy_lines, args=(proc, log, echo), name="airflow-output", daemon=True)
+    pump.start()
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        log.write(f"\n[run_dag] airflow {args[0]} took more than {timeout:g} s; killed.\n")
+        return -1
+    finally:
+        _kill_group(proc)
+        pump.join(timeout=10)
+
+
+def _copy_lines(proc: subprocess.Popen[str], log: IO[str], echo: IO[str] | None) -> None:
+    """Copy a child's output to the log file (and to ``echo``) until it closes."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        log.write(line)
+        if echo is not None:
+            echo.write(line)
+    log.flush()
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """End a child started with ``start_new_session`` and everything it started."""
+    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=grace)
+            time.sleep(0.1)  # let the group's other members go too
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def task_states(database: Path, dag_id: str) -> tuple[str, list[tuple[str, int, str]]]:
+    """The state of the DAG's last run and of its task instances, from the SQLite metadata DB."""
+    if not database.exists():
+        return "not run", []
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
+        run = db.execute(
+            "SELECT run_id, state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()
+        if run is None:
+            return "not run", []
+        rows = db.execute(
+            "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ? AND run_id = ? "
+            "ORDER BY start_date IS NULL, start_date, task_id, map_index",
+            (dag_id, run[0]),
+        ).fetchall()
+    return str(run[1]), [(str(t), int(m), str(s or "no status")) for t, m, s in rows]
+
+
+def deferred_tasks(log_file: Path) -> set[str]:
+    """The tasks that deferred during the run, from Airflow's output."""
+    if not log_file.exists():
+        return set()
+    text = log_file.read_text(encoding="utf-8", errors="replace")
+    return {match[1] for match in _DEFERRED.finditer(text)}
+
+
+@dataclass
+class DemoOptions:
+    """What to run and how."""
+
+    dag_id: str = DEFAULT_DAG_ID
+    dags_folder: Path = Path("example_dags")
+    seed: Path | None = None
+    conf: dict[str, Any] | None = None
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+    keep_home: bool = False
+    verbose: bool = False
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+
+
+def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
+    """Run one DAG against a fresh sandbox in a throwaway Airflow home; print and return its summary."""
+    dags_folder = options.dags_folder.resolve()
+    if not dags_folder.is_dir():
+        raise FileNotFoundError(f"no DAGs folder {dags_folder}")
+    config = options.sandbox
+    if options.seed is not None:
+        config = replace(config, seed=load_seed(options.seed))
+    home = Path(tempfile.mkdtemp(prefix="kore-demo-airflow-home-"))
+    state = "failed"
+    say = _printer(out)
+    say(f"Running DAG {options.dag_id} against a local Kore.ai sandbox")
+    try:
+        with SandboxServer(config, subprocess=True) as server, (home / "run.log").open("w") as log:
+            say(f"  sandbox       {server.url}  ({_sandbox_settings(config)})")
+            say(f"  Airflow home  {home} (SQLite; Airflow's output: {home / 'run.log'})")
+            env = airflow_env(home, dags_folder, server.connection_json(), options.poll_seconds)
+            echo = out if options.verbose else None
+            started = time.monotonic()
+            say("  airflow db migrate …", end="")
+            if run_airflow(["db", "migrate"], env, log, MIGRATE_TIMEOUT_SECONDS, echo) != 0:
+                say(f" FAILED ({time.monotonic() - started:.0f} s); see {home / 'run.log'}")
+                return _empty_summary(options.dag_id, "db migrate failed", time.monotonic() - started)
+            say(f" done ({time.monotonic() - started:.0f} s)")
+            say(f"  airflow dags test {options.dag_id} …", end="")
+            args = ["dags", "test", options.dag_id]
+            if options.conf is not None:
+                args += ["--conf", json.dumps(options.conf)]
+            started = time.monotonic()
+            with StatusWatcher(_watch_admin(server)) as watcher:
+                code = run_airflow(args, env, log, DAG_TIMEOUT_SECONDS, echo)
+            seconds = time.monotonic() - started
+            state, tasks = task_states(home / "airflow.db", options.dag_id)
+            if code != 0 and state == "success":
+                state = "failed"
+            say(f" {state} ({seconds:.0f} s)")
+            summary = collect(options.dag_id, state, seconds, tasks, watcher.campaigns, server.admin)
+            summary.deferred = deferred_tasks(home / "run.log")
+        say(format_summary(summary))
+        if not summary.succeeded:
+            _print_tail(home / "run.log", out)
+        return summary
+    finally:
+        if state == "success" and not options.keep_home:
+            shutil.rmtree(home, ignore_errors=True)
+        else:
+            say(f"Airflow home kept: {home}")
+
+
+def _empty_summary(dag_id: str, state: str, seconds: float) -> RunSummary:
+    return RunSummary(dag_id, state, seconds, [], [], Counter(), 0, [])
+
+
+def _watch_admin(server: SandboxServer) -> SandboxAdmin:
+    """A second admin client, for the watcher thread alone."""
+    from airflow_campaign_provider.sandbox.admin import SandboxAdmin
+
+    return SandboxAdmin(server.url, timeout=5.0)
+
+
+def _sandbox_settings(config: SandboxConfig) -> str:
+    limit = (
+        f"{config.rate_limit_per_window} requests per {config.rate_limit_window_seconds:g} s"
+        if config.rate_limit_per_window
+        else "no rate limit"
+    )
+    sms = f"an SMS every {config.send_interval_seconds:g} s"
+    return f"{limit}, {config.preparing_seconds:g} s in Preparing, {sms}"
+
+
+def _printer(out: IO[str]) -> Any:
+    def say(text: str, end: str = "\n") -> None:
+        out.write(text + end)
+        out.flush()
+
+    return say
+
+
+def _print_tail(log_file: Path, out: IO[str], lines: int = 40) -> None:
+    """The end of Airflow's output, where a failing task's error is."""
+    if log_file.exists():
+        tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+        out.write(f"\nThe last {len(tail)} lines of {log_file}:\n" + "\n".join(tail) + "\n")
+
+
+# --------------------------------------------------------------------------- command line
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    p = argparse.ArgumentParser(
+        prog="python -m airflow_campaign_provider.sandbox.run_dag",
+        description="Run a DAG once against a fresh local Kore.ai sandbox and summarize what it did.",
+    )
+    p.add_argument("dag_id", nargs="?", default=DEFAULT_DAG_ID, help=f"default: {DEFAULT_DAG_ID}")
+    p.add_argument("--dags-folder", type=Path, default=Path("example_dags"), help="default: example_dags")
+    p.add_argument(
+        "--seed",
+        type=Path,
+        help="sandbox seed JSON (default: <dags folder>/data/sandbox_seed.json if present)",
+    )
+    p.add_argument("--conf", type=json.loads, help="the DAG run's conf, as JSON")
+    p.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=DEFAULT_POLL_SECONDS,
+        help="KORE_EXAMPLE_POLL_SECONDS for the example DAGs",
+    )
+    p.add_argument("--preparing-seconds", type=float, default=2.0, help="sandbox: Preparing -> Ready delay")
+    p.add_argument("--send-interval", type=float, default=1.0, help="sandbox: seconds between two SMS")
+    p.add_argument("--rate-limit", type=int, default=60, help="sandbox: requests per minute; 0 = off")
+    p.add_argument("--keep-home", action="store_true", help="keep the Airflow home even after a success")
+    p.add_argument("--verbose", action="store_true", help="show Airflow's output as it runs")
+    return p
+
+
+def options_from_args(argv: Sequence[str] | None = None) -> DemoOptions:
+    """The DemoOptions a command line asks for."""
+    args = build_parser().parse_args(argv)
+    seed = args.seed
+    if seed is None and (args.dags_folder / "data" / "sandbox_seed.json").exists():
+        seed = args.dags_folder / "data" / "sandbox_seed.json"
+    return DemoOptions(
+        dag_id=args.dag_id,
+        dags_folder=args.dags_folder,
+        seed=seed,
+        conf=args.conf,
+        poll_seconds=args.poll_seconds,
+        keep_home=args.keep_home,
+        verbose=args.verbose,
+        sandbox=SandboxConfig(
+            rate_limit_per_window=args.rate_limit or None,
+            preparing_seconds=args.preparing_seconds,
+            send_interval_seconds=args.send_interval,
+        ),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the DAG; 0 when its run succeeded, 1 when it failed, 130 when interrupted."""
+    options = options_from_args(argv)
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        summary = run_dag(options)
+    except KeyboardInterrupt:
+        print("\nInterrupted; the sandbox and Airflow were stopped.", file=sys.stderr)
+        return 130
+    return 0 if summary.succeeded else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
