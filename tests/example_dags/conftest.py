@@ -1,0 +1,101 @@
+"""Fixtures of the example-DAG tests: the examples' DAG bag and a sandbox holding their seed data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_campaign_provider.sandbox import SandboxServer
+from airflow_campaign_provider.sandbox.config import load_seed
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
+SEED_FILE = EXAMPLES / "data" / "sandbox_seed.json"
+#: How often the examples read a status in these tests (their default, 30 s, is for real campaigns).
+POLL_SECONDS = "1"
+
+
+@pytest.fixture
+def examples_sandbox(kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
+    """The shared sandbox, reset, holding the contact lists, DNC lists and templates of the
+    examples' seed file, and the examples set to poll it every second."""
+    admin = kore_sandbox.admin
+    seed = load_seed(SEED_FILE)
+    for name, phones in seed.contact_lists.items():
+        admin.put_contact_list(name, phones)
+    for name, phones in seed.dnc_lists.items():
+        admin.put_dnc_list(name, phones)
+    for name, template in seed.templates.items():
+        admin.put_template(name, template.body, template.id)
+    monkeypatch.setenv("KORE_EXAMPLE_POLL_SECONDS", POLL_SECONDS)
+    return kore_sandbox
+
+
+@pytest.fixture
+def example_dag(
+    metadata_db: None, examples_sandbox: SandboxServer, dags_folder: Callable[[Path], None]
+) -> Callable[[str], Any]:
+    """Load one example DAG from ``example_dags/``, ready for ``dag.test()`` against the sandbox."""
+    dags_folder(EXAMPLES)
+
+    def load(dag_id: str) -> Any:
+        from airflow.dag_processing.dagbag import DagBag
+
+        bag = DagBag(dag_folder=EXAMPLES / f"{dag_id}.py")
+        assert bag.import_errors == {}
+        return bag.get_dag(dag_id)
+
+    return load
+
+
+def task_states(dag_run: Any) -> dict[str, list[str]]:
+    """``{task_id: [state of each map index, in order]}`` of a finished DAG run."""
+    states: dict[str, list[str]] = {}
+    for ti in sorted(dag_run.get_task_instances(), key=lambda ti: (ti.task_id, ti.map_index)):
+        states.setdefault(ti.task_id, []).append(str(ti.state))
+    return states
+
+
+def kore_calls(server: SandboxServer) -> list[str]:
+    """The Kore requests the sandbox received, oldest first, as ``"METHOD action"`` lines:
+    ``POST create``, ``GET status``, ``GET list``, ``POST play``, ``POST stop``, ``DELETE``."""
+    return [describe_request(record) for record in server.admin.requests()]
+
+
+def describe_request(record: dict[str, Any]) -> str:
+    """One request-log record as ``"METHOD action"``."""
+    from airflow_campaign_provider.sandbox.run_dag import request_kind
+
+    return request_kind(record)
+
+
+def xcom_result(dag_run: Any, task_id: str, map_index: int = -1) -> Any:
+    """What a task instance of a finished run returned (its ``return_value`` XCom)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.scalars(
+            XComModel.get_many(
+                run_id=dag_run.run_id,
+                dag_ids=dag_run.dag_id,
+                task_ids=task_id,
+                map_indexes=map_index,
+                key="return_value",
+            )
+        ).one()
+        return XComModel.deserialize_value(row)
+
+
+def load_example_module(dag_id: str) -> Any:
+    """An example DAG file imported as a module, for its plain functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"example_{dag_id}", EXAMPLES / f"{dag_id}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,148 @@
+"""Every example DAG parses cleanly, cheaply and without deprecation warnings, and is wired as documented."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import warnings
+from typing import Any
+
+import pytest
+
+from tests.example_dags.conftest import EXAMPLES
+
+EXAMPLE_DAG_IDS = {
+    "kore_campaign_weekly_lifecycle",
+    "kore_campaign_segments",
+    "kore_campaign_teardown",
+}
+KORE_TASK_TYPES = {
+    "CreateSmsCampaignOperator",
+    "StartCampaignOperator",
+    "DeleteCampaignOperator",
+    "CampaignStatusSensor",
+}
+
+
+@pytest.fixture(scope="module")
+def bag_and_warnings() -> tuple[Any, list[warnings.WarningMessage]]:
+    from airflow.dag_processing.dagbag import DagBag
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bag = DagBag(dag_folder=EXAMPLES)
+    return bag, caught
+
+
+@pytest.fixture(scope="module")
+def bag(bag_and_warnings: tuple[Any, list[warnings.WarningMessage]]) -> Any:
+    return bag_and_warnings[0]
+
+
+def test_every_example_imports_without_errors(bag: Any) -> None:
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == EXAMPLE_DAG_IDS
+    assert sorted(path.stem for path in EXAMPLES.glob("*.py")) == sorted(EXAMPLE_DAG_IDS)
+
+
+def test_no_warning_from_the_examples_or_this_package(
+    bag_and_warnings: tuple[Any, list[warnings.WarningMessage]],
+) -> None:
+    """DagBag records each file's warnings (deprecations included) in ``captured_warnings``."""
+    bag, caught = bag_and_warnings
+    ours = [
+        f"{w.category.__name__} {w.filename}:{w.lineno}: {w.message}"
+        for w in caught
+        if "example_dags" in w.filename or "airflow_campaign_provider" in w.filename
+    ]
+    assert ours == []
+    assert bag.captured_warnings == {}
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXAMPLE_DAG_IDS))
+def test_each_example_says_when_to_use_it_and_reads_the_default_connection(bag: Any, dag_id: str) -> None:
+    dag = bag.dags[dag_id]
+    assert dag.doc_md is not None
+    assert dag.doc_md.splitlines()[2].startswith("Use this")
+    assert "kore_campaign_default" in dag.doc_md
+    kore_tasks = [task for task in dag.tasks if task.task_type in KORE_TASK_TYPES]
+    assert kore_tasks
+    for task in kore_tasks:
+        if task.is_mapped:
+            assert task.partial_kwargs.get("kore_conn_id", "kore_campaign_default") == "kore_campaign_default"
+        else:
+            assert task.kore_conn_id == "kore_campaign_default"
+
+
+def test_lifecycle_deletes_in_a_teardown_that_stops_first_and_waits_deferred(bag: Any) -> None:
+    dag = bag.dags["kore_campaign_weekly_lifecycle"]
+    create, delete = dag.get_task("create_campaign"), dag.get_task("delete_campaign")
+    wait = dag.get_task("wait_for_completion")
+    assert delete.is_teardown
+    assert create.is_setup
+    assert not delete.on_failure_fail_dagrun  # else a failed wait would leave the run green
+    assert delete.stop_first
+    assert create.task_id in delete.upstream_task_ids
+    assert "wait_for_completion" in delete.upstream_task_ids
+    assert wait.deferrable
+    assert wait.target_statuses == ("Completed",)
+    assert (type(dag.timetable).__name__, dag.timetable.expression) == ("CronTriggerTimetable", "0 9 * * MON")
+
+
+def test_segments_map_one_campaign_per_segment_and_publish_the_asset_the_teardown_waits_for(bag: Any) -> None:
+    segments = bag.dags["kore_campaign_segments"]
+    teardown = bag.dags["kore_campaign_teardown"]
+    for task_id in ("create_campaign", "start_campaign", "wait_for_completion"):
+        assert segments.get_task(task_id).is_mapped
+    assert segments.get_task("wait_for_completion").partial_kwargs["deferrable"] is True
+    (published,) = segments.get_task("publish_finished").outlets
+    (scheduled_on,) = teardown.timetable.asset_condition.objects
+    assert (published.name, published.uri) == (scheduled_on.name, scheduled_on.uri)
+    assert teardown.params["campaign_ids"] == []
+
+
+def test_teardown_stops_first_and_treats_gone_campaigns_as_done(bag: Any) -> None:
+    remove = bag.dags["kore_campaign_teardown"].get_task("stop_and_delete")
+    assert remove.is_mapped
+    assert remove.partial_kwargs["stop_first"] is True
+    assert remove.partial_kwargs["missing_ok"] is True
+
+
+#: In a fresh interpreter: import the Task SDK, then each example with deprecation warnings as
+#: errors and the network closed; print the modules each example added.
+_PROBE = textwrap.dedent(
+    """
+    import json, runpy, socket, sys, warnings
+    from airflow.sdk import DAG, Asset, Param, task
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an example DAG opened a connection at import")
+
+    socket.socket.connect = refuse
+    socket.create_connection = refuse
+    warnings.simplefilter("error", DeprecationWarning)
+    added = {}
+    for path in sys.argv[1:]:
+        before = set(sys.modules)
+        runpy.run_path(path)
+        added[path] = sorted(set(sys.modules) - before)
+    print(json.dumps(added))
+    """
+)
+#: What the sandbox and its server stack pull in; a DAG file has no use for them when parsed.
+HEAVY_MODULES = ("fastapi", "uvicorn", "starlette", "httpx", "airflow_campaign_provider.sandbox")
+
+
+def test_examples_import_cheaply_without_io_or_deprecations() -> None:
+    paths = sorted(str(EXAMPLES / f"{dag_id}.py") for dag_id in EXAMPLE_DAG_IDS)
+    probe = subprocess.run(
+        [sys.executable, "-c", _PROBE, *paths], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert probe.returncode == 0, probe.stderr
+    added: dict[str, list[str]] = json.loads(probe.stdout.splitlines()[-1])
+    assert set(added) == set(paths)
+    for path, modules in added.items():
+        assert [name for name in modules if name.startswith(HEAVY_MODULES)] == [], path
+        assert len(modules) < 100, f"{path} imports {len(modules)} modules beyond the Task SDK"

@@ -1,0 +1,168 @@
+"""The demo driver's parts: reading the sandbox's record, watching statuses, the summary, the env."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from airflow_campaign_provider.hooks.campaign import CampaignHook
+from airflow_campaign_provider.sandbox import SandboxServer, sample_create_body
+from airflow_campaign_provider.sandbox.run_dag import (
+    DELETED,
+    CampaignRecord,
+    RunSummary,
+    StatusWatcher,
+    airflow_env,
+    expected_recipients,
+    format_summary,
+    options_from_args,
+    request_campaign_id,
+    request_kind,
+)
+from tests.example_dags.conftest import EXAMPLES
+
+
+def test_request_kinds_name_every_call_the_operators_make(kore_sandbox: SandboxServer) -> None:
+    hook = CampaignHook()
+    campaign_id = hook.create_sms_campaign(sample_create_body())["_id"]
+    hook.find_campaign_by_name("nobody")
+    while hook.get_campaign_status(campaign_id) == "Preparing":
+        time.sleep(0.02)
+    hook.get_campaign(campaign_id)
+    hook.start_campaign(campaign_id)
+    hook.stop_campaign(campaign_id)
+    hook.delete_campaign(campaign_id)
+
+    records = kore_sandbox.admin.requests()
+    kinds = [request_kind(r) for r in records]
+    assert [k for k in dict.fromkeys(kinds)] == ["create", "list", "status", "read", "play", "stop", "delete"]
+    assert {request_campaign_id(r) for r in records if request_kind(r) not in ("create", "list")} == {
+        campaign_id
+    }
+    assert {request_campaign_id(r) for r in records if request_kind(r) in ("create", "list")} == {None}
+
+
+def test_an_unknown_request_is_shown_as_method_and_path() -> None:
+    assert request_kind({"method": "PUT", "path": "/elsewhere", "query": ""}) == "PUT /elsewhere"
+
+
+def test_the_watcher_records_each_status_change_and_the_deletion(kore_sandbox: SandboxServer) -> None:
+    admin = kore_sandbox.admin
+    (campaign_id,) = admin.seed_campaigns([{"status": "Preparing", "ready_in_seconds": 0.5}])
+    watch_admin = type(admin)(kore_sandbox.url)
+    try:
+        with StatusWatcher(watch_admin, interval=0.05) as watcher:
+            deadline = time.monotonic() + 30
+            while watcher.campaigns.get(campaign_id, CampaignRecord("", "")).statuses[-1:] != ["Ready"]:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            CampaignHook().delete_campaign(campaign_id)
+    finally:
+        watch_admin.close()
+
+    record = watcher.campaigns[campaign_id]
+    assert record.statuses == ["Preparing", "Ready", DELETED]
+    assert record.deleted
+
+
+def summary(messages: list[str], *, state: str = "success", left: list[str] | None = None) -> RunSummary:
+    campaign = CampaignRecord(
+        "cd-1",
+        "Weekly welcome 20250106T090000",
+        statuses=["Preparing", "Ready", "Active", "Completed", DELETED],
+        contact_lists=["Weekly new customers"],
+        dnc_list="Do not text",
+        messages=messages,
+    )
+    return RunSummary(
+        dag_id="kore_campaign_weekly_lifecycle",
+        state=state,
+        seconds=21.4,
+        tasks=[("create_campaign", -1, "success"), ("delete_campaign", -1, "success")],
+        campaigns=[campaign],
+        calls=Counter({"status": 9, "create": 1, "play": 1, "delete": 1}),
+        rate_limited=0,
+        left_behind=left or [],
+        recipients={"cd-1": ["+1", "+2"]},
+        deferred={"create_campaign"},
+    )
+
+
+def test_the_summary_says_what_happened_to_the_campaign() -> None:
+    text = format_summary(summary(["+1", "+2"]))
+
+    assert 'Campaign "Weekly welcome 20250106T090000" (cd-1)' in text
+    assert "statuses seen  Preparing → Ready → Active → Completed → deleted" in text
+    assert (
+        '2 messages to 2 of the 2 contacts due (lists "Weekly new customers", minus DNC list "Do not text"); '
+        "each exactly once" in text
+    )
+    assert "Kore.ai API calls  12: 9 status, 1 create, 1 play, 1 delete; none rate-limited" in text
+    assert "Left in Kore.ai    nothing (every campaign deleted)" in text
+    assert "create_campaign     success (deferred to the trigger, then resumed)" in text
+    assert text.endswith("DAG run kore_campaign_weekly_lifecycle: SUCCESS in 21 s")
+
+
+def test_the_summary_flags_a_second_sms_and_a_leftover_campaign() -> None:
+    result = summary(["+1", "+2", "+1"], left=["cd-1"])
+    text = format_summary(result)
+
+    assert "TEXTED MORE THAN ONCE: +1" in text
+    assert "each exactly once" not in text
+    assert "Left in Kore.ai    cd-1" in text
+
+
+def test_a_failed_teardown_makes_the_run_unsuccessful_even_when_airflow_calls_it_a_success() -> None:
+    result = summary(["+1", "+2"])
+    result.tasks.append(("wait_for_completion", -1, "success"))
+    result.tasks[1] = ("delete_campaign", -1, "failed")
+
+    assert not result.succeeded
+    assert format_summary(result).endswith("SUCCESS in 21 s; not successful: delete_campaign")
+
+
+def test_expected_recipients_are_the_lists_once_each_minus_the_dnc_list() -> None:
+    campaign = CampaignRecord("cd-1", "n", contact_lists=["a", "b"], dnc_list="dnc")
+
+    assert expected_recipients(campaign, {"a": ["+1", "+2", "+3"], "b": ["+3", "+4"]}, {"dnc": ["+2"]}) == [
+        "+1",
+        "+3",
+        "+4",
+    ]
+
+
+def test_the_throwaway_airflow_sees_none_of_the_callers_airflow_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+    monkeypatch.setenv("AIRFLOW_CONN_SOMETHING_ELSE", "postgres://x")
+    monkeypatch.setenv("AIRFLOW_HOME", "/home/me/airflow")
+    monkeypatch.setenv("KEEP_ME", "1")
+
+    env = airflow_env(Path("/tmp/home"), Path("/dags"), '{"conn_type": "kore_campaign"}', 1.0)
+
+    assert "AIRFLOW__CORE__EXECUTOR" not in env
+    assert "AIRFLOW_CONN_SOMETHING_ELSE" not in env
+    assert env["AIRFLOW_HOME"] == "/tmp/home"
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/dags"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "sqlite:////tmp/home/airflow.db"
+    assert env["AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT"] == '{"conn_type": "kore_campaign"}'
+    assert env["KORE_EXAMPLE_POLL_SECONDS"] == "1"
+    assert env["KEEP_ME"] == "1"
+
+
+def test_the_command_line_defaults_to_the_lifecycle_example_with_its_seed_and_a_realistic_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(EXAMPLES.parent)
+    options = options_from_args([])
+
+    assert options.dag_id == "kore_campaign_weekly_lifecycle"
+    assert options.seed is not None
+    assert options.seed.name == "sandbox_seed.json"
+    assert options.sandbox.rate_limit_per_window == 60
+    assert options.sandbox.preparing_seconds == 2.0
+    assert options.sandbox.send_interval_seconds == 1.0
