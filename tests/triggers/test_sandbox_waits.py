@@ -68,7 +68,8 @@ async def test_the_rate_limited_sandbox_never_answers_429(sandbox_registry, kore
     monkeypatch.setenv("AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", json.dumps(connection))
     # 2,000 other Active campaigns make any list dear: 20 status calls a cycle want 200 calls/s.
     await asyncio.to_thread(admin.seed_campaigns, [{"status": "Active", "complete_in_seconds": 600}] * 2000)
-    waited = seed_active(kore_sandbox, [1.0 + 0.05 * n for n in range(20)])
+    # Completions from 3 s on, so a slow start on a loaded machine still meets Active campaigns.
+    waited = seed_active(kore_sandbox, [3.0 + 0.05 * n for n in range(20)])
     results = await asyncio.wait_for(start(waited, poll_interval=0.1), 30)
 
     assert [event["status"] for event in results] == ["success"] * 20
