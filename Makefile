@@ -26,5 +26,11 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# The main job: the weekly lifecycle example end to end against a local sandbox, then a summary.
+# run_dag stops the sandbox and every Airflow process it started, whatever happens (Ctrl-C too).
+demo: $(STAMP)
+	$(BIN)/python -m airflow_campaign_provider.sandbox.run_dag kore_campaign_weekly_lifecycle \
+		--dags-folder example_dags --seed example_dags/data/sandbox_seed.json
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

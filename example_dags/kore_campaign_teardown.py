@@ -50,7 +50,7 @@ def unique_campaign_ids(named: Iterable[tuple[str, Any]]) -> list[str]:
             try:
                 ids[validate_campaign_id(campaign_id, f"{where}[{index}]")] = None
             except InvalidCampaignArgumentError as error:
-                raise ValueError(str(error)) from error
+                raise ValueError(str(error)) from None
     return list(ids)
 
 

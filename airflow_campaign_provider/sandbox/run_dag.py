@@ -52,6 +52,8 @@ DAG_TIMEOUT_SECONDS = 600.0
 _AIRFLOW_ENV = re.compile(r"AIRFLOW__|AIRFLOW_CONN_|AIRFLOW_VAR_|AIRFLOW_HOME$|AIRFLOW_CONFIG$")
 _CAMPAIGN_PATH = re.compile(r"/campaign/(?:/trigger/)?(?P<id>[^/]+)(?P<rest>/status)?$")
 _DEFERRED = re.compile(r"Pausing task as DEFERRED\..*?task_id=(\S+)")
+#: A Python exception line, as a traceback ends: ``package.module.SomeError: what went wrong``.
+_ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Timeout): \S")
 DELETED = "deleted"
 
 
@@ -245,12 +247,21 @@ def format_summary(summary: RunSummary) -> str:
             f"  SMS sent       {_sms_line(campaign, summary.recipients.get(campaign.campaign_id, []))}"
         )
     calls = ", ".join(f"{count} {kind}" for kind, count in summary.calls.most_common())
+    limited = (
+        f"{_plural(summary.rate_limited, 'answer')} 429 (rate limit)"
+        if summary.rate_limited
+        else "none rate-limited"
+    )
+    if summary.left_behind:
+        left = ", ".join(summary.left_behind)
+    else:
+        left = "nothing (every campaign deleted)" if summary.campaigns else "nothing"
     lines += [
         "",
-        f"Kore.ai API calls  {sum(summary.calls.values())}: {calls or 'none'}; "
-        f"{_plural(summary.rate_limited, 'answer') + ' 429 (rate limit)' if summary.rate_limited else 'none rate-limited'}",
-        "Left in Kore.ai    "
-        + (", ".join(summary.left_behind) if summary.left_behind else "nothing (every campaign deleted)"),
+        f"Kore.ai API calls  {sum(summary.calls.values())}: {calls}; {limited}"
+        if calls
+        else "Kore.ai API calls  none",
+        f"Left in Kore.ai    {left}",
         "",
         f"DAG run {summary.dag_id}: {summary.state.upper()} in {summary.seconds:.0f} s"
         + (f"; not successful: {', '.join(summary.failed_tasks)}" if summary.failed_tasks else ""),
@@ -261,13 +272,15 @@ def format_summary(summary: RunSummary) -> str:
 def _sms_line(campaign: CampaignRecord, expected: Sequence[str]) -> str:
     sent = Counter(campaign.messages)
     twice = sorted(phone for phone, count in sent.items() if count > 1)
-    lists = ", ".join(f'"{name}"' for name in campaign.contact_lists) or "?"
-    text = f"{_plural(len(campaign.messages), 'message')} to {len(sent)} of the {len(expected)} contacts due"
-    text += f" (lists {lists}" + (f', minus DNC list "{campaign.dnc_list}")' if campaign.dnc_list else ")")
+    lists = " + ".join(f'"{name}"' for name in campaign.contact_lists) or "?"
+    audience = f"list {lists}" + (f' minus DNC list "{campaign.dnc_list}"' if campaign.dnc_list else "")
+    if not twice and expected and set(sent) == set(expected):
+        return (
+            f"{len(campaign.messages)}, exactly one to each of the {len(expected)} contacts due ({audience})"
+        )
+    text = f"{len(campaign.messages)} to {len(sent)} of the {len(expected)} contacts due ({audience})"
     if twice:
         text += f"; TEXTED MORE THAN ONCE: {', '.join(twice)}"
-    elif expected and set(sent) == set(expected):
-        text += "; each exactly once"
     return text
 
 
@@ -399,7 +412,7 @@ def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
     try:
         with SandboxServer(config, subprocess=True) as server, (home / "run.log").open("w") as log:
             say(f"  sandbox       {server.url}  ({_sandbox_settings(config)})")
-            say(f"  Airflow home  {home} (SQLite; Airflow's output: {home / 'run.log'})")
+            say(f"  Airflow home  {home} (throwaway, SQLite)")
             env = airflow_env(home, dags_folder, server.connection_json(), options.poll_seconds)
             echo = out if options.verbose else None
             started = time.monotonic()
@@ -424,7 +437,7 @@ def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
             summary.deferred = deferred_tasks(home / "run.log")
         say(format_summary(summary))
         if not summary.succeeded:
-            _print_tail(home / "run.log", out)
+            _print_errors(home / "run.log", out)
         return summary
     finally:
         if state == "success" and not options.keep_home:
@@ -462,11 +475,17 @@ def _printer(out: IO[str]) -> Any:
     return say
 
 
-def _print_tail(log_file: Path, out: IO[str], lines: int = 40) -> None:
-    """The end of Airflow's output, where a failing task's error is."""
-    if log_file.exists():
-        tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
-        out.write(f"\nThe last {len(tail)} lines of {log_file}:\n" + "\n".join(tail) + "\n")
+def _print_errors(log_file: Path, out: IO[str], most: int = 5) -> None:
+    """The errors that failed the run, from Airflow's output (its end when none is found)."""
+    if not log_file.exists():
+        return
+    lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    errors = list(dict.fromkeys(line for line in lines if _ERROR_LINE.match(line)))[-most:]
+    if errors:
+        out.write("\nErrors\n" + "\n".join(f"  {line}" for line in errors) + "\n")
+    else:
+        out.write("\nThe end of Airflow's output:\n" + "\n".join(lines[-20:]) + "\n")
+    out.write(f"All of Airflow's output: {log_file}\n")
 
 
 # --------------------------------------------------------------------------- command line
