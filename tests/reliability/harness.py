@@ -8,6 +8,8 @@
   triggerer process: triggers are stored and rebuilt from their serialized kwargs first, so a
   trigger whose kwargs do not survive the trip fails here as it would there.
 * :class:`Tally` counts, thread-safely, what the provider did (retries, settled ambiguities).
+* :func:`use_hook_settings` gives every operator's and sensor's hook a timeout and retry policy,
+  :func:`settled_requests` reads the sandbox's request log once nothing is in flight.
 
 Every wait here is bounded by a timeout.
 """
@@ -16,13 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
+from airflow_campaign_provider.hooks.campaign import CampaignHook
+from airflow_campaign_provider.operators import campaign as operator_module
+from airflow_campaign_provider.sandbox.admin import SandboxAdmin
+from airflow_campaign_provider.sensors import campaign as sensor_module
 from airflow_campaign_provider.triggers.poller import PollerOptions, PollerRegistry, poller_registry
 
 
@@ -172,3 +180,36 @@ def running_triggerer(options: PollerOptions) -> Iterator[Triggerer]:
         yield triggerer
     finally:
         triggerer.close()
+
+
+def use_hook_settings(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> type[CampaignHook]:
+    """Give the hook of every operator and sensor these constructor arguments (``timeout``,
+    ``retry_policy``) by default, as a subclass would; returns that hook class."""
+
+    class ConfiguredHook(CampaignHook):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            for name, value in settings.items():
+                kwargs.setdefault(name, value)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(operator_module, "CampaignHook", ConfiguredHook)
+    monkeypatch.setattr(sensor_module, "CampaignHook", ConfiguredHook)
+    return ConfiguredHook
+
+
+def settled_requests(admin: SandboxAdmin, timeout: float) -> list[dict[str, Any]]:
+    """The sandbox's request log once no request is still in flight on the server.
+
+    A request whose client gave up during a latency spike still sleeps on the server: its
+    status (and fault) is written when it wakes, and a create or play only acts then. The log
+    is read when every request has been answered or dropped, at most ``timeout`` seconds on.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        records = admin.requests()
+        pending = [r["seq"] for r in records if r["status"] is None and r["fault"] != "drop"]
+        if not pending:
+            return records
+        if time.monotonic() > deadline:
+            raise AssertionError(f"requests still unanswered after {timeout} s: {pending}")
+        time.sleep(0.1)

@@ -50,12 +50,19 @@ from airflow_campaign_provider.sandbox import FaultConfig, SandboxConfig, Sandbo
 from airflow_campaign_provider.sandbox.faults import FaultInjector
 from airflow_campaign_provider.sandbox.run_dag import request_kind
 from airflow_campaign_provider.sandbox.seed import WELCOME_BODY
-from airflow_campaign_provider.sensors import campaign as sensor_module
 from airflow_campaign_provider.sensors.campaign import CampaignStatusSensor
 from airflow_campaign_provider.triggers.poller import PollerOptions
 
 from .conftest import add_figures
-from .harness import FakeTaskInstance, Tally, Triggerer, run_task, running_triggerer
+from .harness import (
+    FakeTaskInstance,
+    Tally,
+    Triggerer,
+    run_task,
+    running_triggerer,
+    settled_requests,
+    use_hook_settings,
+)
 
 SEED = 20260607
 LIFECYCLES = 50
@@ -143,15 +150,6 @@ def seed_data(lifecycles: list[Lifecycle]) -> Seed:
     )
 
 
-class ScaledHook(CampaignHook):
-    """The operators' and sensor's hook with this suite's timeouts and scaled retry policy."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("timeout", TIMEOUT)
-        kwargs.setdefault("retry_policy", SCALED_RETRIES)
-        super().__init__(*args, **kwargs)
-
-
 def cause(error: BaseException | None) -> str:
     """A short name of what made a call fail: 5xx, 429, dropped, timeout, or the class name."""
     from airflow_campaign_provider.exceptions import (
@@ -222,8 +220,7 @@ def tally(monkeypatch: pytest.MonkeyPatch) -> Tally:
 @pytest.fixture
 def scaled_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """The suite's hook settings for operators and sensor; the operators' pauses scaled down."""
-    monkeypatch.setattr(operator_module, "CampaignHook", ScaledHook)
-    monkeypatch.setattr(sensor_module, "CampaignHook", ScaledHook)
+    use_hook_settings(monkeypatch, timeout=TIMEOUT, retry_policy=SCALED_RETRIES)
     monkeypatch.setattr(operator_module, "_sleep", lambda seconds: time.sleep(seconds * OPERATOR_TIME_SCALE))
     random.seed(SEED)  # the retry policy's jitter
 
@@ -339,23 +336,6 @@ def run_lifecycle(lc: Lifecycle, triggerer: Triggerer, tally: Tally) -> None:
         lc.error = error
 
 
-def settled_requests(server: SandboxServer) -> list[dict[str, Any]]:
-    """The request log once no request is still in flight on the server.
-
-    A request whose client gave up during a latency spike is still asleep on the server: its
-    status (and fault) is written when it wakes, and a create or play would only act then. The
-    log is read when every request has been answered or dropped, at most a few seconds later.
-    """
-    deadline = time.monotonic() + FAULTS.spike_seconds + 10.0
-    while True:
-        records = server.admin.requests()
-        pending = [r["seq"] for r in records if r["status"] is None and r["fault"] != "drop"]
-        if not pending:
-            return records
-        assert time.monotonic() < deadline, f"requests still unanswered: {pending}"
-        time.sleep(0.2)
-
-
 def replay_faults(faults: FaultConfig, records: list[dict[str, Any]]) -> tuple[dict[int, float], list[int]]:
     """Draw the seeded faults again, one per logged request in arrival order: the delay each
     request got (the log does not show it) and the requests whose logged fault differs."""
@@ -394,7 +374,7 @@ def test_fifty_lifecycles_survive_faults_without_duplicates_or_losses(
     failed = [(lc.name, lc.kind, repr(lc.error)) for lc in lifecycles if lc.error is not None]
     assert failed == []
 
-    records = settled_requests(server)
+    records = settled_requests(admin, timeout=FAULTS.spike_seconds + 10)
     summary = admin.campaigns()
     messages = admin.messages()
     kinds = Counter(request_kind(r) for r in records)
