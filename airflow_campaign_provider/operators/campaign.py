@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +53,6 @@ _PLAIN_SCALARS = (str, int, float, bool, type(None))
 READY_GOAL = WaitGoal.of([s.value for s in CampaignStatus if s is not CampaignStatus.PREPARING], ())
 #: Waiting for a started campaign to finish; ``Stopped`` fails it.
 COMPLETION_GOAL = WaitGoal.of(CampaignStatus.COMPLETED.value)
-#: The trigger's own deadline fires first; Airflow's deferral timeout is a backstop this much later.
-DEFERRAL_TIMEOUT_GRACE_SECONDS = 60.0
 
 
 class CampaignConflictError(CampaignError):
@@ -536,21 +533,17 @@ class StartCampaignOperator(_TargetCampaignOperator):
         status = self._status(campaign_id)
         if self._reached(campaign_id, status, COMPLETION_GOAL):
             return status
-        from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
+        from airflow_campaign_provider.triggers.campaign import defer_to_trigger
 
         self.log.info("Campaign %s is %s; deferring until it completes.", campaign_id, status)
-        self.defer(
-            trigger=CampaignStatusTrigger(
-                campaign_id=campaign_id,
-                target_statuses=COMPLETION_GOAL.targets,
-                failure_statuses=COMPLETION_GOAL.failures,
-                campaign_type=campaign_type,
-                kore_conn_id=self.kore_conn_id,
-                poll_interval=self.poll_interval,
-                end_time=time.time() + self.timeout,
-            ),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout + self.poll_interval + DEFERRAL_TIMEOUT_GRACE_SECONDS),
+        defer_to_trigger(
+            self,
+            campaign_id=campaign_id,
+            goal=COMPLETION_GOAL,
+            campaign_type=campaign_type,
+            kore_conn_id=self.kore_conn_id,
+            poll_interval=self.poll_interval,
+            timeout=self.timeout,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:

@@ -5,8 +5,6 @@ DAG files import this module at every parse: it builds no client and does no I/O
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -15,22 +13,19 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow_campaign_provider.api import CampaignType, validate_campaign_id
 from airflow_campaign_provider.exceptions import CampaignNotFoundError
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
+from airflow_campaign_provider.triggers.campaign import defer_to_trigger
 from airflow_campaign_provider.triggers.wait import (
     CampaignWaitFailedError,
     WaitGoal,
     WaitOutcome,
     campaign_status_from_event,
-    is_documented,
+    log_status,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from airflow.sdk import Context
-
-#: The trigger's own deadline fires first; Airflow's deferral timeout is a backstop this much later.
-DEFERRAL_TIMEOUT_GRACE_SECONDS = 60.0
 
 
 class CampaignStatusSensor(BaseSensorOperator):
@@ -98,14 +93,7 @@ class CampaignStatusSensor(BaseSensorOperator):
             raise CampaignWaitFailedError(WaitOutcome.not_found(campaign_id).message) from None
         if status != self._last_status:
             self._last_status = status
-            if is_documented(status):
-                self.log.info("Campaign %s is %s.", campaign_id, status)
-            else:
-                self.log.warning(
-                    "Campaign %s is in status %r, which Kore.ai does not document; waiting on.",
-                    campaign_id,
-                    status,
-                )
+            log_status(self.log, campaign_id, status)
         outcome = self.goal.judge(campaign_id, status)
         if outcome is None:
             return PokeReturnValue(False)
@@ -120,18 +108,14 @@ class CampaignStatusSensor(BaseSensorOperator):
         first = self.poke(context)
         if first.is_done:
             return first.xcom_value
-        self.defer(
-            trigger=CampaignStatusTrigger(
-                campaign_id=self.campaign_id,
-                target_statuses=self.goal.targets,
-                failure_statuses=self.goal.failures,
-                campaign_type=self.campaign_type,
-                kore_conn_id=self.kore_conn_id,
-                poll_interval=max(self.poke_interval, 1.0),
-                end_time=time.time() + self.timeout,
-            ),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout + self.poke_interval + DEFERRAL_TIMEOUT_GRACE_SECONDS),
+        defer_to_trigger(
+            self,
+            campaign_id=self.campaign_id,
+            goal=self.goal,
+            campaign_type=self.campaign_type,
+            kore_conn_id=self.kore_conn_id,
+            poll_interval=max(self.poke_interval, 1.0),
+            timeout=self.timeout,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:

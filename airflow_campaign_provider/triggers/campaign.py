@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -24,11 +24,13 @@ from airflow_campaign_provider.triggers.wait import (
     WaitGoal,
     WaitOutcome,
     campaign_status_from_event,
-    is_documented,
+    log_status,
 )
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
+
+    from airflow.sdk import BaseOperator
 
 __all__ = [
     "CampaignStatusTrigger",
@@ -36,10 +38,13 @@ __all__ = [
     "CampaignWaitFailedError",
     "CampaignWaitTimeoutError",
     "campaign_status_from_event",
+    "defer_to_trigger",
 ]
 
 #: The deadline of a trigger built without one: Airflow's default sensor timeout, 7 days.
 DEFAULT_WAIT_SECONDS = 7 * 24 * 3600.0
+#: The trigger's own deadline fires first; Airflow's deferral timeout is a backstop this much later.
+DEFERRAL_TIMEOUT_GRACE_SECONDS = 60.0
 
 
 class CampaignStatusTrigger(BaseTrigger):
@@ -124,11 +129,36 @@ class CampaignStatusTrigger(BaseTrigger):
         yield TriggerEvent(outcome.event(self.campaign_id))
 
     def _log_change(self, status: str) -> None:
-        if is_documented(status):
-            self.log.info("Campaign %s is now %s.", self.campaign_id, status)
-        else:
-            self.log.warning(
-                "Campaign %s is in status %r, which Kore.ai does not document; waiting on.",
-                self.campaign_id,
-                status,
-            )
+        log_status(self.log, self.campaign_id, status)
+
+
+def defer_to_trigger(
+    task: BaseOperator,
+    *,
+    campaign_id: str,
+    goal: WaitGoal,
+    campaign_type: str,
+    kore_conn_id: str,
+    poll_interval: float,
+    timeout: float,
+) -> NoReturn:
+    """Hand a task's wait to the triggerer; it resumes in ``execute_complete``.
+
+    The trigger's deadline is ``timeout`` from now; Airflow's own deferral timeout is only a
+    backstop, one poll and a grace period later, so the trigger's clearer timeout event wins.
+    """
+    from datetime import timedelta
+
+    task.defer(
+        trigger=CampaignStatusTrigger(
+            campaign_id=campaign_id,
+            target_statuses=goal.targets,
+            failure_statuses=goal.failures,
+            campaign_type=campaign_type,
+            kore_conn_id=kore_conn_id,
+            poll_interval=poll_interval,
+            end_time=time.time() + timeout,
+        ),
+        method_name="execute_complete",
+        timeout=timedelta(seconds=timeout + poll_interval + DEFERRAL_TIMEOUT_GRACE_SECONDS),
+    )

@@ -101,6 +101,16 @@ def is_documented(status: str) -> bool:
     return status in TERMINAL_STATUSES or status in NON_TERMINAL_STATUSES
 
 
+def log_status(log: Any, campaign_id: str, status: str) -> None:
+    """Log a status the waiter has not seen before; an undocumented one is a warning, not an error."""
+    if is_documented(status):
+        log.info("Campaign %s is %s.", campaign_id, status)
+    else:
+        log.warning(
+            "Campaign %s is in status %r, which Kore.ai does not document; waiting on.", campaign_id, status
+        )
+
+
 @dataclass(frozen=True)
 class WaitOutcome:
     """How one wait ended: ``status`` is one of :data:`EVENT_STATUSES`."""

@@ -59,8 +59,11 @@ class FakeClock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    from airflow_campaign_provider.triggers import campaign as trigger_module
+
     fake = FakeClock()
     monkeypatch.setattr(operator_module, "time", fake)
+    monkeypatch.setattr(trigger_module, "time", fake)  # the trigger's deadline is set when deferring
     monkeypatch.setattr(operator_module, "_sleep", fake.sleep)
     return fake
 

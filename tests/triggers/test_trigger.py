@@ -117,9 +117,9 @@ async def test_success_after_waiting_logs_each_change_once(registry, kore, logs)
         "campaign_status": "Completed",
         "message": f"Campaign {CAMPAIGN_ID} reached status 'Completed'.",
     }
-    assert logged(logs, "info", "is now") == [
-        f"Campaign {CAMPAIGN_ID} is now Active.",
-        f"Campaign {CAMPAIGN_ID} is now Completed.",
+    assert logged(logs, "info", "Campaign") == [
+        f"Campaign {CAMPAIGN_ID} is Active.",
+        f"Campaign {CAMPAIGN_ID} is Completed.",
     ]
 
 
@@ -153,7 +153,7 @@ async def test_the_deadline_gives_a_timeout_with_the_last_status(registry, kore)
     event = await fire(trigger(end_time=began + 0.3))
     assert event["status"] == "timeout"
     assert event["campaign_status"] == "Active"
-    assert 0.3 <= time.time() - began < 1.0
+    assert 0.3 <= time.time() - began < 3.0  # ended by the deadline, not a later poll (loose for busy CI)
 
 
 async def test_a_deadline_already_past_times_out_without_a_call(registry, kore):
