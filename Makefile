@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo bench clean
+.PHONY: install test lint typecheck unit e2e demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# Only the real-Airflow test (scheduler, dag-processor, triggerer, api-server); unit runs it too.
+e2e: $(STAMP)
+	$(BIN)/pytest -q -m e2e
 
 # The main job: the weekly lifecycle example end to end against a local sandbox, then a summary.
 # run_dag stops the sandbox and every Airflow process it started, whatever happens (Ctrl-C too).

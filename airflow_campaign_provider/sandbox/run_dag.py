@@ -329,7 +329,7 @@ def run_airflow(
         log.write(f"\n[run_dag] airflow {args[0]} took more than {timeout:g} s; killed.\n")
         return -1
     finally:
-        _kill_group(proc)
+        kill_process_group(proc)
         pump.join(timeout=10)
 
 
@@ -343,7 +343,7 @@ def _copy_lines(proc: subprocess.Popen[str], log: IO[str], echo: IO[str] | None)
     log.flush()
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
+def kill_process_group(proc: subprocess.Popen[Any]) -> None:
     """End a child started with ``start_new_session`` and everything it started."""
     for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
         try:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from airflow_campaign_provider.sandbox import SandboxServer
+from airflow_campaign_provider.sandbox.admin import SandboxAdmin
 from airflow_campaign_provider.sandbox.config import load_seed
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
@@ -99,3 +103,35 @@ def load_example_module(dag_id: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@contextmanager
+def when_active(
+    server: SandboxServer, act: Callable[[SandboxAdmin, str], None], timeout: float = 120.0
+) -> Iterator[list[str]]:
+    """Call ``act(admin, campaign_id)`` from a thread, with an admin client of its own, as soon
+    as a campaign is really Active; yields the list of the ids acted on."""
+    acted: list[str] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        admin = SandboxAdmin(server.url)
+        deadline = time.monotonic() + timeout
+        try:
+            while not done.is_set() and time.monotonic() < deadline:
+                active = [c["id"] for c in admin.campaigns()["campaigns"] if c["status"] == "Active"]
+                if active:
+                    act(admin, active[0])
+                    acted.append(active[0])
+                    return
+                time.sleep(0.02)
+        finally:
+            admin.close()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    try:
+        yield acted
+    finally:
+        done.set()
+        thread.join(timeout=10)

@@ -3,18 +3,15 @@ the teardown that still removes the campaign when the wait in the middle fails."
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sensors.campaign import CampaignStatusSensor
-from tests.example_dags.conftest import kore_calls, task_states
+from tests.example_dags.conftest import kore_calls, task_states, when_active
 
 DAG_ID = "kore_campaign_weekly_lifecycle"
 TASKS = ("create_campaign", "start_campaign", "wait_for_completion", "delete_campaign")
@@ -25,40 +22,6 @@ def due_recipients(server: SandboxServer, contact_list: str, dnc_list: str) -> l
     resources = server.admin.resources()
     skip = set(resources["dnc_lists"][dnc_list])
     return sorted(phone for phone in resources["contact_lists"][contact_list] if phone not in skip)
-
-
-@contextmanager
-def when_active(
-    server: SandboxServer, act: Callable[[str], None], timeout: float = 120.0
-) -> Iterator[list[str]]:
-    """Call ``act(campaign_id)`` from a thread as soon as a campaign is really Active; yields the
-    ids acted on."""
-    acted: list[str] = []
-    done = threading.Event()
-
-    def watch() -> None:
-        from airflow_campaign_provider.sandbox.admin import SandboxAdmin
-
-        admin = SandboxAdmin(server.url)
-        deadline = time.monotonic() + timeout
-        try:
-            while not done.is_set() and time.monotonic() < deadline:
-                active = [c["id"] for c in admin.campaigns()["campaigns"] if c["status"] == "Active"]
-                if active:
-                    act(active[0])
-                    acted.append(active[0])
-                    return
-                time.sleep(0.02)
-        finally:
-            admin.close()
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    try:
-        yield acted
-    finally:
-        done.set()
-        thread.join(timeout=10)
 
 
 def test_weekly_lifecycle_texts_each_contact_once_and_leaves_nothing_behind(
@@ -92,7 +55,7 @@ def test_teardown_deletes_the_campaign_when_kore_reports_it_stopped_mid_run(
     admin = examples_sandbox.admin
     admin.update_config(send_interval_seconds=1.0)  # Active for about 5 s: time to step in
     with when_active(
-        examples_sandbox, lambda campaign_id: admin.force_status(campaign_id, "Stopped")
+        examples_sandbox, lambda watcher, campaign_id: watcher.force_status(campaign_id, "Stopped")
     ) as acted:
         dag_run = example_dag(DAG_ID).test()
 
