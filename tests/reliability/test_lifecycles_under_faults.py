@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from airflow_campaign_provider.api import RetryPolicy
@@ -261,18 +262,28 @@ class RateLimitWindows:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
-        self._admin.update_config(rate_limit_per_window=None)
+        self._limit(None)
         self._admin.close()
 
     def _run(self) -> None:
-        # Each pass waits at most 5 s for the stop signal: bounded by the test's own duration.
-        while not self._stop.wait(self._random.uniform(2.0, 5.0)):
-            self._admin.update_config(
-                rate_limit_per_window=RATE_WINDOW_REQUESTS, rate_limit_window_seconds=1.0
-            )
+        # Each pass waits at most 3.5 s for the stop signal: bounded by the test's own duration.
+        while not self._stop.wait(self._random.uniform(2.0, 3.5)):
+            self._limit(RATE_WINDOW_REQUESTS)
             self.opened += 1
             self._stop.wait(1.0)
-            self._admin.update_config(rate_limit_per_window=None)
+            self._limit(None)
+
+    def _limit(self, requests_per_second: int | None) -> None:
+        """Set the rate limit; once more if the server closed the idle admin connection meanwhile."""
+        for attempt in (1, 2):
+            try:
+                self._admin.update_config(
+                    rate_limit_per_window=requests_per_second, rate_limit_window_seconds=1.0
+                )
+                return
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
 
 
 def create_operator(lc: Lifecycle) -> CreateSmsCampaignOperator:

@@ -115,16 +115,19 @@ def test_a_preparing_campaign_is_refused_but_retried(
     kore_sandbox: SandboxServer, triggerer: Triggerer
 ) -> None:
     """Preparing becomes Ready on its own: the refusal is one Airflow retries, and the retry starts it."""
-    campaign_id = kore_sandbox.admin.seed_campaign("Preparing", ready_in_seconds=0.3)
+    campaign_id = kore_sandbox.admin.seed_campaign("Preparing", ready_in_seconds=2.0)
     tries: list[BaseException] = []
 
-    def start_after_a_pause() -> StartCampaignOperator:
-        if tries:
-            time.sleep(0.5)  # Airflow's retry_delay
-        return deferred_start(campaign_id)
+    def retry_delay(error: BaseException) -> None:  # Airflow's, long enough for it to get Ready
+        tries.append(error)
+        wait_until(kore_sandbox, campaign_id, "Ready")
 
     result = run_task(
-        start_after_a_pause, {"ti": FakeTaskInstance()}, tries=2, triggerer=triggerer, on_retry=tries.append
+        lambda: deferred_start(campaign_id),
+        {"ti": FakeTaskInstance()},
+        tries=2,
+        triggerer=triggerer,
+        on_retry=retry_delay,
     )
     assert result == "Completed"
     assert [type(error) for error in tries] == [CampaignNotStartableError]
