@@ -120,10 +120,11 @@ class StatusWatcher:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
-        self.sample()  # the final state, after the last task
+        if exc_type is None:  # the final state, after the last task (not after a Ctrl-C)
+            self.sample()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -407,7 +408,7 @@ def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
         config = replace(config, seed=load_seed(options.seed))
     home = Path(tempfile.mkdtemp(prefix="kore-demo-airflow-home-"))
     state = "failed"
-    say = _printer(out)
+    say = _Printer(out)
     say(f"Running DAG {options.dag_id} against a local Kore.ai sandbox")
     try:
         with SandboxServer(config, subprocess=True) as server, (home / "run.log").open("w") as log:
@@ -415,13 +416,14 @@ def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
             say(f"  Airflow home  {home} (throwaway, SQLite)")
             env = airflow_env(home, dags_folder, server.connection_json(), options.poll_seconds)
             echo = out if options.verbose else None
+            pending = "\n" if options.verbose else ""  # Airflow's output follows at once when verbose
             started = time.monotonic()
-            say("  airflow db migrate …", end="")
+            say("  airflow db migrate …", end=pending)
             if run_airflow(["db", "migrate"], env, log, MIGRATE_TIMEOUT_SECONDS, echo) != 0:
                 say(f" FAILED ({time.monotonic() - started:.0f} s); see {home / 'run.log'}")
                 return _empty_summary(options.dag_id, "db migrate failed", time.monotonic() - started)
             say(f" done ({time.monotonic() - started:.0f} s)")
-            say(f"  airflow dags test {options.dag_id} …", end="")
+            say(f"  airflow dags test {options.dag_id} …", end=pending)
             args = ["dags", "test", options.dag_id]
             if options.conf is not None:
                 args += ["--conf", json.dumps(options.conf)]
@@ -443,6 +445,7 @@ def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
         if state == "success" and not options.keep_home:
             shutil.rmtree(home, ignore_errors=True)
         else:
+            say.close_line()
             say(f"Airflow home kept: {home}")
 
 
@@ -467,12 +470,22 @@ def _sandbox_settings(config: SandboxConfig) -> str:
     return f"{limit}, {config.preparing_seconds:g} s in Preparing, {sms}"
 
 
-def _printer(out: IO[str]) -> Any:
-    def say(text: str, end: str = "\n") -> None:
-        out.write(text + end)
-        out.flush()
+class _Printer:
+    """Progress lines on ``out``; it knows whether the last one was left open (``end=""``)."""
 
-    return say
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.open_line = False
+
+    def __call__(self, text: str, end: str = "\n") -> None:
+        self.out.write(text + end)
+        self.out.flush()
+        self.open_line = not end
+
+    def close_line(self) -> None:
+        """End a line left open, e.g. by an interruption."""
+        if self.open_line:
+            self("")
 
 
 def _print_errors(log_file: Path, out: IO[str], most: int = 5) -> None:
@@ -540,18 +553,22 @@ def options_from_args(argv: Sequence[str] | None = None) -> DemoOptions:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the DAG; 0 when its run succeeded, 1 when it failed, 130 when interrupted."""
+    """Run the DAG; 0 when its run and every task succeeded, 1 otherwise, 130 when interrupted."""
     options = options_from_args(argv)
 
     def interrupted(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupted)
+    # SIGINT too: a job started in the background inherits it ignored.
+    previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         summary = run_dag(options)
     except KeyboardInterrupt:
         print("\nInterrupted; the sandbox and Airflow were stopped.", file=sys.stderr)
         return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0 if summary.succeeded else 1
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.sandbox import SandboxServer, sample_create_body
+from airflow_campaign_provider.sandbox import SandboxServer, run_dag, sample_create_body
 from airflow_campaign_provider.sandbox.run_dag import (
     DELETED,
     CampaignRecord,
@@ -166,3 +166,16 @@ def test_the_command_line_defaults_to_the_lifecycle_example_with_its_seed_and_a_
     assert options.sandbox.rate_limit_per_window == 60
     assert options.sandbox.preparing_seconds == 2.0
     assert options.sandbox.send_interval_seconds == 1.0
+
+
+@pytest.mark.parametrize(
+    ("state", "task_state", "code"),
+    [("success", "success", 0), ("failed", "success", 1), ("success", "failed", 1)],
+)
+def test_the_exit_status_is_zero_only_when_the_run_and_every_task_succeeded(
+    monkeypatch: pytest.MonkeyPatch, state: str, task_state: str, code: int
+) -> None:
+    summary = RunSummary("d", state, 1.0, [("t", -1, task_state)], [], Counter(), 0, [])
+    monkeypatch.setattr(run_dag, "run_dag", lambda options: summary)
+
+    assert run_dag.main([]) == code
