@@ -16,8 +16,12 @@ FIGURES: list[tuple[str, list[tuple[str, str]]]] = []
 
 
 def add_figures(title: str, rows: list[tuple[str, str]]) -> None:
-    """Print this table of ``(what, figure)`` rows in the run's summary."""
-    FIGURES.append((title, rows))
+    """Print these ``(what, figure)`` rows in the run's summary, in the table of that title."""
+    for existing, table in FIGURES:
+        if existing == title:
+            table.extend(rows)
+            return
+    FIGURES.append((title, list(rows)))
 
 
 def format_table(title: str, rows: list[tuple[str, str]]) -> str:

@@ -17,6 +17,7 @@ Every wait here is bounded by a timeout.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 from collections import Counter
@@ -43,6 +44,11 @@ class FakeTaskInstance:
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcoms[key] = value
+
+
+def task_context(ti: FakeTaskInstance | None = None) -> Any:
+    """A task context holding ``ti`` (typed ``Any``: the operators declare Airflow's ``Context``)."""
+    return {"ti": ti if ti is not None else FakeTaskInstance()}
 
 
 class Tally:
@@ -109,11 +115,22 @@ class Triggerer:
         """Run ``coroutine`` on the triggerer's loop and wait at most ``timeout`` seconds for it."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
-    def run(self, trigger: Any, timeout: float) -> dict[str, Any]:
-        """Rebuild ``trigger`` from its serialized form, run it, and return its event's payload."""
-        event = self.call(fire(rebuild_trigger(trigger)), timeout)
+    def start(self, trigger: Any) -> concurrent.futures.Future[dict[str, Any]]:
+        """Rebuild ``trigger`` from its serialized form and start it; the future gives its event."""
         self.fired += 1
-        return event
+        return asyncio.run_coroutine_threadsafe(fire(rebuild_trigger(trigger)), self.loop)
+
+    def run(self, trigger: Any, timeout: float) -> dict[str, Any]:
+        """Run ``trigger`` (rebuilt) and return its event's payload, waiting at most ``timeout`` s."""
+        return self.start(trigger).result(timeout)
+
+    def poller_cycles(self) -> int:
+        """Status-reading cycles the live pollers have run so far."""
+
+        async def count() -> int:
+            return sum(poller.cycles for poller in self.registry.pollers())
+
+        return int(self.call(count(), timeout=10))
 
     def pollers_left(self) -> int:
         async def count() -> int:

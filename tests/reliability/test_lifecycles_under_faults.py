@@ -62,6 +62,7 @@ from .harness import (
     run_task,
     running_triggerer,
     settled_requests,
+    task_context,
     use_hook_settings,
 )
 
@@ -313,7 +314,7 @@ def run_lifecycle(lc: Lifecycle, triggerer: Triggerer, tally: Tally) -> None:
         ti = FakeTaskInstance()
         result = run_task(
             make,
-            {"ti": ti},
+            task_context(ti),
             tries=TRIES,
             triggerer=triggerer,
             on_retry=lambda error: tally.add(f"task retry {name}: {cause(error)}"),

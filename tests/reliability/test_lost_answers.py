@@ -30,7 +30,7 @@ from airflow_campaign_provider.sandbox.run_dag import request_kind
 from airflow_campaign_provider.sandbox.seed import sample_create_body
 from tests.operators.conftest import valid_args
 
-from .harness import FakeTaskInstance, settled_requests, use_hook_settings
+from .harness import FakeTaskInstance, settled_requests, task_context, use_hook_settings
 
 SPIKE_SECONDS = 1.0
 READ_TIMEOUT = 0.5
@@ -84,7 +84,7 @@ def test_a_create_whose_answer_was_lost_is_found_by_name_not_sent_again(
     operator = CreateSmsCampaignOperator(
         task_id="create", **valid_args(name="Lost answer", poll_interval=0.1)
     )
-    campaign_id = operator.execute({"ti": ti})
+    campaign_id = operator.execute(task_context(ti))
 
     assert len(held) == 1
     assert kore_requests(kore_sandbox)["create"] == 1

@@ -19,7 +19,7 @@ from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.triggers.campaign import CampaignWaitError
 from airflow_campaign_provider.triggers.poller import PollerOptions
 
-from .harness import FakeTaskInstance, Triggerer, run_task, running_triggerer
+from .harness import FakeTaskInstance, Triggerer, run_task, running_triggerer, task_context
 
 #: The triggerer gives up after two failed reads of a status, quickly.
 IMPATIENT = PollerOptions(
@@ -73,7 +73,7 @@ def test_a_start_retried_after_its_wait_broke_succeeds_once_the_campaign_complet
     admin.update_config(send_interval_seconds=0.2)
 
     # Try 1 plays the campaign and defers; Kore then fails every read until the trigger gives up.
-    context: dict[str, Any] = {"ti": FakeTaskInstance(try_number=1)}
+    context = task_context(FakeTaskInstance(try_number=1))
     with pytest.raises(TaskDeferred) as deferred:
         deferred_start(campaign_id).execute(context)
     admin.set_faults(error_rate=1.0)
@@ -85,7 +85,7 @@ def test_a_start_retried_after_its_wait_broke_succeeds_once_the_campaign_complet
     wait_until(kore_sandbox, campaign_id, "Completed")
 
     # Try 2 (Airflow retries the task): the campaign this task started has run; nothing is sent.
-    retry = {"ti": FakeTaskInstance(try_number=2)}
+    retry = task_context(FakeTaskInstance(try_number=2))
     assert deferred_start(campaign_id).execute(retry) == "Completed"
     assert plays(kore_sandbox, campaign_id) == [200]
     assert len(admin.messages(campaign_id)) == len({m["phone"] for m in admin.messages(campaign_id)}) > 0
@@ -101,7 +101,7 @@ def test_a_campaign_that_had_run_before_the_first_try_is_refused_for_good(
     with pytest.raises(CampaignNotStartableError, match=f"is {status}, not Ready") as refused:
         run_task(
             lambda: deferred_start(campaign_id),
-            {"ti": FakeTaskInstance()},
+            task_context(),
             tries=4,
             triggerer=triggerer,
             on_retry=tries.append,
@@ -124,7 +124,7 @@ def test_a_preparing_campaign_is_refused_but_retried(
 
     result = run_task(
         lambda: deferred_start(campaign_id),
-        {"ti": FakeTaskInstance()},
+        task_context(),
         tries=2,
         triggerer=triggerer,
         on_retry=retry_delay,
