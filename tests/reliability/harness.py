@@ -30,6 +30,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, T
 
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators import campaign as operator_module
+from airflow_campaign_provider.operators.campaign import StartCampaignOperator
 from airflow_campaign_provider.sandbox.admin import SandboxAdmin
 from airflow_campaign_provider.sensors import campaign as sensor_module
 from airflow_campaign_provider.triggers.poller import PollerOptions, PollerRegistry, poller_registry
@@ -197,6 +198,18 @@ def running_triggerer(options: PollerOptions) -> Iterator[Triggerer]:
         yield triggerer
     finally:
         triggerer.close()
+
+
+def deferred_start(campaign_id: str, poll_interval: float = 0.2) -> StartCampaignOperator:
+    """A start that waits for completion in the triggerer."""
+    return StartCampaignOperator(
+        task_id="start",
+        campaign_id=campaign_id,
+        wait_for_completion=True,
+        deferrable=True,
+        poll_interval=poll_interval,
+        timeout=120,
+    )
 
 
 def use_hook_settings(monkeypatch: pytest.MonkeyPatch, **settings: Any) -> type[CampaignHook]:

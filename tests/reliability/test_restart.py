@@ -27,7 +27,6 @@ from airflow.sdk.exceptions import TaskDeferred
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
-from airflow_campaign_provider.operators.campaign import StartCampaignOperator
 from airflow_campaign_provider.sandbox import SandboxConfig, SandboxServer, Seed
 from airflow_campaign_provider.sandbox.seed import default_seed
 from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
@@ -37,6 +36,7 @@ from .conftest import add_figures
 from .harness import (
     FakeTaskInstance,
     Tally,
+    deferred_start,
     rebuild_trigger,
     run_task,
     running_triggerer,
@@ -107,17 +107,6 @@ def seed_active(server: SandboxServer) -> str:
     return server.admin.seed_campaign("Active", fields={"contactLists": ["Restart list"]})
 
 
-def start_operator(campaign_id: str) -> StartCampaignOperator:
-    return StartCampaignOperator(
-        task_id="start",
-        campaign_id=campaign_id,
-        wait_for_completion=True,
-        deferrable=True,
-        poll_interval=0.3,
-        timeout=120,
-    )
-
-
 def ready_campaign(server: SandboxServer) -> str:
     return server.admin.seed_campaign("Ready", fields={"contactLists": ["Restart list"]})
 
@@ -138,7 +127,7 @@ def test_a_deferred_wait_survives_the_sandbox_crashing_and_coming_back(
     campaign_id = ready_campaign(server)
     context = task_context()
     with pytest.raises(TaskDeferred) as deferred:
-        start_operator(campaign_id).execute(context)
+        deferred_start(campaign_id, poll_interval=0.3).execute(context)
     with running_triggerer(PATIENT) as triggerer:
         waiting = triggerer.start(deferred.value.trigger)
         _until(lambda: triggerer.poller_cycles() >= 2)
@@ -151,7 +140,9 @@ def test_a_deferred_wait_survives_the_sandbox_crashing_and_coming_back(
 
     assert event["status"] == "success", event
     assert (
-        start_operator(campaign_id).resume_execution(deferred.value.method_name, {"event": event}, context)
+        deferred_start(campaign_id, poll_interval=0.3).resume_execution(
+            deferred.value.method_name, {"event": event}, context
+        )
         == "Completed"
     )
     each_contact_once(server, campaign_id)
@@ -196,7 +187,7 @@ def test_an_outage_past_the_bound_ends_the_wait_with_an_error_and_the_retry_resu
 
         triggerer.run = run_during_outage  # type: ignore[method-assign]
         result = run_task(
-            lambda: start_operator(campaign_id),
+            lambda: deferred_start(campaign_id, poll_interval=0.3),
             task_context(FakeTaskInstance()),
             tries=2,
             triggerer=triggerer,

@@ -14,12 +14,12 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from airflow_campaign_provider.api import RetryPolicy
-from airflow_campaign_provider.operators.campaign import CampaignNotStartableError, StartCampaignOperator
+from airflow_campaign_provider.operators.campaign import CampaignNotStartableError
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.triggers.campaign import CampaignWaitError
 from airflow_campaign_provider.triggers.poller import PollerOptions
 
-from .harness import FakeTaskInstance, Triggerer, run_task, running_triggerer, task_context
+from .harness import FakeTaskInstance, Triggerer, deferred_start, run_task, running_triggerer, task_context
 
 #: The triggerer gives up after two failed reads of a status, quickly.
 IMPATIENT = PollerOptions(
@@ -52,17 +52,6 @@ def wait_until(server: SandboxServer, campaign_id: str, status: str, timeout: fl
 def triggerer() -> Any:
     with running_triggerer(IMPATIENT) as running:
         yield running
-
-
-def deferred_start(campaign_id: str) -> StartCampaignOperator:
-    return StartCampaignOperator(
-        task_id="start",
-        campaign_id=campaign_id,
-        wait_for_completion=True,
-        deferrable=True,
-        poll_interval=0.2,
-        timeout=60,
-    )
 
 
 def test_a_start_retried_after_its_wait_broke_succeeds_once_the_campaign_completed(
