@@ -86,12 +86,16 @@ class CampaignStatusTrigger(BaseTrigger):
         self.goal = WaitGoal.of(target_statuses, failure_statuses)
         self.campaign_type = CampaignType.parse(campaign_type).value
         self.kore_conn_id = kore_conn_id
-        self.poll_interval = float(poll_interval)
+        self.poll_interval = _number(poll_interval, "poll_interval", "must be a positive number")
         if not (math.isfinite(self.poll_interval) and self.poll_interval > 0):
             raise InvalidCampaignArgumentError(
                 "poll_interval", f"must be a positive number, got {poll_interval!r}"
             )
-        self.end_time = float(end_time) if end_time is not None else time.time() + DEFAULT_WAIT_SECONDS
+        self.end_time = (
+            _number(end_time, "end_time", "must be epoch seconds")
+            if end_time is not None
+            else time.time() + DEFAULT_WAIT_SECONDS
+        )
         if not math.isfinite(self.end_time):
             raise InvalidCampaignArgumentError("end_time", f"must be epoch seconds, got {end_time!r}")
 
@@ -162,3 +166,11 @@ def defer_to_trigger(
         method_name="execute_complete",
         timeout=timedelta(seconds=timeout + poll_interval + DEFERRAL_TIMEOUT_GRACE_SECONDS),
     )
+
+
+def _number(value: Any, field: str, rule: str) -> float:
+    """``value`` as a float, or an error naming the field (kwargs may come back from storage)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidCampaignArgumentError(field, f"{rule}, got {value!r}") from None
