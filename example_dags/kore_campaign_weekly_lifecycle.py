@@ -11,8 +11,10 @@ campaign is left behind in Kore. It stops an ``Active`` campaign before deleting
 (``stop_first``). As with any Airflow teardown, the run's state follows the work (a failed wait
 fails the run even though the delete succeeded); a failed delete shows as a failed task.
 
-Every task is safe to retry or rerun: the campaign name carries the run's date, and the create
-reuses a same-named campaign instead of making a second one, so a rerun never texts anyone twice.
+Every task is safe to retry: the campaign name carries the run's date and the create reuses a
+same-named campaign instead of making a second one, the start never plays a campaign twice, and
+the stop and delete succeed on a campaign already stopped or gone. Clearing a whole finished run
+is another matter: its campaign is deleted by then, so the rerun creates and sends a new one.
 
 Connection: ``kore_campaign_default``. Run it against the local sandbox with ``make demo``.
 """
