@@ -17,6 +17,7 @@ Airflow's own output goes to ``run.log`` in the Airflow home, which is kept when
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -359,21 +360,28 @@ def kill_process_group(proc: subprocess.Popen[Any]) -> None:
 
 
 def task_states(database: Path, dag_id: str) -> tuple[str, list[tuple[str, int, str]]]:
-    """The state of the DAG's last run and of its task instances, from the SQLite metadata DB."""
+    """The state of the DAG's last run and of its task instances, from the SQLite metadata DB.
+
+    Tasks come in the order they first started; the instances of a mapped task by map index.
+    """
     if not database.exists():
         return "not run", []
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as db:
         run = db.execute(
             "SELECT run_id, state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
         ).fetchone()
         if run is None:
             return "not run", []
         rows = db.execute(
-            "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ? AND run_id = ? "
-            "ORDER BY start_date IS NULL, start_date, task_id, map_index",
+            "SELECT task_id, map_index, state, start_date FROM task_instance WHERE dag_id = ? AND run_id = ?",
             (dag_id, run[0]),
         ).fetchall()
-    return str(run[1]), [(str(t), int(m), str(s or "no status")) for t, m, s in rows]
+    first_start: dict[str, str] = {}
+    for task_id, _, _, start in rows:
+        if start is not None and (task_id not in first_start or start < first_start[task_id]):
+            first_start[task_id] = start
+    rows.sort(key=lambda row: (row[0] not in first_start, first_start.get(row[0], ""), row[0], row[1]))
+    return str(run[1]), [(str(t), int(m), str(s or "no status")) for t, m, s, _ in rows]
 
 
 def deferred_tasks(log_file: Path) -> set[str]:

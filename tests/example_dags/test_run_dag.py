@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,6 +23,7 @@ from airflow_campaign_provider.sandbox.run_dag import (
     options_from_args,
     request_campaign_id,
     request_kind,
+    task_states,
 )
 from tests.example_dags.conftest import EXAMPLES
 
@@ -179,3 +182,38 @@ def test_the_exit_status_is_zero_only_when_the_run_and_every_task_succeeded(
     monkeypatch.setattr(run_dag, "run_dag", lambda options: summary)
 
     assert run_dag.main([]) == code
+
+
+def test_task_states_come_from_the_last_run_in_start_order_map_indexes_together(tmp_path: Path) -> None:
+    database = tmp_path / "airflow.db"
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        db.execute("CREATE TABLE dag_run (id INTEGER, dag_id TEXT, run_id TEXT, state TEXT)")
+        db.execute(
+            "CREATE TABLE task_instance (dag_id TEXT, run_id TEXT, task_id TEXT, map_index INTEGER, "
+            "state TEXT, start_date TEXT)"
+        )
+        db.executemany(
+            "INSERT INTO dag_run VALUES (?, 'd', ?, ?)", [(1, "old", "success"), (2, "new", "failed")]
+        )
+        db.executemany(
+            "INSERT INTO task_instance VALUES ('d', ?, ?, ?, ?, ?)",
+            [
+                ("old", "plan", -1, "success", "2025-01-06 08:00"),
+                ("new", "create", 1, "success", "2025-01-06 09:00:01"),
+                ("new", "create", 0, "failed", "2025-01-06 09:00:02"),
+                ("new", "plan", -1, "success", "2025-01-06 09:00:00"),
+                ("new", "report", -1, None, None),
+            ],
+        )
+        db.commit()
+
+    assert task_states(database, "d") == (
+        "failed",
+        [
+            ("plan", -1, "success"),
+            ("create", 0, "failed"),
+            ("create", 1, "success"),
+            ("report", -1, "no status"),
+        ],
+    )
+    assert task_states(tmp_path / "missing.db", "d") == ("not run", [])
