@@ -40,7 +40,7 @@ def _defer(sensor: CampaignStatusSensor) -> TaskDeferred:
 
 
 def test_deferred_the_trigger_fires_and_execute_complete_returns_the_status(kore_sandbox):
-    campaign_id = seed_active(kore_sandbox, 1.0)
+    campaign_id = seed_active(kore_sandbox, 3.0)  # still Active at the first poke on a busy machine
     sensor = CampaignStatusSensor(task_id="wait", campaign_id=campaign_id, poke_interval=0.2, deferrable=True)
     deferral = _defer(sensor)
     event = asyncio.run(fire(deferral.trigger))
