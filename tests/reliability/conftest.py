@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
+from airflow_campaign_provider.api import TokenMinter
+
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
@@ -30,6 +34,21 @@ def format_table(title: str, rows: list[tuple[str, str]]) -> str:
     lines = [f"### {title}", "", f"| {'what':<{width}} | figure |", f"| {'-' * width} | ------ |"]
     lines += [f"| {what:<{width}} | {figure} |" for what, figure in rows]
     return "\n".join(lines)
+
+
+@pytest.fixture
+def minted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every JWT the provider mints during the test, in order (the real minter runs, wrapped)."""
+    tokens: list[str] = []
+    mint = TokenMinter._mint
+
+    def recording_mint(self: TokenMinter, now: float) -> str:
+        token = mint(self, now)
+        tokens.append(token)
+        return token
+
+    monkeypatch.setattr(TokenMinter, "_mint", recording_mint)
+    return tokens
 
 
 def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:

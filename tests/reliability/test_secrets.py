@@ -28,7 +28,6 @@ from typing import Any
 
 import pytest
 
-from airflow_campaign_provider.api import TokenMinter
 from airflow_campaign_provider.exceptions import CampaignError
 from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
@@ -52,21 +51,6 @@ __all__ = ["example_dag", "examples_sandbox"]  # fixtures, used by name
 ROTATED_SECRET = "rotated-secret-for-the-leak-test-0123456789"
 CANARY_SECRET = "canary-not-a-secret-7f3a9c"
 CANARY_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJjYW5hcnkiOnRydWV9.Y2FuYXJ5LXNpZ25hdHVyZS1ub3QtcmVhbA"
-
-
-@pytest.fixture
-def minted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every JWT the provider mints, in order (the real minter runs)."""
-    tokens: list[str] = []
-    mint = TokenMinter._mint
-
-    def recording_mint(self: TokenMinter, now: float) -> str:
-        token = mint(self, now)
-        tokens.append(token)
-        return token
-
-    monkeypatch.setattr(TokenMinter, "_mint", recording_mint)
-    return tokens
 
 
 @pytest.fixture

@@ -39,21 +39,6 @@ TITLE = "Token trouble (sandbox with real JWT checks)"
 
 
 @pytest.fixture
-def minted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every JWT the provider mints, in order (the real minter runs)."""
-    tokens: list[str] = []
-    mint = TokenMinter._mint
-
-    def recording_mint(self: TokenMinter, now: float) -> str:
-        token = mint(self, now)
-        tokens.append(token)
-        return token
-
-    monkeypatch.setattr(TokenMinter, "_mint", recording_mint)
-    return tokens
-
-
-@pytest.fixture
 def triggerer() -> Iterator[Triggerer]:
     with running_triggerer(OPTIONS) as running:
         yield running
