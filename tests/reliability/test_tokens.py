@@ -143,11 +143,11 @@ def test_an_expired_token_is_reminted_once_and_the_call_succeeds(
 
     monkeypatch.setattr(TokenMinter, "_mint", late_mint)
     admin = kore_sandbox.admin
-    campaign_id = admin.seed_campaign("Active", complete_in_seconds=1.0)
+    campaign_id = admin.seed_campaign("Active", complete_in_seconds=2.0)
 
     hook = CampaignHook()
-    assert hook.get_campaign_status(campaign_id) == "Active"
-    assert hook.get_campaign_status(campaign_id) in ("Active", "Completed")
+    for _ in range(2):
+        assert hook.get_campaign_status(campaign_id) in ("Active", "Completed")
     assert answers(kore_sandbox) == [("status", 401), ("status", 200), ("status", 200)]
 
     admin.clear_requests()
