@@ -97,7 +97,7 @@ def test_a_play_whose_answer_was_lost_is_settled_by_its_status_not_sent_again(
     kore_sandbox: SandboxServer, lose_answer: Callable[[str], list[str]]
 ) -> None:
     admin = kore_sandbox.admin
-    admin.update_config(send_interval_seconds=0.5)
+    admin.update_config(send_interval_seconds=2.0)  # still Active when the status settles it
     campaign_id = admin.seed_campaign("Ready")
     held = lose_answer("play")
     assert StartCampaignOperator(task_id="start", campaign_id=campaign_id).execute({}) == "Active"
