@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit e2e demo bench clean
+.PHONY: install test lint typecheck unit e2e reliability demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: lint typecheck unit
 # Only the real-Airflow test (scheduler, dag-processor, triggerer, api-server); unit runs it too.
 e2e: $(STAMP)
 	$(BIN)/pytest -q -m e2e
+
+# Only the reliability suite (faults, tokens, restarts, bad input, secrets); unit runs it too.
+# It ends with the tables of figures that docs/reliability.md quotes.
+reliability: $(STAMP)
+	$(BIN)/pytest -q tests/reliability
 
 # The main job: the weekly lifecycle example end to end against a local sandbox, then a summary.
 # run_dag stops the sandbox and every Airflow process it started, whatever happens (Ctrl-C too).
