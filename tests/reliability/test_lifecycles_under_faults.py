@@ -37,7 +37,12 @@ import httpx
 import pytest
 
 from airflow_campaign_provider.api import RetryPolicy
-from airflow_campaign_provider.exceptions import CampaignError
+from airflow_campaign_provider.exceptions import (
+    CampaignError,
+    CampaignRateLimitError,
+    CampaignServerError,
+    CampaignTransportError,
+)
 from airflow_campaign_provider.hooks.campaign import CampaignHook, CampaignHookBase
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
 from airflow_campaign_provider.operators import campaign as operator_module
@@ -154,12 +159,6 @@ def seed_data(lifecycles: list[Lifecycle]) -> Seed:
 
 def cause(error: BaseException | None) -> str:
     """A short name of what made a call fail: 5xx, 429, dropped, timeout, or the class name."""
-    from airflow_campaign_provider.exceptions import (
-        CampaignRateLimitError,
-        CampaignServerError,
-        CampaignTransportError,
-    )
-
     if isinstance(error, CampaignRateLimitError):
         return "429"
     if isinstance(error, CampaignServerError):
@@ -220,11 +219,15 @@ def tally(monkeypatch: pytest.MonkeyPatch) -> Tally:
 
 
 @pytest.fixture
-def scaled_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The suite's hook settings for operators and sensor; the operators' pauses scaled down."""
+def scaled_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The suite's hook settings for operators and sensor; the operators' pauses scaled down; the
+    retry policy's jitter seeded (and the global generator put back afterwards)."""
     use_hook_settings(monkeypatch, timeout=TIMEOUT, retry_policy=SCALED_RETRIES)
     monkeypatch.setattr(operator_module, "_sleep", lambda seconds: time.sleep(seconds * OPERATOR_TIME_SCALE))
-    random.seed(SEED)  # the retry policy's jitter
+    state = random.getstate()
+    random.seed(SEED)
+    yield
+    random.setstate(state)
 
 
 @pytest.fixture
