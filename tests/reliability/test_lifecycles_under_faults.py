@@ -497,7 +497,7 @@ def test_fifty_lifecycles_survive_faults_without_duplicates_or_losses(
                 f" / {tally['create_sms_campaign 5xx']}",
             ),
             (
-                "  name look-ups that found the campaign / found none (then resent)",
+                "  settled by name look-ups: campaign found / none found (then resent)",
                 f"{tally['lookup found']} / {tally['lookup absent']}",
             ),
             (

@@ -147,7 +147,8 @@ def test_no_secret_or_token_in_any_log_exception_or_xcom_of_every_example_dag(
     runs["segments"] = example_dag("kore_campaign_segments").test()
     finished = xcom_result(runs["segments"], "publish_finished")
     runs["teardown"] = example_dag("kore_campaign_teardown").test(run_conf={"campaign_ids": finished})
-    assert {run.dag_id for run in runs.values()} == example_dag_ids(), "an example DAG is not run here"
+    examples = example_dag_ids()
+    assert {run.dag_id for run in runs.values()} == examples, "an example DAG is not run here"
     assert {name: run.state for name, run in runs.items()} == dict.fromkeys(runs, "success")
     assert admin.campaigns()["liveCount"] == 0
 
@@ -222,7 +223,10 @@ def test_no_secret_or_token_in_any_log_exception_or_xcom_of_every_example_dag(
     add_figures(
         "Secrets: nothing written anywhere",
         [
-            ("example DAGs run with dag.test() / of them forced to fail", f"{len(runs)} / {len(failed)}"),
+            (
+                f"dag.test() runs of the {len(examples)} example DAGs / of them failed on purpose",
+                f"{len(runs)} / {len(failed)}",
+            ),
             ("JWTs minted (every one looked for, and its signature)", str(len(minted))),
             ("log lines captured (stdout, stderr, stdlib records at DEBUG)", str(lines)),
             ("provider errors' texts and tracebacks, causes included", str(len(exception_texts))),
