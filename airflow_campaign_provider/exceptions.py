@@ -6,7 +6,10 @@ never import Airflow; Airflow fails a task on any exception all the same.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class CampaignError(Exception):
@@ -22,12 +25,28 @@ class InvalidCampaignArgumentError(CampaignError, ValueError):
         super().__init__(f"{field}: {rule}")
 
 
-class CampaignConnectionConfigError(InvalidCampaignArgumentError):
-    """The Airflow connection lacks a field or holds a malformed one."""
+class CampaignArgumentsError(InvalidCampaignArgumentError):
+    """One or more arguments broke a documented rule; raised before any HTTP call.
 
-    def __init__(self, field: str, rule: str) -> None:
+    ``problems`` holds every ``(field, rule)`` pair; ``fields`` the fields in order.
+    """
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        self.fields = tuple(dict.fromkeys(field for field, _ in self.problems))
+        super().__init__(", ".join(self.fields), "; ".join(rule for _, rule in self.problems))
+        listed = "\n".join(f"  - {field}: {rule}" for field, rule in self.problems)
+        count = len(self.problems)
+        self.args = (f"{count} invalid campaign argument{'s' if count > 1 else ''}:\n{listed}",)
+
+
+class CampaignConnectionConfigError(InvalidCampaignArgumentError):
+    """The Airflow connection lacks a field or holds a malformed one; every problem is named."""
+
+    def __init__(self, field: str, rule: str, more: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(field, rule)
-        self.args = (f"Kore.ai connection field {field}: {rule}",)
+        self.problems = [(field, rule), *more]
+        self.args = ("; ".join(f"Kore.ai connection field {f}: {r}" for f, r in self.problems),)
 
 
 class CampaignApiError(CampaignError):

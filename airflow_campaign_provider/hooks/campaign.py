@@ -19,7 +19,6 @@ from airflow_campaign_provider.api import (
     ApiRequest,
     CampaignPage,
     CampaignRequests,
-    KoreConnectionSettings,
     RetryPolicy,
     TokenMinter,
     parse_campaign,
@@ -31,6 +30,7 @@ from airflow_campaign_provider.api import (
     transport_error,
 )
 from airflow_campaign_provider.exceptions import CampaignError
+from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping

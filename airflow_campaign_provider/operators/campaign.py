@@ -24,6 +24,7 @@ from airflow_campaign_provider.api import (
     validate_campaign_id,
 )
 from airflow_campaign_provider.exceptions import (
+    CampaignArgumentsError,
     CampaignError,
     CampaignNotFoundError,
     CampaignOutcomeUnknownError,
@@ -32,7 +33,7 @@ from airflow_campaign_provider.exceptions import (
     InvalidCampaignArgumentError,
 )
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.payload import CampaignArgumentsError, SmsCampaignSpec
+from airflow_campaign_provider.payload import SmsCampaignSpec
 from airflow_campaign_provider.triggers.wait import (
     CampaignWaitFailedError,
     CampaignWaitTimeoutError,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from airflow_campaign_provider.rules import E164, encode_message
+from airflow_campaign_provider.models.common import encode_message, is_e164
 
 SAMPLE_CONTACT_LIST = "CL Only 2020 Dec 4"
 SAMPLE_DNC_LIST = "testdnc"
@@ -50,7 +50,7 @@ class Seed:
     def __post_init__(self) -> None:
         for kind, lists in (("contact_lists", self.contact_lists), ("dnc_lists", self.dnc_lists)):
             for name, phones in lists.items():
-                bad = [p for p in phones if not E164.fullmatch(p)]
+                bad = [p for p in phones if not is_e164(p)]
                 if bad:
                     raise ValueError(f"{kind}[{name!r}]: not E.164 phone numbers: {bad}")
 

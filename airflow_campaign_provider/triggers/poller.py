@@ -56,7 +56,7 @@ from airflow_campaign_provider.triggers.wait import WaitOutcome
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from airflow_campaign_provider.api import KoreConnectionSettings
+    from airflow_campaign_provider.models.connection import KoreConnectionSettings
     from airflow_campaign_provider.triggers.wait import WaitGoal
 
 log = logging.getLogger(__name__)
