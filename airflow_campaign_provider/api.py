@@ -43,39 +43,6 @@ RATE_LIMIT_TEXT = "rate limit"
 TOKEN_REFUSED_LOG = "Kore.ai refused the token for %s; minting a new one, trying once more."
 
 
-class CampaignStatus(str, Enum):
-    """Lifecycle status of a Kore.ai campaign, as the API spells it."""
-
-    PREPARING = "Preparing"
-    READY = "Ready"
-    ACTIVE = "Active"
-    PAUSED = "Paused"
-    SCHEDULED = "Scheduled"
-    RESCHEDULED = "Rescheduled"
-    COMPLETED = "Completed"
-    STOPPED = "Stopped"
-
-    @classmethod
-    def check_is_valid(cls, statuses: str | Iterable[str]) -> None:
-        """Raise ``InvalidCampaignArgumentError`` naming any status Kore does not document."""
-        values = [statuses] if isinstance(statuses, str) else list(statuses)
-        known = {status.value for status in cls}
-        unknown = [value for value in values if value not in known]
-        if unknown:
-            raise InvalidCampaignArgumentError(
-                "statuses", f"unknown status {unknown!r}; known: {sorted(known)}"
-            )
-
-    @classmethod
-    def is_terminal(cls, status: str) -> bool:
-        """Whether a campaign in ``status`` will never change again on its own."""
-        return status in TERMINAL_STATUSES
-
-
-TERMINAL_STATUSES = frozenset({CampaignStatus.COMPLETED.value, CampaignStatus.STOPPED.value})
-NON_TERMINAL_STATUSES = frozenset(status.value for status in CampaignStatus) - TERMINAL_STATUSES
-
-
 class CampaignType(str, Enum):
     """The ``campaignType`` query parameter."""
 

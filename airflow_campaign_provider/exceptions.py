@@ -1,7 +1,9 @@
-"""Typed errors of the provider: what went wrong, where, and in Kore's own words.
+"""Typed errors of the provider, all of them: what went wrong, where, and in Kore's own words.
 
 Plain ``Exception`` subclasses (not ``AirflowException``) so the protocol module and the sandbox
-never import Airflow; Airflow fails a task on any exception all the same.
+never import Airflow; Airflow fails a task on any exception all the same. The three that must
+tell Airflow how to fail a task (no retries, or a sensor timeout) subclass Airflow's own
+exceptions, so they are defined on first use (see :func:`__getattr__`).
 """
 
 from __future__ import annotations
@@ -116,3 +118,61 @@ class CampaignTransportError(CampaignApiError):
 
 class CampaignOutcomeUnknownError(CampaignTransportError):
     """A create or start may or may not have taken effect; it was not sent again blindly."""
+
+
+class CampaignConflictError(CampaignError):
+    """A campaign with the requested name exists and may not be reused."""
+
+
+class CampaignNotStartableError(CampaignError):
+    """The campaign's status does not allow starting it."""
+
+
+class CampaignWaitError(CampaignError):
+    """The wait itself broke (Kore kept failing, or the event is malformed); task retries apply."""
+
+
+# --- errors that tell Airflow how to fail the task ---------------------------------------------
+
+_TASK_ERRORS: dict[str, type[CampaignError]] = {}
+
+if TYPE_CHECKING:
+    #: The campaign has run (``Completed``) or was stopped before the task first tried to start
+    #: it: it will never be ``Ready`` again, so the task fails without retries.
+    CampaignAlreadyRunError: type[CampaignNotStartableError]
+    #: The campaign reached a failure status, or no longer exists: retrying cannot help.
+    CampaignWaitFailedError: type[CampaignError]
+    #: The campaign did not reach a target status before the deadline (a sensor timeout).
+    CampaignWaitTimeoutError: type[CampaignError]
+
+
+def _define_task_errors() -> dict[str, type[CampaignError]]:
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+
+    class CampaignAlreadyRunError(AirflowFailException, CampaignNotStartableError):
+        """The campaign has run (``Completed``) or was stopped before this task first tried to
+        start it: it will never be ``Ready`` again, so the task fails without retries."""
+
+    class CampaignWaitFailedError(AirflowFailException, CampaignError):
+        """The campaign reached a failure status, or no longer exists: retrying cannot help."""
+
+    class CampaignWaitTimeoutError(AirflowSensorTimeout, CampaignError):
+        """The campaign did not reach a target status before the deadline."""
+
+    errors: list[type[CampaignError]] = [
+        CampaignAlreadyRunError,
+        CampaignWaitFailedError,
+        CampaignWaitTimeoutError,
+    ]
+    for error in errors:
+        error.__module__, error.__qualname__ = __name__, error.__name__  # pickled by this module's name
+    return {error.__name__: error for error in errors}
+
+
+def __getattr__(name: str) -> type[CampaignError]:
+    """The Airflow-bound errors, defined (and Airflow imported) when first asked for."""
+    if name in ("CampaignAlreadyRunError", "CampaignWaitFailedError", "CampaignWaitTimeoutError"):
+        if not _TASK_ERRORS:
+            _TASK_ERRORS.update(_define_task_errors())
+        return _TASK_ERRORS[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,11 +16,11 @@ from airflow_campaign_provider.exceptions import (
     CampaignOutcomeUnknownError,
     CampaignServerError,
     CampaignValidationError,
+    CampaignWaitTimeoutError,
 )
 from airflow_campaign_provider.models import common as rules
 from airflow_campaign_provider.operators.campaign import CampaignConflictError, CreateSmsCampaignOperator
 from airflow_campaign_provider.payload import SmsCampaignSpec
-from airflow_campaign_provider.triggers.wait import CampaignWaitTimeoutError
 from tests.hooks.conftest import ACCOUNT_ID, BASE
 
 from .conftest import FakeClock, valid_args
