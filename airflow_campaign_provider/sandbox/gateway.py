@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.faults import Fault, retry_after_header
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.applications import Starlette
+    from starlette.types import Message, Receive, Scope, Send
 
     from airflow_campaign_provider.sandbox.state import RequestRecord, SandboxState
 
@@ -44,9 +46,20 @@ def rate_limited(retry_after: float, with_header: bool) -> KoreError:
 class KoreGateway:
     """ASGI app: Kore requests pass faults, rate limit and auth before reaching `app`."""
 
-    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+    def __init__(self, app: Starlette, state: SandboxState) -> None:
         self.app = app
         self.state = state
+
+    def route_of(self, scope: Scope) -> tuple[str, dict[str, str]] | None:
+        """The name and path parameters of the route a request matches, None when none does.
+
+        Matched before faults and the rate limit, so a refused request is still named.
+        """
+        for route in self.app.router.routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return str(getattr(route, "name", "")), dict(child.get("path_params", {}))
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(KORE_PREFIX):
@@ -59,7 +72,7 @@ class KoreGateway:
             body = await _read_body(receive, state.config.max_body_bytes)
         except KoreError as exc:
             body, error = b"", exc
-        record = state.log_request(scope, headers, body, time.time())
+        record = state.log_request(scope, headers, body, time.time(), self.route_of(scope))
 
         async def send_logged(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -17,13 +17,11 @@ Airflow's own output goes to ``run.log`` in the Airflow home, which is kept when
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -33,6 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from airflow_campaign_provider.sandbox.config import SandboxConfig, load_seed
 from airflow_campaign_provider.sandbox.server import DEFAULT_CONN_ID, SandboxServer, conn_env_name
@@ -49,41 +48,39 @@ DEFAULT_POLL_SECONDS = 1.0
 WATCH_INTERVAL_SECONDS = 0.2
 MIGRATE_TIMEOUT_SECONDS = 300.0
 DAG_TIMEOUT_SECONDS = 600.0
+#: Runs ``airflow dags test`` and writes the run's task states from Airflow's ``DagRun``.
+DAG_TEST_MODULE = "airflow_campaign_provider.sandbox.dag_test"
 #: Environment variables of the caller's Airflow that must not leak into the throwaway one.
 _AIRFLOW_ENV = re.compile(r"AIRFLOW__|AIRFLOW_CONN_|AIRFLOW_VAR_|AIRFLOW_HOME$|AIRFLOW_CONFIG$")
-_CAMPAIGN_PATH = re.compile(r"/campaign/(?:/trigger/)?(?P<id>[^/]+)(?P<rest>/status)?$")
-_DEFERRED = re.compile(r"Pausing task as DEFERRED\..*?task_id=(\S+)")
 #: A Python exception line, as a traceback ends: ``package.module.SomeError: what went wrong``.
 _ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Timeout): \S")
 DELETED = "deleted"
+#: The summary's word for each sandbox operation (``trigger_campaign`` is named by its trigger).
+_KINDS = {
+    "create_sms_campaign": "create",
+    "get_campaign": "read",
+    "campaign_status": "status",
+    "list_campaigns": "list",
+    "delete_campaign": "delete",
+}
 
 
 # --------------------------------------------------------------------------- reading the record
 def request_kind(record: Mapping[str, Any]) -> str:
-    """What a Kore request did, from the sandbox's request log: ``create``, ``status``, ``read``,
-    ``list``, ``play``, ``stop``, ``delete`` (or ``METHOD path`` for anything else)."""
-    method, path, query = record["method"], str(record["path"]), str(record.get("query") or "")
-    if path.endswith("/getAllCampaignDetails"):
-        return "list"
-    if "/trigger/" in path:
-        action = dict(part.partition("=")[::2] for part in query.split("&")).get("trigger", "")
-        return action or "trigger"
-    if method == "POST" and path.endswith("/campaign"):
-        return "create"
-    match = _CAMPAIGN_PATH.search(path)
-    if match is not None:
-        if match["rest"]:
-            return "status"
-        return {"GET": "read", "DELETE": "delete"}.get(method, f"{method} {path}")
-    return f"{method} {path}"
+    """What a Kore request did, from the operation the sandbox logged for it: ``create``,
+    ``status``, ``read``, ``list``, ``play``, ``stop``, ``delete``, another operation's name, or
+    ``METHOD path`` for a request that matched none."""
+    operation = record.get("operation")
+    if not operation:
+        return f"{record['method']} {record['path']}"
+    if operation == "trigger_campaign":
+        return dict(parse_qsl(str(record.get("query") or ""))).get("trigger") or "trigger"
+    return _KINDS.get(operation, operation)
 
 
 def request_campaign_id(record: Mapping[str, Any]) -> str | None:
     """The campaign a request was about, when its path names one."""
-    if request_kind(record) in ("create", "list"):
-        return None
-    match = _CAMPAIGN_PATH.search(str(record["path"]))
-    return match["id"] if match else None
+    return (record.get("pathParams") or {}).get("campaignId")
 
 
 @dataclass
@@ -148,7 +145,7 @@ class StatusWatcher:
 
 @dataclass
 class RunSummary:
-    """What one DAG run did, from Airflow's metadata DB and the sandbox's record."""
+    """What one DAG run did, from the ``DagRun`` Airflow recorded and the sandbox's record."""
 
     dag_id: str
     state: str
@@ -311,10 +308,22 @@ def run_airflow(
     Its output is appended to ``log`` (and copied to ``echo`` as it comes). Past ``timeout``
     seconds, or on Ctrl-C, the whole group is killed.
     """
-    log.write(f"\n$ airflow {' '.join(args)}\n")
+    return run_python_module("airflow", args, env, log, timeout, echo)
+
+
+def run_python_module(
+    module: str,
+    args: Sequence[str],
+    env: Mapping[str, str],
+    log: IO[str],
+    timeout: float,
+    echo: IO[str] | None = None,
+) -> int:
+    """``python -m <module> <args>`` as :func:`run_airflow` runs Airflow."""
+    log.write(f"\n$ python -m {module} {' '.join(args)}\n")
     log.flush()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "airflow", *args],
+        [sys.executable, "-m", module, *args],
         env=dict(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -328,7 +337,7 @@ def run_airflow(
     try:
         return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        log.write(f"\n[run_dag] airflow {args[0]} took more than {timeout:g} s; killed.\n")
+        log.write(f"\n[run_dag] {module} {' '.join(args[:2])} took more than {timeout:g} s; killed.\n")
         return -1
     finally:
         kill_process_group(proc)
@@ -359,37 +368,26 @@ def kill_process_group(proc: subprocess.Popen[Any]) -> None:
             continue
 
 
-def task_states(database: Path, dag_id: str) -> tuple[str, list[tuple[str, int, str]]]:
-    """The state of the DAG's last run and of its task instances, from the SQLite metadata DB.
+def read_run_result(result_file: Path) -> tuple[str, list[tuple[str, int, str]], set[str]]:
+    """The DAG run's state, its task instances and the tasks that deferred, as ``dag_test`` wrote
+    them from Airflow's ``DagRun`` (``not run`` when it wrote nothing, e.g. it was killed)."""
+    if not result_file.exists():
+        return "not run", [], set()
+    result = json.loads(result_file.read_text(encoding="utf-8"))
+    return str(result["state"]), ordered_tasks(result["tasks"]), set(result["deferred"])
 
-    Tasks come in the order they first started; the instances of a mapped task by map index.
-    """
-    if not database.exists():
-        return "not run", []
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as db:
-        run = db.execute(
-            "SELECT run_id, state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
-        ).fetchone()
-        if run is None:
-            return "not run", []
-        rows = db.execute(
-            "SELECT task_id, map_index, state, start_date FROM task_instance WHERE dag_id = ? AND run_id = ?",
-            (dag_id, run[0]),
-        ).fetchall()
+
+def ordered_tasks(rows: Sequence[Sequence[Any]]) -> list[tuple[str, int, str]]:
+    """``(task_id, map_index, state)`` from ``[task_id, map_index, state, start]`` rows, in the
+    order the tasks first started (never-started last); a mapped task's instances by map index."""
     first_start: dict[str, str] = {}
     for task_id, _, _, start in rows:
         if start is not None and (task_id not in first_start or start < first_start[task_id]):
             first_start[task_id] = start
-    rows.sort(key=lambda row: (row[0] not in first_start, first_start.get(row[0], ""), row[0], row[1]))
-    return str(run[1]), [(str(t), int(m), str(s or "no status")) for t, m, s, _ in rows]
-
-
-def deferred_tasks(log_file: Path) -> set[str]:
-    """The tasks that deferred during the run, from Airflow's output."""
-    if not log_file.exists():
-        return set()
-    text = log_file.read_text(encoding="utf-8", errors="replace")
-    return {match[1] for match in _DEFERRED.finditer(text)}
+    ordered = sorted(
+        rows, key=lambda row: (row[0] not in first_start, first_start.get(row[0], ""), row[0], row[1])
+    )
+    return [(str(t), int(m), str(s or "no status")) for t, m, s, _ in ordered]
 
 
 @dataclass
@@ -410,7 +408,7 @@ def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
     """Run one DAG against a fresh sandbox in a throwaway Airflow home; print and return its summary."""
     dags_folder = options.dags_folder.resolve()
     if not dags_folder.is_dir():
-        raise FileNotFoundError(f"no DAGs folder {dags_folder}")
+        raise FileNotFoundError(f"the DAGs folder {dags_folder} does not exist (see --dags-folder)")
     config = options.sandbox
     if options.seed is not None:
         config = replace(config, seed=load_seed(options.seed))
@@ -432,19 +430,20 @@ def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
                 return _empty_summary(options.dag_id, "db migrate failed", time.monotonic() - started)
             say(f" done ({time.monotonic() - started:.0f} s)")
             say(f"  airflow dags test {options.dag_id} …", end=pending)
-            args = ["dags", "test", options.dag_id]
+            result_file = home / "run.json"
+            args = [options.dag_id, str(result_file)]
             if options.conf is not None:
                 args += ["--conf", json.dumps(options.conf)]
             started = time.monotonic()
             with StatusWatcher(_watch_admin(server)) as watcher:
-                code = run_airflow(args, env, log, DAG_TIMEOUT_SECONDS, echo)
+                code = run_python_module(DAG_TEST_MODULE, args, env, log, DAG_TIMEOUT_SECONDS, echo)
             seconds = time.monotonic() - started
-            state, tasks = task_states(home / "airflow.db", options.dag_id)
+            state, tasks, deferred = read_run_result(result_file)
             if code != 0 and state == "success":
                 state = "failed"
             say(f" {state} ({seconds:.0f} s)")
             summary = collect(options.dag_id, state, seconds, tasks, watcher.campaigns, server.admin)
-            summary.deferred = deferred_tasks(home / "run.log")
+            summary.deferred = deferred
         say(format_summary(summary))
         if not summary.succeeded:
             _print_errors(home / "run.log", out)
@@ -561,7 +560,8 @@ def options_from_args(argv: Sequence[str] | None = None) -> DemoOptions:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the DAG; 0 when its run and every task succeeded, 1 otherwise, 130 when interrupted."""
+    """Run the DAG; 0 when its run and every task succeeded, 1 otherwise, 2 when a file it needs
+    is missing, 130 when interrupted."""
     options = options_from_args(argv)
 
     def interrupted(signum: int, frame: object) -> None:
@@ -574,6 +574,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted; the sandbox and Airflow were stopped.", file=sys.stderr)
         return 130
+    except FileNotFoundError as missing:  # the DAGs folder or the seed: a message, not a traceback
+        print(f"run_dag: {missing}", file=sys.stderr)
+        return 2
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.sandbox.auth import TokenVerifier
@@ -33,6 +33,10 @@ class RequestRecord:
     query: str
     headers: dict[str, str]
     raw_body: bytes
+    #: The sandbox route the request matched (``create_sms_campaign``, ``trigger_campaign``...) and
+    #: its path parameters, so readers of the log need not parse Kore's paths again.
+    operation: str | None = None
+    path_params: dict[str, str] = field(default_factory=dict)
     status: int | None = None
     fault: str | None = None
 
@@ -48,6 +52,8 @@ class RequestRecord:
             "method": self.method,
             "path": self.path,
             "query": self.query,
+            "operation": self.operation,
+            "pathParams": self.path_params,
             "headers": self.headers,
             "status": self.status,
             "fault": self.fault,
@@ -78,9 +84,17 @@ class SandboxState:
             self.db.close()
 
     def log_request(
-        self, scope: Mapping[str, Any], headers: dict[str, str], body: bytes, now: float
+        self,
+        scope: Mapping[str, Any],
+        headers: dict[str, str],
+        body: bytes,
+        now: float,
+        route: tuple[str, dict[str, str]] | None = None,
     ) -> RequestRecord:
-        """Append a Kore request to the bounded log (its status is filled in when answered)."""
+        """Append a Kore request to the bounded log (its status is filled in when answered).
+
+        ``route`` is the operation the request matched and its path parameters, if any.
+        """
         record = RequestRecord(
             seq=next(self._seq),
             time=now,
@@ -89,6 +103,8 @@ class SandboxState:
             query=scope["query_string"].decode("latin-1"),
             headers={k: v for k, v in headers.items() if k not in _HIDDEN_HEADERS},
             raw_body=body,
+            operation=route[0] if route else None,
+            path_params=route[1] if route else {},
         )
         self.requests.append(record)
         return record

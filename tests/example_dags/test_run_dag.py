@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
+import json
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.sandbox import SandboxServer, run_dag, sample_create_body
+from airflow_campaign_provider.sandbox.dag_test import StartCounter
 from airflow_campaign_provider.sandbox.run_dag import (
     DELETED,
     CampaignRecord,
@@ -21,9 +22,9 @@ from airflow_campaign_provider.sandbox.run_dag import (
     expected_recipients,
     format_summary,
     options_from_args,
+    read_run_result,
     request_campaign_id,
     request_kind,
-    task_states,
 )
 from tests.example_dags.conftest import EXAMPLES
 
@@ -49,7 +50,10 @@ def test_request_kinds_name_every_call_the_operators_make(kore_sandbox: SandboxS
 
 
 def test_an_unknown_request_is_shown_as_method_and_path() -> None:
-    assert request_kind({"method": "PUT", "path": "/elsewhere", "query": ""}) == "PUT /elsewhere"
+    assert (
+        request_kind({"method": "PUT", "path": "/elsewhere", "query": "", "operation": None})
+        == "PUT /elsewhere"
+    )
 
 
 def test_the_watcher_records_each_status_change_and_the_deletion(kore_sandbox: SandboxServer) -> None:
@@ -184,30 +188,20 @@ def test_the_exit_status_is_zero_only_when_the_run_and_every_task_succeeded(
     assert run_dag.main([]) == code
 
 
-def test_task_states_come_from_the_last_run_in_start_order_map_indexes_together(tmp_path: Path) -> None:
-    database = tmp_path / "airflow.db"
-    with contextlib.closing(sqlite3.connect(database)) as db:
-        db.execute("CREATE TABLE dag_run (id INTEGER, dag_id TEXT, run_id TEXT, state TEXT)")
-        db.execute(
-            "CREATE TABLE task_instance (dag_id TEXT, run_id TEXT, task_id TEXT, map_index INTEGER, "
-            "state TEXT, start_date TEXT)"
-        )
-        db.executemany(
-            "INSERT INTO dag_run VALUES (?, 'd', ?, ?)", [(1, "old", "success"), (2, "new", "failed")]
-        )
-        db.executemany(
-            "INSERT INTO task_instance VALUES ('d', ?, ?, ?, ?, ?)",
-            [
-                ("old", "plan", -1, "success", "2025-01-06 08:00"),
-                ("new", "create", 1, "success", "2025-01-06 09:00:01"),
-                ("new", "create", 0, "failed", "2025-01-06 09:00:02"),
-                ("new", "plan", -1, "success", "2025-01-06 09:00:00"),
-                ("new", "report", -1, None, None),
-            ],
-        )
-        db.commit()
+def test_task_states_come_in_start_order_map_indexes_together(tmp_path: Path) -> None:
+    result = {
+        "state": "failed",
+        "tasks": [
+            ["create", 1, "success", "2025-01-06T09:00:01"],
+            ["create", 0, "failed", "2025-01-06T09:00:02"],
+            ["plan", -1, "success", "2025-01-06T09:00:00"],
+            ["report", -1, "no status", None],
+        ],
+        "deferred": ["create"],
+    }
+    (tmp_path / "run.json").write_text(json.dumps(result))
 
-    assert task_states(database, "d") == (
+    assert read_run_result(tmp_path / "run.json") == (
         "failed",
         [
             ("plan", -1, "success"),
@@ -215,5 +209,27 @@ def test_task_states_come_from_the_last_run_in_start_order_map_indexes_together(
             ("create", 1, "success"),
             ("report", -1, "no status"),
         ],
+        {"create"},
     )
-    assert task_states(tmp_path / "missing.db", "d") == ("not run", [])
+    assert read_run_result(tmp_path / "missing.json") == ("not run", [], set())
+
+
+def test_a_task_that_starts_again_within_one_try_is_the_one_that_deferred() -> None:
+    counter = StartCounter()
+    for task_id, try_number in [("wait", 1), ("wait", 1), ("retried", 1), ("retried", 2), ("plain", 1)]:
+        counter.on_task_instance_running(
+            None, SimpleNamespace(task_id=task_id, map_index=-1, try_number=try_number)
+        )
+
+    assert counter.resumed_tasks() == ["wait"]
+
+
+def test_a_missing_dags_folder_is_a_clear_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_dag.main(["--dags-folder", str(tmp_path / "nowhere")]) == 2
+
+    err = capsys.readouterr().err
+    assert (
+        err.strip() == f"run_dag: the DAGs folder {tmp_path / 'nowhere'} does not exist (see --dags-folder)"
+    )
