@@ -7,10 +7,9 @@ arguments, checked where already known. Importing this module stays cheap: DAG f
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import conf
 
 from airflow_campaign_provider.api import CampaignType, campaign_id_of
 from airflow_campaign_provider.exceptions import CampaignAlreadyRunError as CampaignAlreadyRunError
@@ -21,10 +20,10 @@ from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators.arguments import (
     check_create_settings,
     check_positive,
-    check_target,
     raise_problems,
     try_number,
 )
+from airflow_campaign_provider.operators.base import CampaignBaseOperator, TargetCampaignBaseOperator
 from airflow_campaign_provider.payload import SPEC_FIELDS, SmsCampaignSpec
 from airflow_campaign_provider.status import (
     COMPLETION_GOAL,
@@ -42,55 +41,7 @@ if TYPE_CHECKING:
 _SETTINGS = ("if_exists", "wait_for_ready", "ready_timeout", "poll_interval")
 
 
-class _CampaignOperator(BaseOperator):
-    """What every campaign operator shares: the connection, an optional stream, the hook."""
-
-    def __init__(
-        self,
-        *,
-        kore_conn_id: str = CampaignHook.default_conn_name,
-        stream_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.kore_conn_id = kore_conn_id
-        self.stream_id = stream_id
-
-    @cached_property
-    def hook(self) -> CampaignHook:
-        return CampaignHook(self.kore_conn_id, stream_id=self.stream_id or None)
-
-
-class _TargetCampaignOperator(_CampaignOperator):
-    """An operator acting on one existing campaign, given by id and type."""
-
-    template_fields: Sequence[str] = ("kore_conn_id", "stream_id", "campaign_id", "campaign_type")
-
-    def __init__(
-        self,
-        *,
-        campaign_id: str,
-        campaign_type: str = "sms",
-        stream_id: str | None = None,
-        kore_conn_id: str = CampaignHook.default_conn_name,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(kore_conn_id=kore_conn_id, stream_id=stream_id, **kwargs)
-        self.campaign_id = campaign_id
-        self.campaign_type = campaign_type
-        problems: list[tuple[str, str]] = []
-        check_target(problems, campaign_id, campaign_type)
-        raise_problems(problems, {"campaign_id": campaign_id, "campaign_type": campaign_type})
-
-    def _target(self) -> tuple[str, str]:
-        """The rendered ``(campaign_id, campaign_type)``, checked before any HTTP call."""
-        problems: list[tuple[str, str]] = []
-        check_target(problems, self.campaign_id, self.campaign_type)
-        raise_problems(problems)
-        return self.campaign_id, CampaignType.parse(self.campaign_type).value
-
-
-class CreateSmsCampaignOperator(_CampaignOperator):
+class CreateSmsCampaignOperator(CampaignBaseOperator):
     """
     Create a Kore.ai SMS campaign from a message template, exactly once.
 
@@ -193,7 +144,7 @@ class CreateSmsCampaignOperator(_CampaignOperator):
         return campaign_id
 
 
-class StartCampaignOperator(_TargetCampaignOperator):
+class StartCampaignOperator(TargetCampaignBaseOperator):
     """
     Start a Kore.ai campaign (``trigger=play``), never twice; optionally wait until it completes.
 
@@ -300,7 +251,7 @@ class StartCampaignOperator(_TargetCampaignOperator):
             self.log.info("Campaign %s is %s.", campaign_id, answer.get("status"))
 
 
-class StopCampaignOperator(_TargetCampaignOperator):
+class StopCampaignOperator(TargetCampaignBaseOperator):
     """
     Stop a Kore.ai campaign (``trigger=stop``); stopping one that is not running succeeds.
 
@@ -317,7 +268,7 @@ class StopCampaignOperator(_TargetCampaignOperator):
         return self.hook.stop_campaign_if_running(*self._target())
 
 
-class DeleteCampaignOperator(_TargetCampaignOperator):
+class DeleteCampaignOperator(TargetCampaignBaseOperator):
     """
     Delete a Kore.ai SMS or voice campaign; deleting one that is gone succeeds by default.
 

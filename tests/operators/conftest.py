@@ -12,7 +12,7 @@ import responses
 
 from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.operators import campaign as operator_module
+from airflow_campaign_provider.operators import base as operator_module
 from airflow_campaign_provider.sandbox.seed import WELCOME_BODY as WELCOME
 from tests.hooks.conftest import connection_json
 

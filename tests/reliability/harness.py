@@ -29,7 +29,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.operators import campaign as operator_module
+from airflow_campaign_provider.operators import base as operator_module
 from airflow_campaign_provider.operators.campaign import StartCampaignOperator
 from airflow_campaign_provider.sandbox.admin import SandboxAdmin
 from airflow_campaign_provider.sensors import campaign as sensor_module
