@@ -8,7 +8,8 @@ What ``make demo`` runs; use it for your own DAGs too::
 It starts a sandbox in a child process (the realistic settings: 60 requests a minute, a few
 seconds in ``Preparing``, one SMS a second), points ``kore_campaign_default`` at it, makes a
 throwaway ``AIRFLOW_HOME`` with SQLite (``airflow db migrate``), runs the DAG once with
-``airflow dags test``, and prints a short summary from the sandbox's own record: the campaigns
+``airflow dags test`` (through :mod:`.dag_test`, which reads the task states from the ``DagRun``
+Airflow recorded), and prints a short summary from the sandbox's own record: the campaigns
 created, the statuses they went through, the SMS sent, the API calls and what was left behind.
 The sandbox is stopped whatever happens. The exit status is 0 only when the DAG run succeeded.
 Airflow's own output goes to ``run.log`` in the Airflow home, which is kept when the run failed.
