@@ -31,6 +31,7 @@ from airflow_campaign_provider.api import (
     transport_error,
 )
 from airflow_campaign_provider.exceptions import CampaignError
+from airflow_campaign_provider.hooks.contact_list import ContactListHookMixin
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -81,9 +82,10 @@ class CampaignHookBase(BaseHook):
         )
 
 
-class CampaignHook(CampaignHookBase):
+class CampaignHook(ContactListHookMixin, CampaignHookBase):
     """
-    Interact with Kore.ai campaigns: create, start, stop, read, list and delete.
+    Interact with Kore.ai campaigns: create, start, stop, read, list and delete; and contact
+    lists: create, read, fill and delete (see :class:`ContactListHookMixin`).
 
     Auth is a JWT minted from the connection's client id and secret (cached until shortly before
     it expires, or fresh per request when the connection enforces ``jti``). HTTP goes through one
