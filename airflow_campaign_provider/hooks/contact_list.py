@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -72,7 +73,12 @@ def _now() -> float:
 
 
 class RequestPacer:
-    """At most ``capacity`` calls start in any ``window_seconds``: a sliding window, like Kore's."""
+    """At most ``capacity`` calls in any ``window_seconds``: a sliding window, like Kore's.
+
+    A call's slot is dated when its answer arrives, not when it leaves: Kore admitted it in
+    between, so the window Kore sees never holds more than ``capacity`` of these calls, however
+    the network delays them.
+    """
 
     def __init__(
         self, capacity: int, window_seconds: float, clock: Callable[[], float] | None = None
@@ -80,20 +86,54 @@ class RequestPacer:
         self.capacity = capacity
         self.window_seconds = window_seconds
         self._clock = clock or _now
-        self._starts: deque[float] = deque()
+        self._slots: deque[list[float]] = deque()  # [answered at], oldest first; inf while in flight
         self._lock = threading.Lock()
 
-    def wait_for_slot(self) -> None:
-        """Block until one more call fits in the window, and count it."""
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Wait until one more call fits in the window, and hold its slot while it runs."""
         with self._lock:
             while True:
                 now = self._clock()
-                while self._starts and self._starts[0] <= now - self.window_seconds:
-                    self._starts.popleft()
-                if len(self._starts) < self.capacity:
-                    self._starts.append(now)
-                    return
-                _sleep(self._starts[0] + self.window_seconds - now)
+                while self._slots and self._slots[0][0] <= now - self.window_seconds:
+                    self._slots.popleft()
+                if len(self._slots) < self.capacity:
+                    entry = [float("inf")]
+                    self._slots.append(entry)
+                    break
+                _sleep(max(self._slots[0][0] + self.window_seconds - now, 0.001))
+        try:
+            yield
+        finally:
+            with self._lock:
+                entry[0] = self._clock()
+                ordered = sorted(self._slots, key=lambda item: item[0])
+                self._slots.clear()
+                self._slots.extend(ordered)
+
+
+@dataclass
+class BatchSizer:
+    """The batch size, found by bisection once Kore refuses one as too large.
+
+    Kore documents no cap. A refused size halves the next batch; once one is accepted, the
+    size steps half-way back towards the smallest refused one, until the two are within 10 %.
+    """
+
+    size: int
+    accepted: int = 0
+    refused: int | None = None
+
+    def refused_at(self, size: int) -> None:
+        """A batch of ``size`` was refused as too large."""
+        self.refused = size if self.refused is None else min(self.refused, size)
+        self.size = max(1, (self.accepted + size) // 2 if self.accepted else size // 2)
+
+    def accepted_at(self, size: int) -> None:
+        """A batch of ``size`` was accepted."""
+        self.accepted = max(self.accepted, size)
+        if self.refused is not None and self.refused - self.accepted > max(1, self.accepted // 10):
+            self.size = (self.accepted + self.refused) // 2
 
 
 @dataclass
@@ -155,8 +195,8 @@ class ContactListHookMixin:
         return RequestPacer(self.settings.requests_per_minute, self.budget_window_seconds)
 
     def _call(self, request: ApiRequest) -> ApiAnswer:
-        self.pacer.wait_for_slot()
-        return self.run(request)
+        with self.pacer.slot():
+            return self.run(request)
 
     # --- the calls ----------------------------------------------------------------------------
 
@@ -288,6 +328,7 @@ class ContactListHookMixin:
                 contact_list_id, record_count(contact_list), poll_interval, count_timeout
             )
         report = UploadReport(contact_list_id, str(contact_list.get("name")), batch_size=batch_size)
+        sizer = BatchSizer(batch_size)
         count = record_count(contact_list)
         present = {str(c.get("phoneNumber")) for c in self.iter_contacts(contact_list_id)} if count else set()
         seen: set[str] = set()
@@ -302,15 +343,16 @@ class ContactListHookMixin:
                 report.already_present += 1
                 continue
             batch.append(phone)
-            if len(batch) >= report.batch_size:
+            if len(batch) >= sizer.size:
                 expected = self._send_batch(
-                    report, batch, expected, keeps_duplicates, poll_interval, count_timeout
+                    report, sizer, batch, expected, keeps_duplicates, poll_interval, count_timeout
                 )
                 batch = []
         if batch:
             expected = self._send_batch(
-                report, batch, expected, keeps_duplicates, poll_interval, count_timeout
+                report, sizer, batch, expected, keeps_duplicates, poll_interval, count_timeout
             )
+        report.batch_size = sizer.size
         report.total_in_list = record_count(
             self.wait_for_contact_count(contact_list_id, expected, count_timeout, poll_interval, report)
         )
@@ -319,17 +361,18 @@ class ContactListHookMixin:
     def _send_batch(
         self,
         report: UploadReport,
+        sizer: BatchSizer,
         batch: list[str],
         expected: int,
         keeps_duplicates: bool,
         poll_interval: float,
         count_timeout: float,
     ) -> int:
-        """Send ``batch`` (split when refused as too large); the count the list should reach."""
-        parts = [batch]
+        """Send ``batch``, ``sizer.size`` contacts a call; the count the list should then reach."""
+        pending = batch
         resends = 0
-        while parts:
-            part = parts.pop(0)
+        while pending:
+            part = pending[: sizer.size]
             try:
                 report.add_calls += 1
                 self.add_contacts(report.contact_list_name, part)
@@ -342,24 +385,22 @@ class ContactListHookMixin:
                         len(part),
                         error,
                     )
-                    parts.insert(0, part)
                     continue
                 self._landed_or_stop(report, part, expected, poll_interval, count_timeout, error)
             except CampaignApiError as error:
                 if not _refused_as_too_large(error) or len(part) == 1:
                     raise self._stopped(report, part, f"a batch was refused: {error}") from error
-                report.batch_size = max(1, len(part) // 2)
+                sizer.refused_at(len(part))
                 log.warning(
                     "A batch of %d contacts was refused as too large; sending %d at a time.",
                     len(part),
-                    report.batch_size,
+                    sizer.size,
                 )
-                size = report.batch_size
-                rest = [phone for chunk in (part, *parts) for phone in chunk]
-                parts = [rest[i : i + size] for i in range(0, len(rest), size)]
                 continue
+            sizer.accepted_at(len(part))
             report.sent += len(part)
             expected += len(part)
+            pending = pending[len(part) :]
         return expected
 
     def _landed_or_stop(

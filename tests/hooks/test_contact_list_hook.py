@@ -25,7 +25,7 @@ from airflow_campaign_provider.exceptions import (
 )
 from airflow_campaign_provider.hooks import contact_list as contact_list_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.hooks.contact_list import RequestPacer
+from airflow_campaign_provider.hooks.contact_list import BatchSizer, RequestPacer
 from airflow_campaign_provider.sandbox import SandboxServer, sample_create_body
 
 PHONES = [f"+1415555{n:04d}" for n in range(1000, 1025)]
@@ -140,7 +140,7 @@ def test_upload_sends_each_number_once_in_batches_and_waits_for_the_count(
     assert [len(r["body"]["data"]) for r in add_calls(kore_sandbox)] == [10, 10, 5]
 
 
-def test_a_batch_refused_as_too_large_is_split_and_later_batches_stay_small(
+def test_a_batch_refused_as_too_large_is_split_and_the_size_settles_at_the_cap(
     hook: CampaignHook, kore_sandbox: SandboxServer
 ) -> None:
     kore_sandbox.admin.update_config(max_contacts_per_add=4)
@@ -149,9 +149,9 @@ def test_a_batch_refused_as_too_large_is_split_and_later_batches_stay_small(
     report = hook.upload_contacts_once(contact_list["_id"], PHONES, batch_size=10, **FAST)
 
     sizes = [(len(r["body"]["data"]), r["status"]) for r in add_calls(kore_sandbox)]
-    assert sizes[:4] == [(10, 413), (5, 413), (2, 200), (2, 200)]
-    assert all(status == 200 for _, status in sizes[4:])
-    assert report.batch_size == 2
+    assert sizes[:5] == [(10, 413), (5, 413), (2, 200), (3, 200), (4, 200)]  # halved, then back up
+    assert all(status == 200 and size <= 4 for size, status in sizes[5:])
+    assert report.batch_size == 4
     assert sorted(held(hook, contact_list["_id"])) == PHONES
 
 
@@ -287,10 +287,11 @@ def test_the_pacer_keeps_calls_inside_the_window(monkeypatch: pytest.MonkeyPatch
     starts: list[float] = []
 
     for _ in range(7):
-        pacer.wait_for_slot()
-        starts.append(now[0])
+        with pacer.slot():
+            starts.append(now[0])
+            now[0] += 1.0  # each call takes a second: its slot counts from its answer
 
-    assert starts == [0.0, 0.0, 0.0, 10.0, 10.0, 10.0, 20.0]
+    assert starts == [0.0, 1.0, 2.0, 11.0, 12.0, 13.0, 22.0]
 
 
 def wait_for_status(hook: CampaignHook, campaign_id: str, status: str) -> None:
@@ -299,3 +300,12 @@ def wait_for_status(hook: CampaignHook, campaign_id: str, status: str) -> None:
             return
         time.sleep(0.02)
     raise AssertionError(f"campaign {campaign_id} never became {status}")
+
+
+def test_the_batch_size_settles_within_a_tenth_of_an_undocumented_cap() -> None:
+    for cap in (1, 7, 400, 999):
+        sizer = BatchSizer(1000)
+        for _ in range(40):
+            size = sizer.size
+            (sizer.accepted_at if size <= cap else sizer.refused_at)(size)
+        assert cap * 0.9 <= sizer.size <= cap, cap
