@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.exceptions import ContactFileError, InvalidContactsError
-from airflow_campaign_provider.rules import is_e164
+from airflow_campaign_provider.models.common import E164_EXAMPLE, is_e164
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -173,7 +173,7 @@ def _problem(value: Any, phone_column: str) -> str | None:
     if not isinstance(value, str):
         return f"phone {value!r} is not a string"
     if not is_e164(value.strip()):
-        return f"phone {value.strip()!r} is not an E.164 number like +14155550100"
+        return f"phone {value.strip()!r} is not an E.164 number like {E164_EXAMPLE}"
     return None
 
 

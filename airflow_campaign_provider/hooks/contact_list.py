@@ -20,8 +20,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import (
-    RUNNING_STATUSES,
-    TERMINAL_STATUSES,
     ContactListRequests,
     parse_contact_list,
     parse_contact_lists,
@@ -45,11 +43,13 @@ from airflow_campaign_provider.models.contact_list import (
     ContactListUpdate,
     checked,
 )
+from airflow_campaign_provider.status import RUNNING_STATUSES, TERMINAL_STATUSES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-    from airflow_campaign_provider.api import ApiAnswer, ApiRequest, KoreConnectionSettings
+    from airflow_campaign_provider.api import ApiAnswer, ApiRequest
+    from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +200,7 @@ class ContactListHookMixin:
 
     # --- the calls ----------------------------------------------------------------------------
 
-    def create_contact_list(
-        self, name: str, description: str = "", allow_duplicates: bool = False
-    ) -> dict[str, Any]:
+    def create_contact_list(self, name: str, description: str, allow_duplicates: bool = False) -> dict[str, Any]:
         """Create an empty list (``source: passiveApi``); its id is ``_id``. Not replayed blindly."""
         body = checked(
             ContactListCreate, name=name, description=description, allowDuplicates=allow_duplicates
@@ -260,7 +258,7 @@ class ContactListHookMixin:
     # --- exactly once ----------------------------------------------------------------------------
 
     def create_contact_list_once(
-        self, name: str, description: str = "", allow_duplicates: bool = False
+        self, name: str, description: str, allow_duplicates: bool = False
     ) -> tuple[dict[str, Any], bool]:
         """The list of this name: reused when its settings match, else created. ``(list, created)``.
 

@@ -1,1 +1,1 @@
-"""Declarative (pydantic v2) models of every body this provider sends and the sandbox receives."""
+"""Declarative (pydantic v2) models of every Kore body the provider sends and the sandbox receives."""

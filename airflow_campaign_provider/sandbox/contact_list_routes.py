@@ -14,12 +14,11 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
-from airflow_campaign_provider.api import RUNNING_STATUSES
+from airflow_campaign_provider.models.common import problems_of
 from airflow_campaign_provider.models.contact_list import (
     AddContactsBody,
     ContactListCreate,
     ContactListUpdate,
-    problems_of,
 )
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
@@ -29,12 +28,12 @@ from airflow_campaign_provider.sandbox.kore_routes import (
     STREAM_ID,
     _param,
     documented,
+    inline_schema,
     json_body,
 )
+from airflow_campaign_provider.status import RUNNING_STATUSES
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from airflow_campaign_provider.sandbox.contact_lists import ContactList
     from airflow_campaign_provider.sandbox.state import SandboxState
 
@@ -45,22 +44,8 @@ CONTACT_LIST_ID = _param("contactListId", "path", "Contact list id (cl-…)")
 CONTACTS_PAGE_SIZE = 50
 
 
-def body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A model's JSON schema with its ``$defs`` inlined, as OpenAPI's ``requestBody`` takes it."""
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                return inline(defs[ref.rsplit("/", 1)[1]])
-            return {key: inline(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [inline(value) for value in node]
-        return node
-
-    return dict(inline(schema))
+def _problems(error: ValidationError) -> list[str]:
+    return [f"{field}: {rule}" for field, rule in problems_of(error)]
 
 
 def _validated(model: type[Any], raw: bytes) -> Any:
@@ -70,7 +55,7 @@ def _validated(model: type[Any], raw: bytes) -> Any:
     try:
         return model.model_validate(body)
     except ValidationError as error:
-        raise KoreError(412, problems_of(error)) from None
+        raise KoreError(412, _problems(error)) from None
 
 
 def _page_number(request: Request, name: str, default: int, minimum: int) -> int:
@@ -100,7 +85,7 @@ def contact_list_router(state: SandboxState) -> APIRouter:
     @router.post(
         LISTS + "/createContactList",
         summary="Create an empty contact list to fill through addContacts",
-        openapi_extra=documented(STREAM_ID, ACCOUNT_ID, body=json_body(body_schema(ContactListCreate))),
+        openapi_extra=documented(STREAM_ID, ACCOUNT_ID, body=json_body(inline_schema(ContactListCreate))),
     )
     async def create_contact_list(request: Request) -> JSONResponse:
         body: ContactListCreate = _validated(ContactListCreate, await request.body())
@@ -135,7 +120,7 @@ def contact_list_router(state: SandboxState) -> APIRouter:
         LISTS + "/{contactListId}",
         summary="Rename or describe a contact list (a list a campaign uses keeps its name)",
         openapi_extra=documented(
-            STREAM_ID, CONTACT_LIST_ID, ACCOUNT_ID, body=json_body(body_schema(ContactListUpdate))
+            STREAM_ID, CONTACT_LIST_ID, ACCOUNT_ID, body=json_body(inline_schema(ContactListUpdate))
         ),
     )
     async def update_contact_list(request: Request) -> JSONResponse:
@@ -198,7 +183,7 @@ def contact_list_router(state: SandboxState) -> APIRouter:
         summary="Queue contacts for a list; they join it contact_import_seconds later",
         openapi_extra=documented(
             _param("iid", "path", "The application id (the iid header)"),
-            body=json_body(body_schema(AddContactsBody)),
+            body=json_body(inline_schema(AddContactsBody)),
         ),
     )
     async def add_contacts(request: Request) -> JSONResponse:
@@ -210,7 +195,7 @@ def contact_list_router(state: SandboxState) -> APIRouter:
         try:
             body = AddContactsBody.model_validate(raw)
         except ValidationError as error:
-            raise KoreError(412, problems_of(error)) from None
+            raise KoreError(412, _problems(error)) from None
         now = time.time()
         store.advance(now)
         cl = store.contact_lists.by_name(body.contact_list_name)

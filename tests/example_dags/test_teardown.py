@@ -102,8 +102,8 @@ def test_named_lists_are_deleted_after_the_campaigns_that_use_them(
     from airflow_campaign_provider.hooks.campaign import CampaignHook
 
     hook = CampaignHook()
-    in_use, _ = hook.create_contact_list_once("Season gold", "")
-    alone, _ = hook.create_contact_list_once("Season silver", "")
+    in_use, _ = hook.create_contact_list_once("Season gold", "A list")
+    alone, _ = hook.create_contact_list_once("Season silver", "A list")
     campaign_id = examples_sandbox.admin.seed_campaign(
         "Active", complete_in_seconds=600, fields={"contactLists": ["Season gold"]}
     )
@@ -123,7 +123,7 @@ def test_lists_alone_are_deleted_with_no_campaign_named(
 ) -> None:
     from airflow_campaign_provider.hooks.campaign import CampaignHook
 
-    alone, _ = CampaignHook().create_contact_list_once("Season bronze", "")
+    alone, _ = CampaignHook().create_contact_list_once("Season bronze", "A list")
 
     dag_run = example_dag(DAG_ID).test(run_conf={"contact_list_ids": [alone["_id"]]})
 

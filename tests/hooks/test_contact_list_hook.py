@@ -112,9 +112,10 @@ def test_a_create_whose_answer_was_lost_is_settled_by_name(
 @pytest.mark.parametrize(
     ("arguments", "field"),
     [
-        ({"name": "x" * 49}, "name"),
-        ({"name": "  "}, "name"),
+        ({"name": "x" * 49, "description": "A list"}, "name"),
+        ({"name": "  ", "description": "A list"}, "name"),
         ({"name": "ok", "description": "d" * 257}, "description"),
+        ({"name": "ok", "description": ""}, "description"),
     ],
 )
 def test_bad_list_settings_are_refused_before_any_call(
@@ -130,7 +131,7 @@ def test_bad_list_settings_are_refused_before_any_call(
 def test_upload_sends_each_number_once_in_batches_and_waits_for_the_count(
     hook: CampaignHook, kore_sandbox: SandboxServer
 ) -> None:
-    contact_list, _ = hook.create_contact_list_once("Upload", "")
+    contact_list, _ = hook.create_contact_list_once("Upload", "A list")
 
     report = hook.upload_contacts_once(contact_list["_id"], [*PHONES, PHONES[0]], batch_size=10, **FAST)
 
@@ -144,7 +145,7 @@ def test_a_batch_refused_as_too_large_is_split_and_the_size_settles_at_the_cap(
     hook: CampaignHook, kore_sandbox: SandboxServer
 ) -> None:
     kore_sandbox.admin.update_config(max_contacts_per_add=4)
-    contact_list, _ = hook.create_contact_list_once("Capped", "")
+    contact_list, _ = hook.create_contact_list_once("Capped", "A list")
 
     report = hook.upload_contacts_once(contact_list["_id"], PHONES, batch_size=10, **FAST)
 
@@ -158,7 +159,7 @@ def test_a_batch_refused_as_too_large_is_split_and_the_size_settles_at_the_cap(
 def test_a_lost_answer_on_a_list_refusing_duplicates_resends_the_batch_harmlessly(
     hook: CampaignHook, kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    contact_list, _ = hook.create_contact_list_once("Lost batch", "")
+    contact_list, _ = hook.create_contact_list_once("Lost batch", "A list")
     lose_answers(hook, monkeypatch, {2})
 
     report = hook.upload_contacts_once(contact_list["_id"], PHONES, batch_size=10, **FAST)
@@ -171,7 +172,7 @@ def test_a_lost_answer_on_a_list_refusing_duplicates_resends_the_batch_harmlessl
 def test_a_lost_answer_on_a_list_keeping_duplicates_waits_for_the_batch_instead(
     hook: CampaignHook, kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    contact_list, _ = hook.create_contact_list_once("Keeps duplicates", "", allow_duplicates=True)
+    contact_list, _ = hook.create_contact_list_once("Keeps duplicates", "A list", allow_duplicates=True)
     lose_answers(hook, monkeypatch, {2})
 
     report = hook.upload_contacts_once(contact_list["_id"], PHONES, batch_size=10, **FAST)
@@ -184,7 +185,7 @@ def test_a_lost_answer_on_a_list_keeping_duplicates_waits_for_the_batch_instead(
 def test_a_lost_batch_that_never_lands_on_a_list_keeping_duplicates_stops_saying_how_far(
     hook: CampaignHook, kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    contact_list, _ = hook.create_contact_list_once("Keeps duplicates", "", allow_duplicates=True)
+    contact_list, _ = hook.create_contact_list_once("Keeps duplicates", "A list", allow_duplicates=True)
     lose_answers(hook, monkeypatch, {2}, act=False)
 
     with pytest.raises(ContactUploadError, match=r"stopped after sending 10 contacts") as raised:
@@ -198,7 +199,7 @@ def test_a_lost_batch_that_never_lands_on_a_list_keeping_duplicates_stops_saying
 def test_a_retry_after_a_failed_upload_sends_only_the_rest(
     hook: CampaignHook, kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    contact_list, _ = hook.create_contact_list_once("Retried", "")
+    contact_list, _ = hook.create_contact_list_once("Retried", "A list")
     lose_answers(hook, monkeypatch, {2}, act=False)
     with pytest.raises(ContactUploadError, match=r"stopped after sending 10 contacts"):
         hook.upload_contacts_once(contact_list["_id"], PHONES, batch_size=10, **FAST)
@@ -218,7 +219,7 @@ def test_an_import_slower_than_the_timeout_is_reported_with_the_counts(
     hook: CampaignHook, kore_sandbox: SandboxServer
 ) -> None:
     kore_sandbox.admin.update_config(contact_import_seconds=30)
-    contact_list, _ = hook.create_contact_list_once("Slow import", "")
+    contact_list, _ = hook.create_contact_list_once("Slow import", "A list")
 
     with pytest.raises(ContactImportTimeoutError, match=r"holds 0 of the 25 contacts expected") as raised:
         hook.upload_contacts_once(
@@ -237,7 +238,7 @@ def running_campaign_on(sandbox: SandboxServer, list_name: str) -> str:
 def test_delete_refuses_a_list_a_running_campaign_uses_unless_told_to_stop_it(
     hook: CampaignHook, kore_sandbox: SandboxServer
 ) -> None:
-    contact_list, _ = hook.create_contact_list_once("In use", "")
+    contact_list, _ = hook.create_contact_list_once("In use", "A list")
     campaign_id = running_campaign_on(kore_sandbox, "In use")
 
     with pytest.raises(ContactListInUseError, match=campaign_id):
@@ -266,7 +267,7 @@ def test_list_update_get_and_iteration(hook: CampaignHook, kore_sandbox: Sandbox
 def test_a_campaign_from_an_uploaded_list_texts_each_number_once_minus_the_dnc_list(
     hook: CampaignHook, kore_sandbox: SandboxServer
 ) -> None:
-    contact_list, _ = hook.create_contact_list_once("Campaign audience", "")
+    contact_list, _ = hook.create_contact_list_once("Campaign audience", "A list")
     dnc = "+14155550103"  # the default seed's "testdnc" list
     hook.upload_contacts_once(contact_list["_id"], [*PHONES[:3], dnc], **FAST)
     campaign = hook.create_sms_campaign(

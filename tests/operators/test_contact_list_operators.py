@@ -31,8 +31,9 @@ PHONES = [f"+1415555{n:04d}" for n in range(2000, 2012)]
 FAST = {"poll_interval": 0.02, "import_timeout": 10.0}
 
 
-def new_list(name: str = "Operators", **kwargs: Any) -> str:
-    return str(CreateContactListOperator(task_id="create", name=name, **kwargs).execute({}))
+def new_list(name: str = "Operators", description: str = "A list", **kwargs: Any) -> str:
+    operator = CreateContactListOperator(task_id="create", name=name, description=description, **kwargs)
+    return str(operator.execute({}))
 
 
 def upload(list_id: str, contacts: Any, **kwargs: Any) -> UploadContactsOperator:
@@ -61,12 +62,14 @@ def test_create_returns_the_id_and_a_rerun_reuses_the_list(kore_sandbox: Sandbox
 
 
 def test_create_refuses_a_long_name_when_the_dag_is_parsed_but_waits_for_templates() -> None:
-    with pytest.raises(InvalidCampaignArgumentError, match=r"^name: String should have at most 48"):
-        CreateContactListOperator(task_id="create", name="x" * 49)
-    with pytest.raises(InvalidCampaignArgumentError, match=r"^description: "):
+    with pytest.raises(InvalidCampaignArgumentError, match=r"- name: must be at most 48 characters, got 49"):
+        CreateContactListOperator(task_id="create", name="x" * 49, description="A list")
+    with pytest.raises(InvalidCampaignArgumentError, match=r"- description: must be at most 256 characters"):
         CreateContactListOperator(task_id="create", name="ok", description="d" * 257)
+    with pytest.raises(InvalidCampaignArgumentError, match=r"- description: must not be blank"):
+        CreateContactListOperator(task_id="create", name="ok", description=" ")
 
-    CreateContactListOperator(task_id="create", name="Gold {{ ds }}")
+    CreateContactListOperator(task_id="create", name="Gold {{ ds }}", description="A list")
 
 
 def test_upload_from_a_python_list_returns_the_counts(kore_sandbox: SandboxServer) -> None:

@@ -62,7 +62,7 @@ def test_create_answers_the_documented_shape_and_refuses_a_second_list_of_that_n
     again = kore.call(
         "POST",
         "/contactList/createContactList",
-        json={"name": "renewal due - july 2025", "description": "", "source": "passiveApi"},
+        json={"name": "renewal due - july 2025", "description": "Again", "source": "passiveApi"},
     )
     assert again.status_code == 412
     assert error_messages(again) == ["name: a contact list named 'renewal due - july 2025' already exists"]
