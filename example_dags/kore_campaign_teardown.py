@@ -68,6 +68,16 @@ def named_ids(key: str, context: Mapping[str, Any]) -> list[str]:
     return unique_campaign_ids(named)
 
 
+def ids_to_remove(key: str, what: str, context: Mapping[str, Any]) -> list[str]:
+    """``named_ids``, failing the task without retries on a bad id (nothing is removed then)."""
+    try:
+        ids = named_ids(key, context)
+    except ValueError as error:
+        raise AirflowFailException(f"Not removing any {what}: {error}") from error
+    log.info("%d %s(s) to remove: %s", len(ids), what, ", ".join(ids) or "none")
+    return ids
+
+
 def _event_source(event: Any) -> str:
     """Where an asset event came from, for error messages."""
     if event.source_dag_id:
@@ -104,22 +114,12 @@ with DAG(
     @task
     def campaigns_to_remove(**context: Any) -> list[str]:
         """Every campaign id the conf and the triggering events name, each once."""
-        try:
-            ids = named_ids("campaign_ids", context)
-        except ValueError as error:
-            raise AirflowFailException(f"Not removing any campaign: {error}") from error
-        log.info("%d campaign(s) to stop and delete: %s", len(ids), ", ".join(ids) or "none")
-        return ids
+        return ids_to_remove("campaign_ids", "campaign", context)
 
     @task
     def contact_lists_to_remove(**context: Any) -> list[str]:
         """Every contact list id the conf and the triggering events name, each once."""
-        try:
-            ids = named_ids("contact_list_ids", context)
-        except ValueError as error:
-            raise AirflowFailException(f"Not removing any contact list: {error}") from error
-        log.info("%d contact list(s) to delete: %s", len(ids), ", ".join(ids) or "none")
-        return ids
+        return ids_to_remove("contact_list_ids", "contact list", context)
 
     @task
     def report(removed: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:

@@ -200,7 +200,9 @@ class ContactListHookMixin:
 
     # --- the calls ----------------------------------------------------------------------------
 
-    def create_contact_list(self, name: str, description: str, allow_duplicates: bool = False) -> dict[str, Any]:
+    def create_contact_list(
+        self, name: str, description: str, allow_duplicates: bool = False
+    ) -> dict[str, Any]:
         """Create an empty list (``source: passiveApi``); its id is ``_id``. Not replayed blindly."""
         body = checked(
             ContactListCreate, name=name, description=description, allowDuplicates=allow_duplicates

@@ -9,10 +9,8 @@ contact is sent. Importing this module stays cheap: DAG files import it at every
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_campaign_provider.exceptions import (
@@ -21,8 +19,8 @@ from airflow_campaign_provider.exceptions import (
     InvalidCampaignArgumentError,
     InvalidContactsError,
 )
-from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.hooks.contact_list import DEFAULT_BATCH_SIZE
+from airflow_campaign_provider.operators.campaign import _CampaignOperator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,23 +46,9 @@ def _at_least(field: str, value: Any, minimum: float) -> None:
         raise InvalidCampaignArgumentError(field, f"must be a number >= {minimum:g}, got {value!r}")
 
 
-class _ContactListOperator(BaseOperator):
-    """The connection, an optional stream, and the hook."""
-
-    def __init__(
-        self,
-        *,
-        kore_conn_id: str = CampaignHook.default_conn_name,
-        stream_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.kore_conn_id = kore_conn_id
-        self.stream_id = stream_id
-
-    @cached_property
-    def hook(self) -> CampaignHook:
-        return CampaignHook(self.kore_conn_id, stream_id=self.stream_id or None)
+class _ContactListOperator(_CampaignOperator):
+    """The connection, an optional stream and the hook (from ``_CampaignOperator``); bad input fails
+    the task at once."""
 
     def execute(self, context: Context) -> Any:
         try:
