@@ -24,15 +24,14 @@ import argparse
 import csv
 import json
 import math
-import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from benchkit import busiest_window, cpu_seconds, rss_mb, run_child, scaled_retry_policy
 
 BUDGET = 60
 RSS_TARGET_MB = 200.0
@@ -58,20 +57,6 @@ class Plan:
     def poll(self) -> float:
         return self.poll_real / self.scale
 
-    def retry_policy(self) -> Any:
-        """The hook's retry policy with Kore's 60 s window scaled like everything else."""
-        from airflow_campaign_provider.api import RetryPolicy
-
-        policy = RetryPolicy()
-        return RetryPolicy(
-            max_attempts=policy.max_attempts,
-            base_wait_seconds=policy.base_wait_seconds / self.scale,
-            max_wait_seconds=policy.max_wait_seconds / self.scale,
-            rate_limit_window_seconds=self.window,
-            max_retry_after_seconds=policy.max_retry_after_seconds / self.scale,
-            max_total_seconds=policy.max_total_seconds / self.scale,
-        )
-
 
 def write_csv(path: Path, count: int) -> None:
     """``count`` distinct E.164 numbers with a name column, as a data team's export."""
@@ -85,18 +70,14 @@ def write_csv(path: Path, count: int) -> None:
 # --- the child: one upload, as the operator runs it ---------------------------------------------
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
 def child_main(plan: Plan, csv_path: str, list_name: str) -> None:
     from airflow_campaign_provider.contact_sources import ContactSource
     from airflow_campaign_provider.hooks.campaign import CampaignHook
 
-    hook = CampaignHook(retry_policy=plan.retry_policy())
+    hook = CampaignHook(retry_policy=scaled_retry_policy(plan.scale))
     hook.budget_window_seconds = plan.window
     source = ContactSource(csv_path)
-    baseline = _rss_mb()
+    baseline = rss_mb()
     started = time.time()
     checked = source.check(max_invalid_rows=0)
     contact_list, _ = hook.create_contact_list_once(list_name, "Benchmark upload")
@@ -115,8 +96,8 @@ def child_main(plan: Plan, csv_path: str, list_name: str) -> None:
         "started": started,
         "ended": ended,
         "baseline_rss_mb": baseline,
-        "peak_rss_mb": _rss_mb(),
-        "cpu_seconds": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+        "peak_rss_mb": rss_mb(),
+        "cpu_seconds": cpu_seconds(),
     }
     print(RESULT_MARK + json.dumps(result), flush=True)
 
@@ -147,28 +128,12 @@ class Figures:
 def _run(scenario: str, cap: int, plan: Plan, sandbox: Any, csv_path: Path) -> Figures:
     sandbox.admin.reset()
     sandbox.admin.update_config(max_contacts_per_add=cap)
-    env = {
-        **os.environ,
-        **sandbox.connection_env(),
-        "AIRFLOW_HOME": tempfile.mkdtemp(prefix="contacts-upload-airflow-home-"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-    }
     command = [sys.executable, __file__, "--child", str(csv_path), "--plan", json.dumps(asdict(plan))]
-    done = subprocess.run(
-        [*command, "--list-name", f"Bench {scenario}"], env=env, capture_output=True, text=True, timeout=1800
+    child = run_child(
+        [*command, "--list-name", f"Bench {scenario}"], sandbox, RESULT_MARK, what=scenario, timeout=1800
     )
-    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
-    if done.returncode != 0 or not lines:
-        raise SystemExit(f"the {scenario} upload failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    child = json.loads(lines[-1][len(RESULT_MARK) :])
     requests = sandbox.admin.requests()
-    precise = sorted(_epoch(r["time"]) for r in requests)
-    peak, low = 0, 0
-    for high, at in enumerate(precise):  # the most requests in any window
-        while precise[low] <= at - plan.window:
-            low += 1
-        peak = max(peak, high - low + 1)
+    peak = busiest_window(sorted(_epoch(r["time"]) for r in requests), plan.window)
     return Figures(
         scenario=scenario,
         cap=cap,
@@ -276,7 +241,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="contacts-upload-") as folder:
         csv_path = Path(folder) / "contacts.csv"
         write_csv(csv_path, plan.contacts)
-        with SandboxServer(config, subprocess=True) as sandbox:
+        with SandboxServer(config, subprocess=True, startup_timeout=120) as sandbox:
             for scenario, cap in (("cap = batch", plan.batch), ("cap < batch", int(plan.batch * CAP_SHARE))):
                 print(f"running {scenario} ...", file=sys.stderr, flush=True)
                 results.append(_run(scenario, cap, plan, sandbox, csv_path))
