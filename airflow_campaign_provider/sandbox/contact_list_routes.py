@@ -62,7 +62,7 @@ def _page_number(request: Request, name: str, default: int, minimum: int) -> int
     text = request.query_params.get(name)
     if text is None:
         return default
-    if not text.isdigit() or int(text) < minimum:
+    if not (text.isascii() and text.isdigit()) or int(text) < minimum:
         raise KoreError(412, f"{name}: must be a whole number >= {minimum} (got {text!r})")
     return int(text)
 
