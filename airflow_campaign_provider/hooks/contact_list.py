@@ -179,7 +179,7 @@ class ContactListHookMixin:
 
         def run(self, request: ApiRequest) -> ApiAnswer: ...
         def get_campaign_status(self, campaign_id: str) -> str: ...
-        def stop_campaign(self, campaign_id: str, campaign_type: str = "sms") -> dict[str, Any]: ...
+        def stop_campaign_if_running(self, campaign_id: str, campaign_type: str = "sms") -> str: ...
         def iter_campaigns(
             self, campaign_type: str = "sms", statuses: Iterable[str] | None = None, page_size: int = 50
         ) -> Iterator[dict[str, Any]]: ...
@@ -503,7 +503,7 @@ class ContactListHookMixin:
             )
         for campaign_id in running:
             log.info("Stopping campaign %s, which uses contact list %s.", campaign_id, contact_list_id)
-            self.stop_campaign(campaign_id)
+            self.stop_campaign_if_running(campaign_id)
         try:
             return self.delete_contact_list(contact_list_id)
         except CampaignNotFoundError:  # a replayed delete whose first answer was lost
