@@ -63,3 +63,18 @@ def busiest_window(times: list[float], window: float) -> int:
             low += 1
         peak = max(peak, high - low + 1)
     return peak
+
+
+class ScaledTime:
+    """Kore's 60 s budget window and a poll interval, both divided by a plan's ``scale``."""
+
+    scale: float
+    poll_real: float
+
+    @property
+    def window(self) -> float:
+        return 60.0 / self.scale
+
+    @property
+    def poll(self) -> float:
+        return self.poll_real / self.scale

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchkit import busiest_window, cpu_seconds, rss_mb, run_child, scaled_retry_policy
+from benchkit import ScaledTime, busiest_window, cpu_seconds, rss_mb, run_child, scaled_retry_policy
 
 BUDGET = 60
 RSS_TARGET_MB = 200.0
@@ -40,7 +40,7 @@ CAP_SHARE = 0.4
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(ScaledTime):
     """The scaled settings, shared by the parent and the children."""
 
     contacts: int
@@ -48,14 +48,6 @@ class Plan:
     scale: float
     import_delay_real: float
     poll_real: float
-
-    @property
-    def window(self) -> float:
-        return 60.0 / self.scale
-
-    @property
-    def poll(self) -> float:
-        return self.poll_real / self.scale
 
 
 def write_csv(path: Path, count: int) -> None:

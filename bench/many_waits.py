@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from benchkit import busiest_window, cpu_seconds, rss_mb, run_child, scaled_retry_policy
+from benchkit import ScaledTime, busiest_window, cpu_seconds, rss_mb, run_child, scaled_retry_policy
 
 BUDGET = 60
 RSS_TARGET_MB = 300.0
@@ -41,7 +41,7 @@ RESULT_MARK = "MANY_WAITS_RESULT "
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(ScaledTime):
     """The scaled timeline, shared by the parent and both children."""
 
     campaigns: int
@@ -49,14 +49,6 @@ class Plan:
     poll_real: float
     first_real: float
     spread_real: float
-
-    @property
-    def window(self) -> float:
-        return 60.0 / self.scale
-
-    @property
-    def poll(self) -> float:
-        return self.poll_real / self.scale
 
     def completions(self) -> list[float]:
         """Seconds from seeding until each campaign completes, evenly staggered."""
