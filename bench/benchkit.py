@@ -78,3 +78,15 @@ class ScaledTime:
     @property
     def poll(self) -> float:
         return self.poll_real / self.scale
+
+
+def format_table(title: str, names: list[str], rows: list[tuple[str, list[str]]]) -> str:
+    """``title``, then one column per name and one line per ``(label, values)`` row."""
+    width = max(len(label) for label, _ in rows) + 2
+    columns = [max(len(name), *(len(values[i]) for _, values in rows)) + 2 for i, name in enumerate(names)]
+    lines = [title, "".ljust(width) + "".join(n.ljust(c) for n, c in zip(names, columns, strict=True))]
+    lines += [
+        label.ljust(width) + "".join(v.ljust(c) for v, c in zip(values, columns, strict=True))
+        for label, values in rows
+    ]
+    return "\n".join(lines)

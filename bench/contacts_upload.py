@@ -31,7 +31,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchkit import ScaledTime, busiest_window, cpu_seconds, rss_mb, run_child, scaled_retry_policy
+from benchkit import (
+    ScaledTime,
+    busiest_window,
+    cpu_seconds,
+    format_table,
+    rss_mb,
+    run_child,
+    scaled_retry_policy,
+)
 
 BUDGET = 60
 RSS_TARGET_MB = 200.0
@@ -187,18 +195,12 @@ def _report(results: list[Figures], plan: Plan) -> str:
         f"peak RSS < {RSS_TARGET_MB:.0f} MB": [r.peak_rss_mb < RSS_TARGET_MB for r in results],
     }
     rows += [(f"target: {name}", ["met" if ok else "MISSED" for ok in met]) for name, met in targets.items()]
-    width = max(len(name) for name, _ in rows) + 2
-    columns = [max(len(r.scenario), *(len(v[i]) for _, v in rows)) + 2 for i, r in enumerate(results)]
-    lines = [
+    title = (
         f"{plan.contacts} contacts from a CSV, batches of {plan.batch}, budget {BUDGET} calls per "
         f"{plan.window:g} s (time scaled {plan.scale:g}x), import delay {plan.import_delay_real:g} s real, "
-        f"poll every {plan.poll_real:g} s real",
-        "".ljust(width) + "".join(r.scenario.ljust(c) for r, c in zip(results, columns, strict=True)),
-    ]
-    lines += [
-        n.ljust(width) + "".join(v.ljust(c) for v, c in zip(vs, columns, strict=True)) for n, vs in rows
-    ]
-    return "\n".join(lines)
+        f"poll every {plan.poll_real:g} s real"
+    )
+    return format_table(title, [r.scenario for r in results], rows)
 
 
 def main() -> None:

@@ -32,7 +32,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from benchkit import ScaledTime, busiest_window, cpu_seconds, rss_mb, run_child, scaled_retry_policy
+from benchkit import (
+    ScaledTime,
+    busiest_window,
+    cpu_seconds,
+    format_table,
+    rss_mb,
+    run_child,
+    scaled_retry_policy,
+)
 
 BUDGET = 60
 RSS_TARGET_MB = 300.0
@@ -269,21 +277,12 @@ def _report(results: list[Figures], plan: Plan) -> str:
     ]
     for name in _targets(results[0], plan):
         rows.append((f"target: {name}", ["met" if _targets(r, plan)[name] else "MISSED" for r in results]))
-    width = max(len(name) for name, _ in rows) + 2
-    columns = [
-        max(len(r.approach), *(len(values[i]) for _, values in rows)) + 2 for i, r in enumerate(results)
-    ]
-    lines = [
+    title = (
         f"{plan.campaigns} waits, budget {BUDGET} calls per {plan.window:g} s (time scaled {plan.scale:g}x), "
         f"poll every {plan.poll:g} s, completions from {plan.first_real / plan.scale:g} s over "
-        f"{plan.spread_real / plan.scale:g} s",
-        "".ljust(width) + "".join(r.approach.ljust(c) for r, c in zip(results, columns, strict=True)),
-    ]
-    lines += [
-        name.ljust(width) + "".join(v.ljust(c) for v, c in zip(values, columns, strict=True))
-        for name, values in rows
-    ]
-    return "\n".join(lines)
+        f"{plan.spread_real / plan.scale:g} s"
+    )
+    return format_table(title, [r.approach for r in results], rows)
 
 
 def main() -> None:
