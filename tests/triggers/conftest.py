@@ -17,10 +17,10 @@ from structlog.testing import capture_logs
 
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.hooks import campaign_async
-from airflow_campaign_provider.hooks.campaign_async import TokenBucket
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.triggers import campaign as trigger_module
 from airflow_campaign_provider.triggers import poller as poller_module
+from airflow_campaign_provider.triggers.budget import TokenBucket
 from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
 from airflow_campaign_provider.triggers.poller import PollerOptions, PollerRegistry, poller_registry
 from tests.hooks.conftest import BASE, connection_json
