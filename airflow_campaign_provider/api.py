@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_campaign_provider import __version__
+from airflow_campaign_provider.budget import BudgetOverrides
 from airflow_campaign_provider.exceptions import (
     CampaignApiError,
     CampaignAuthError,
@@ -169,6 +170,7 @@ class KoreConnectionSettings:
     jwt_subject: str = "airflow-campaign-provider"
     trigger_path: str = DEFAULT_TRIGGER_PATH
     requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
+    budget: BudgetOverrides = field(default_factory=BudgetOverrides)
 
     @classmethod
     def from_connection(
@@ -199,6 +201,7 @@ class KoreConnectionSettings:
             requests_per_minute=_extra_int(
                 extra, "requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE, 1, 100_000
             ),
+            budget=BudgetOverrides.from_extra(extra),
         )
 
 

@@ -28,6 +28,7 @@ from airflow_campaign_provider.api import (
     read_answer,
     transport_error,
 )
+from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, SlotAnswer, async_budget_for
 from airflow_campaign_provider.exceptions import CampaignRateLimitError
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase
 
@@ -172,7 +173,7 @@ class CampaignAsyncHook(CampaignHookBase):
         self,
         kore_conn_id: str = CampaignHookBase.default_conn_name,
         *,
-        budget: TokenBucket | None = None,
+        budget: TokenBucket | AsyncRequestBudget | None = None,
         max_connections: int = 16,
         **kwargs: Any,
     ) -> None:
@@ -242,23 +243,39 @@ class CampaignAsyncHook(CampaignHookBase):
         import httpx
 
         _, api, tokens = await self._parts()
-        async with self._budget_slot():
+        async with self._budget_slot() as slot:
             arguments = api.send_arguments(request, await self._token(tokens))
             try:
-                return await self._http().request(**arguments)
+                response = await self._http().request(**arguments)
             except httpx.TransportError as error:
                 never_connected = isinstance(
                     error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
                 )
                 raise transport_error(request, error, sent=not never_connected) from error
+            slot.note(response.status_code, response.headers)
+            return response
 
     @asynccontextmanager
-    async def _budget_slot(self) -> AsyncIterator[None]:
-        if self.budget is None:
-            yield
-        else:
-            async with self.budget.slot():
-                yield
+    async def _budget_slot(self) -> AsyncIterator[SlotAnswer]:
+        """A slot of the account's budget: the shared one when a store is configured."""
+        budget = self.budget
+        if budget is None:
+            settings = await self.get_settings()
+            shared = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
+            if shared.store_url is not None:
+                budget = self.budget = async_budget_for(shared, settings.base_url, settings.account_id)
+        if isinstance(budget, AsyncRequestBudget):
+            async with budget.slot() as slot:
+                yield slot
+            return
+        slot = SlotAnswer()
+        if budget is None:
+            yield slot
+            return
+        async with budget.slot():
+            yield slot
+        if slot.rate_limited:
+            budget.hold(slot.retry_after)
 
     async def _attempt(self, request: ApiRequest) -> ApiAnswer:
         """Send once, re-minting the token and resending once if Kore answers 401."""
@@ -267,12 +284,7 @@ class CampaignAsyncHook(CampaignHookBase):
         if tokens.refused(response.status_code):
             self.log.info(TOKEN_REFUSED_LOG, request.description)
             response = await self._send(request)
-        try:
-            return read_answer(request, response.status_code, response.text, response.headers)
-        except CampaignRateLimitError as error:
-            if self.budget is not None:
-                self.budget.hold(error.retry_after)
-            raise
+        return read_answer(request, response.status_code, response.text, response.headers)
 
     async def run(self, request: ApiRequest) -> ApiAnswer:
         """Send ``request`` under the retry policy and return Kore's 2xx answer, or raise a typed error.

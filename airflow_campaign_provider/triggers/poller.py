@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from airflow_campaign_provider.api import NON_TERMINAL_STATUSES, RetryPolicy, campaign_id_of
+from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, async_budget_for
 from airflow_campaign_provider.exceptions import (
     CampaignError,
     CampaignNotFoundError,
@@ -369,11 +370,15 @@ class PollerRegistry:
         if self._pollers.get(poller.kore_conn_id) is poller:
             del self._pollers[poller.kore_conn_id]
 
-    def bucket_for(self, settings: KoreConnectionSettings) -> TokenBucket:
+    def bucket_for(self, settings: KoreConnectionSettings) -> TokenBucket | AsyncRequestBudget:
         """The account's bucket; it outlives pollers, so a new poller cannot overspend the window.
 
+        With a budget store configured, the budget every process of the account shares instead.
         Connections of one account that declare different budgets get the smallest.
         """
+        shared = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
+        if shared.store_url is not None:
+            return async_budget_for(shared, settings.base_url, settings.account_id)
         key = (settings.base_url, settings.account_id)
         bucket = self._buckets.get(key)
         if bucket is None:
