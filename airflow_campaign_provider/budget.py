@@ -38,7 +38,6 @@ from urllib.parse import urlsplit
 
 from airflow_campaign_provider.exceptions import (
     CampaignBudgetStoreError,
-    CampaignConnectionConfigError,
     CampaignRateLimitError,
 )
 
@@ -65,27 +64,13 @@ class StoreDownPolicy(str, Enum):
 class BudgetOverrides:
     """The budget settings a connection may set in its extra; None means the provider's setting.
 
-    ``budget_store_url`` set to ``off`` keeps this connection on the per-process budget.
+    ``budget_store_url`` set to ``off`` keeps this connection on the per-process budget. Read and
+    checked with the rest of the connection (:class:`~airflow_campaign_provider.models.connection.KoreConnectionSettings`).
     """
 
     store_url: str | None = None
     window_seconds: int | None = None
     on_store_down: StoreDownPolicy | None = None
-
-    @classmethod
-    def from_extra(cls, extra: Mapping[str, Any]) -> BudgetOverrides:
-        """Read and check ``extra.budget_*``; a malformed one raises an error naming it."""
-
-        def problem(name: str, rule: str) -> CampaignConnectionConfigError:
-            return CampaignConnectionConfigError(f"extra.{name}", rule)
-
-        return cls(
-            store_url=_store_url(extra.get("budget_store_url"), problem),
-            window_seconds=_whole_seconds(
-                extra.get("budget_window_seconds"), "budget_window_seconds", problem
-            ),
-            on_store_down=_policy(extra.get("budget_store_down"), problem),
-        )
 
 
 @dataclass(frozen=True)
@@ -137,15 +122,15 @@ class BudgetSettings:
             return ValueError(f"[{CONFIG_SECTION}] {name}: {rule}")
 
         values: dict[str, Any] = {
-            "window_seconds": _whole_seconds(
+            "window_seconds": whole_seconds_setting(
                 option("budget_window_seconds"), "budget_window_seconds", problem
             ),
-            "store_url": _store_url(option("budget_store_url"), problem),
-            "on_store_down": _policy(option("budget_store_down"), problem),
+            "store_url": store_url_setting(option("budget_store_url"), problem),
+            "on_store_down": policy_setting(option("budget_store_down"), problem),
             "store_timeout_seconds": _positive(
                 option("budget_store_timeout_seconds"), "budget_store_timeout_seconds", problem
             ),
-            "slack_seconds": _whole_seconds(
+            "slack_seconds": whole_seconds_setting(
                 option("budget_slack_seconds"), "budget_slack_seconds", problem, low=0
             ),
             "max_pause_seconds": _positive(
@@ -183,7 +168,8 @@ def redacted(url: str) -> str:
 Problem = Callable[[str, str], Exception]
 
 
-def _store_url(value: Any, problem: Problem) -> str | None:
+def store_url_setting(value: Any, problem: Problem) -> str | None:
+    """A budget store URL (redis://, rediss://, unix://), ``off``, or None when unset."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = str(value).strip()
@@ -198,7 +184,8 @@ def _store_url(value: Any, problem: Problem) -> str | None:
     return text
 
 
-def _whole_seconds(value: Any, name: str, problem: Problem, low: int = 1) -> int | None:
+def whole_seconds_setting(value: Any, name: str, problem: Problem, low: int = 1) -> int | None:
+    """Whole seconds, at least ``low``, or None when unset."""
     if value is None or value == "":
         return None
     try:
@@ -222,7 +209,8 @@ def _positive(value: Any, name: str, problem: Problem) -> float | None:
     return number
 
 
-def _policy(value: Any, problem: Problem) -> StoreDownPolicy | None:
+def policy_setting(value: Any, problem: Problem) -> StoreDownPolicy | None:
+    """``fallback`` or ``fail``, or None when unset."""
     if value is None or value == "":
         return None
     try:

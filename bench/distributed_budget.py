@@ -17,12 +17,15 @@ No chaos here: ``tests/e2e/test_distributed.py`` kills a worker and a triggerer.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
+# This process imports Airflow too: keep it off the developer's ~/airflow.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="kore-bench-home-"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.e2e.distributed import Figures, Plan, run_plan

@@ -18,7 +18,6 @@ import respx
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.budget import (
     AsyncRequestBudget,
-    BudgetOverrides,
     BudgetSettings,
     RequestBudget,
     StoreDownPolicy,
@@ -31,6 +30,7 @@ from airflow_campaign_provider.exceptions import (
 )
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
+from airflow_campaign_provider.models.connection import KoreConnectionSettings
 from tests.hooks.conftest import ACCOUNT_ID, BASE, HOST, connection_json
 from tests.servers import RedisServer, free_port, redis_server
 
@@ -203,9 +203,9 @@ def test_settings_come_from_the_provider_section_and_the_connection_overrides_th
         StoreDownPolicy.FAIL,
     )
     assert (from_config.requests, from_config.slack_seconds, from_config.wait_limit) == (30, 0, 30.0)
-    overrides = BudgetOverrides.from_extra(
+    overrides = connection_settings(
         {"budget_store_url": "off", "budget_window_seconds": 60, "budget_store_down": "fallback"}
-    )
+    ).budget
     mine = BudgetSettings.from_config(30, overrides)
     assert (mine.store_url, mine.window_seconds, mine.on_store_down) == (None, 60, StoreDownPolicy.FALLBACK)
 
@@ -226,7 +226,17 @@ def test_without_settings_the_budget_is_per_process_with_kore_s_window():
 )
 def test_a_bad_connection_setting_names_the_field(extra, message):
     with pytest.raises(CampaignConnectionConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        BudgetOverrides.from_extra(extra)
+        connection_settings(extra)
+
+
+def connection_settings(extra: dict[str, object]) -> KoreConnectionSettings:
+    return KoreConnectionSettings.from_connection(
+        host=HOST,
+        port=None,
+        login="cs-id",
+        password="secret",
+        extra={"account_id": "a", "stream_id": "st-1", **extra},
+    )
 
 
 def test_a_bad_provider_setting_names_the_option(monkeypatch):

@@ -19,7 +19,6 @@ from airflow_campaign_provider.api import (
     ApiRequest,
     CampaignPage,
     CampaignRequests,
-    KoreConnectionSettings,
     RetryPolicy,
     TokenMinter,
     parse_campaign,
@@ -32,6 +31,7 @@ from airflow_campaign_provider.api import (
 )
 from airflow_campaign_provider.budget import BudgetSettings, RequestBudget, budget_for
 from airflow_campaign_provider.exceptions import CampaignError
+from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
