@@ -241,23 +241,26 @@ class _Budget:
         settings: BudgetSettings,
         base_url: str,
         account_id: str,
-        storage: Any,
+        storage: Callable[[], Any],
         *,
         limit_without_store: bool,
     ) -> None:
         self.settings = settings
         self.identifiers = (base_url, account_id)
-        self.item = _account_window(settings)
-        self._limit_without_store = limit_without_store
         self.pause_key = f"KORE-BUDGET/pause/{base_url}/{account_id}"
-        self._store_errors = _store_errors()
-        self._local = storage.limiter(storage.memory())
+        #: No store and no per-process window wanted: every slot is free, nothing is imported.
+        self.unlimited = not settings.store_url and not limit_without_store
         self._redis: Any = None
         self._shared: Any = None
+        if not self.unlimited:
+            flavour = storage()
+            self.item = _account_window(settings)
+            self._store_errors = _store_errors()
+            self._local = flavour.limiter(flavour.memory())
         if settings.store_url:
             url = settings.store_url.replace("redis+unix", "unix")
-            self._redis = storage.redis.Redis.from_url(url, **_redis_options(settings))
-            self._shared = storage.limiter(storage.shared(url, self._redis.connection_pool))
+            self._redis = flavour.redis.Redis.from_url(url, **_redis_options(settings))
+            self._shared = flavour.limiter(flavour.shared(url, self._redis.connection_pool))
         self._local_pause_until = 0.0
         self._store_back_at = 0.0
         self.sent = 0
@@ -269,12 +272,21 @@ class _Budget:
         """Whether the budget is kept in a store shared by every process."""
         return self._shared is not None
 
+    def lower(self, requests: int) -> None:
+        """Shrink the budget (two connections of one account declared different counts)."""
+        if requests < self.settings.requests:
+            self.settings = replace(self.settings, requests=requests)
+            if not self.unlimited:
+                self.item = _account_window(self.settings)
+
     def _use_store(self, now: float) -> bool:
         """Whether to ask the store now (not during a fallback, until it is due to be asked again)."""
         return self._shared is not None and now >= self._store_back_at
 
     def _try_steps(self) -> Steps[float | None]:
         """Take a slot (returns None) or say when one may be free (epoch seconds)."""
+        if self.unlimited:
+            return None
         now = time.time()
         if self._use_store(now):
             try:
@@ -288,8 +300,6 @@ class _Budget:
                 return (yield self._shared.get_window_stats(self.item, *self.identifiers)).reset_time
             except self._store_errors as error:
                 self._store_failed(error)
-        if self._shared is None and not self._limit_without_store:
-            return None
         if now < self._local_pause_until:
             return self._local_pause_until
         if (yield self._local.hit(self.item, *self.identifiers)):
@@ -448,7 +458,7 @@ class RequestBudget(_Budget):
         self, settings: BudgetSettings, base_url: str, account_id: str, *, limit_without_store: bool = True
     ) -> None:
         super().__init__(
-            settings, base_url, account_id, _SyncStorage(), limit_without_store=limit_without_store
+            settings, base_url, account_id, _SyncStorage, limit_without_store=limit_without_store
         )
 
     def take(self) -> None:
@@ -479,7 +489,7 @@ class AsyncRequestBudget(_Budget):
         self, settings: BudgetSettings, base_url: str, account_id: str, *, limit_without_store: bool = True
     ) -> None:
         super().__init__(
-            settings, base_url, account_id, _AsyncStorage(), limit_without_store=limit_without_store
+            settings, base_url, account_id, _AsyncStorage, limit_without_store=limit_without_store
         )
 
     async def take(self) -> None:
@@ -525,12 +535,31 @@ class SlotAnswer:
 
 # --- one budget per account and process (or event loop) --------------------------------------
 
+#: A budget per account and way of keeping it; its count is the smallest any connection declared.
 BudgetKey = tuple[BudgetSettings, str, str, bool]
 _SYNC_BUDGETS: dict[BudgetKey, RequestBudget] = {}
 _SYNC_LOCK = threading.Lock()
 _ASYNC_BUDGETS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[BudgetKey, AsyncRequestBudget]] = (
     weakref.WeakKeyDictionary()
 )
+B = TypeVar("B", bound=_Budget)
+
+
+def _one_per_account(
+    budgets: dict[BudgetKey, B],
+    settings: BudgetSettings,
+    base_url: str,
+    account_id: str,
+    kind: bool,
+    make: Callable[[], B],
+) -> B:
+    key = (replace(settings, requests=1), base_url, account_id, kind)
+    budget = budgets.get(key)
+    if budget is None:
+        budget = budgets[key] = make()
+    else:
+        budget.lower(settings.requests)
+    return budget
 
 
 def budget_for(
@@ -541,21 +570,25 @@ def budget_for(
     ``limit_without_store=False`` leaves the calls unlimited when no store is configured (the sync
     hook, as before shared budgets existed); a store that is down still falls back to a window.
     """
-    key = (settings, base_url, account_id, limit_without_store)
     with _SYNC_LOCK:
-        budget = _SYNC_BUDGETS.get(key)
-        if budget is None:
-            budget = _SYNC_BUDGETS[key] = RequestBudget(
-                settings, base_url, account_id, limit_without_store=limit_without_store
-            )
-        return budget
+        return _one_per_account(
+            _SYNC_BUDGETS,
+            settings,
+            base_url,
+            account_id,
+            limit_without_store,
+            lambda: RequestBudget(settings, base_url, account_id, limit_without_store=limit_without_store),
+        )
 
 
 def async_budget_for(settings: BudgetSettings, base_url: str, account_id: str) -> AsyncRequestBudget:
     """The running event loop's budget of the account: every coroutine of the account shares it."""
     budgets = _ASYNC_BUDGETS.setdefault(asyncio.get_running_loop(), {})
-    key = (settings, base_url, account_id, True)
-    budget = budgets.get(key)
-    if budget is None:
-        budget = budgets[key] = AsyncRequestBudget(settings, base_url, account_id)
-    return budget
+    return _one_per_account(
+        budgets,
+        settings,
+        base_url,
+        account_id,
+        True,
+        lambda: AsyncRequestBudget(settings, base_url, account_id),
+    )

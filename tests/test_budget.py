@@ -51,7 +51,13 @@ def store_url(store: RedisServer) -> Iterator[str]:
 
 
 def shared(url: str | None, **overrides: object) -> BudgetSettings:
-    return BudgetSettings(requests=BUDGET, window_seconds=1, store_url=url, slack_seconds=0, **overrides)  # type: ignore[arg-type]
+    settings: dict[str, object] = {
+        "requests": BUDGET,
+        "window_seconds": 1,
+        "store_url": url,
+        "slack_seconds": 0,
+    }
+    return BudgetSettings(**{**settings, **overrides})  # type: ignore[arg-type]
 
 
 def busiest_window(times: list[float], window: float) -> int:
@@ -186,6 +192,48 @@ async def test_a_store_that_is_down_fails_the_call_when_the_setting_says_so(sile
 def test_redacted_hides_only_the_password():
     assert redacted("redis://user:pw@h:1/2") == "redis://user:***@h:1/2"
     assert redacted("redis://h:1/2") == "redis://h:1/2"
+
+
+async def test_a_per_process_budget_lets_a_burst_through_then_waits_a_window():
+    budget = AsyncRequestBudget(shared(None), *ACCOUNT)
+    taken = []
+    for _ in range(BUDGET + 1):
+        await budget.take()
+        taken.append(time.time())
+    assert taken[BUDGET - 1] - taken[0] < 0.5
+    assert taken[BUDGET] - taken[0] >= 1.0 - 0.05
+
+
+async def test_concurrent_senders_never_exceed_a_per_process_budget():
+    budget = AsyncRequestBudget(shared(None), *ACCOUNT)
+    taken: list[float] = []
+
+    async def send() -> None:
+        await budget.take()
+        taken.append(time.time())
+
+    await asyncio.gather(*(send() for _ in range(10)))
+    assert len(taken) == 10
+    assert busiest_window(taken, 0.95) <= BUDGET
+
+
+async def test_a_pause_without_retry_after_holds_a_quarter_window():
+    budget = AsyncRequestBudget(shared(None, window_seconds=2), *ACCOUNT)
+    began = time.time()
+    await budget.pause(None)
+    await budget.take()
+    assert time.time() - began >= 0.5 - 0.02
+
+
+def test_connections_of_one_account_share_the_smallest_budget():
+    from airflow_campaign_provider.budget import budget_for
+
+    first = budget_for(BudgetSettings(requests=30), *ACCOUNT)
+    second = budget_for(BudgetSettings(requests=10), *ACCOUNT)
+    assert second is first
+    assert first.settings.requests == 10
+    budget_for(BudgetSettings(requests=50), *ACCOUNT)
+    assert first.settings.requests == 10
 
 
 # --- settings ---------------------------------------------------------------------------------

@@ -176,13 +176,12 @@ class CampaignHook(CampaignHookBase):
         """One HTTP exchange in a budget slot; transport failures become ``CampaignTransportError``."""
         import requests as requests_lib
 
+        # Session and token first: the slot covers only the exchange (a long wait for it ending
+        # in an expired token costs one re-mint, as any 401 does).
+        session, arguments = self.get_conn(), self.api.send_arguments(request, self._token())
         try:
             with self.budget.slot() as slot:
-                response = self.get_conn().request(
-                    **self.api.send_arguments(request, self._token()),
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
+                response = session.request(**arguments, timeout=self.timeout, allow_redirects=False)
                 slot.note(response.status_code, response.headers)
             return response
         except requests_lib.RequestException as error:

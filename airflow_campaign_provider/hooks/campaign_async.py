@@ -3,15 +3,13 @@
 Requests, auth, answers, errors and retries come from :mod:`airflow_campaign_provider.api`, the
 same as for the synchronous hook: only the sending differs. The connection is read with
 common-compat's async-safe helpers, never with the blocking lookup, so the triggerer's event loop
-never stalls. :class:`TokenBucket` lets every coroutine of one event loop share an account's
-request budget. Importing this module creates no client and does no I/O.
+never stalls. Every send takes a slot of the account's request budget
+(:mod:`airflow_campaign_provider.budget`). Importing this module creates no client and does no I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import deque
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -28,12 +26,11 @@ from airflow_campaign_provider.api import (
     transport_error,
 )
 from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, SlotAnswer, async_budget_for
-from airflow_campaign_provider.exceptions import CampaignRateLimitError
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase
 from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterable
+    from collections.abc import AsyncIterator, Iterable
 
     import httpx
 
@@ -59,107 +56,13 @@ async def wait_event(event: asyncio.Event, timeout: float | None) -> bool:
     return bool(done)
 
 
-class TokenBucket:
-    """At most ``capacity`` requests in any ``window_seconds``, shared by the coroutines of one loop.
-
-    A token is taken before a request is sent and comes back one window after its answer arrived
-    (or the send failed), not after it started: however slow the exchange, the server never sees
-    more than ``capacity`` requests inside one window, whatever its clock. A burst of up to
-    ``capacity`` requests is allowed. A rate-limited answer makes :meth:`hold` pause every sender,
-    since the server's count evidently includes requests this bucket never saw.
-
-    Bound: a sender waits at most ``max_wait_seconds`` for a token, then gets a
-    ``CampaignRateLimitError``, which the retry policy treats like Kore's own 429.
-    """
-
-    def __init__(
-        self,
-        capacity: int,
-        window_seconds: float = 60.0,
-        *,
-        max_wait_seconds: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if capacity < 1:
-            raise ValueError(f"capacity: must be at least 1, got {capacity}")
-        if not window_seconds > 0:
-            raise ValueError(f"window_seconds: must be positive, got {window_seconds}")
-        self.capacity = capacity
-        self.window_seconds = window_seconds
-        self.max_wait_seconds = max_wait_seconds if max_wait_seconds is not None else 5 * window_seconds
-        self._clock = clock
-        self._returns: deque[float] = deque()  # when each spent token comes back, oldest first
-        self._in_flight = 0
-        self._hold_until = 0.0
-        self._released = asyncio.Event()
-        self.sent = 0
-        self.waited_seconds = 0.0
-
-    @property
-    def in_use(self) -> int:
-        """Tokens spent within the last window or held by a request still in flight."""
-        self._forget_returned(self._clock())
-        return self._in_flight + len(self._returns)
-
-    def lower_capacity(self, capacity: int) -> None:
-        """Shrink the budget (two connections of one account declared different budgets)."""
-        self.capacity = max(1, min(self.capacity, capacity))
-
-    def hold(self, seconds: float | None) -> None:
-        """Send nothing for ``seconds`` (a quarter window when the server gave no ``Retry-After``)."""
-        pause = self.window_seconds / 4 if seconds is None else max(0.0, seconds)
-        self._hold_until = max(self._hold_until, self._clock() + pause)
-
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one token around one HTTP exchange."""
-        await self._take()
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            self._returns.append(self._clock() + self.window_seconds)
-            self._released.set()
-            self._released.clear()
-
-    def _forget_returned(self, now: float) -> None:
-        while self._returns and self._returns[0] <= now:
-            self._returns.popleft()
-
-    async def _take(self) -> None:
-        started = self._clock()
-        deadline = started + self.max_wait_seconds
-        # Each pass takes a token, gives up at the deadline, or sleeps until a token returns, a
-        # hold ends or an in-flight request finishes: bounded in time by the deadline.
-        while True:
-            now = self._clock()
-            self._forget_returned(now)
-            if now >= self._hold_until and self._in_flight + len(self._returns) < self.capacity:
-                self._in_flight += 1
-                self.sent += 1
-                self.waited_seconds += now - started
-                return
-            if now >= deadline:
-                raise CampaignRateLimitError(
-                    f"no room in the budget of {self.capacity} requests per {self.window_seconds:g}s "
-                    f"within {self.max_wait_seconds:g}s"
-                )
-            if now < self._hold_until:
-                wake = self._hold_until
-            elif self._returns:
-                wake = self._returns[0]
-            else:
-                wake = deadline  # every token is in flight: a release sets the event
-            await wait_event(self._released, max(0.0, min(wake, deadline) - now))
-
-
 class CampaignAsyncHook(CampaignHookBase):
     """
     Read Kore.ai campaigns from asyncio code (triggers): status views and list pages.
 
     Same auth, requests, error types and retry policy as :class:`CampaignHook`; a 401 re-mints the
-    token once; every minted token is masked with ``amask_secret``. With a :class:`TokenBucket`
-    every send, retries included, waits for a token, and a rate-limited answer pauses the bucket.
+    token once; every minted token is masked with ``amask_secret``. Every send, retries included,
+    takes a slot of the account's budget, and a rate-limited answer pauses it.
 
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     :param timeout: Connect and read timeouts in seconds, or one number for both.
@@ -173,7 +76,7 @@ class CampaignAsyncHook(CampaignHookBase):
         self,
         kore_conn_id: str = CampaignHookBase.default_conn_name,
         *,
-        budget: TokenBucket | AsyncRequestBudget | None = None,
+        budget: AsyncRequestBudget | None = None,
         max_connections: int = 16,
         **kwargs: Any,
     ) -> None:
@@ -243,10 +146,10 @@ class CampaignAsyncHook(CampaignHookBase):
         import httpx
 
         _, api, tokens = await self._parts()
-        async with self._budget_slot() as slot:
-            arguments = api.send_arguments(request, await self._token(tokens))
+        client, arguments = self._http(), api.send_arguments(request, await self._token(tokens))
+        async with self._budget_slot() as slot:  # around the exchange only, as in the sync hook
             try:
-                response = await self._http().request(**arguments)
+                response = await client.request(**arguments)
             except httpx.TransportError as error:
                 never_connected = isinstance(
                     error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -257,25 +160,13 @@ class CampaignAsyncHook(CampaignHookBase):
 
     @asynccontextmanager
     async def _budget_slot(self) -> AsyncIterator[SlotAnswer]:
-        """A slot of the account's budget: the shared one when a store is configured."""
-        budget = self.budget
-        if budget is None:
+        """A slot of the account's budget: this event loop's, or every process's with a store."""
+        if self.budget is None:
             settings = await self.get_settings()
-            shared = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
-            if shared.store_url is not None:
-                budget = self.budget = async_budget_for(shared, settings.base_url, settings.account_id)
-        if isinstance(budget, AsyncRequestBudget):
-            async with budget.slot() as slot:
-                yield slot
-            return
-        slot = SlotAnswer()
-        if budget is None:
+            budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
+            self.budget = async_budget_for(budget, settings.base_url, settings.account_id)
+        async with self.budget.slot() as slot:
             yield slot
-            return
-        async with budget.slot():
-            yield slot
-        if slot.rate_limited:
-            budget.hold(slot.retry_after)
 
     async def _attempt(self, request: ApiRequest) -> ApiAnswer:
         """Send once, re-minting the token and resending once if Kore answers 401."""

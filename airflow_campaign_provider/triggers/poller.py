@@ -3,12 +3,13 @@
 Kore allows an account 60 requests a minute; a triggerer running one poll per waiting campaign
 breaks that at 60 waits. Here every :class:`CampaignStatusTrigger` of one triggerer (one event
 loop) that uses the same connection joins one :class:`SharedPoller`, and every poller of the
-same account sends through one :class:`TokenBucket`, so the whole process stays inside the
-account's budget (the connection's ``requests_per_minute``, by default 60, per budget window).
+same account sends through one :class:`~airflow_campaign_provider.budget.AsyncRequestBudget`,
+so the whole process stays inside the account's budget (the connection's ``requests_per_minute``,
+by default 60, per budget window), and with a budget store every process of the account does.
 
 A cycle runs as soon as any waiter is due (each waiter is due one ``poll_interval`` after it
 joined or was last checked, so the poller runs at the smallest interval among its waiters, never
-faster than the bucket lets it). For each campaign type it reads the statuses of the due
+faster than the budget lets it). For each campaign type it reads the statuses of the due
 campaigns the cheapest way it knows:
 
 * a scan of the list endpoint filtered by the statuses the waiters care about: where their
@@ -39,7 +40,7 @@ import math
 import time
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from airflow_campaign_provider.api import RetryPolicy, campaign_id_of
@@ -51,7 +52,7 @@ from airflow_campaign_provider.exceptions import (
     CampaignValidationError,
 )
 from airflow_campaign_provider.hooks.campaign import DEFAULT_TIMEOUT
-from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook, TokenBucket, wait_event
+from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook, wait_event
 from airflow_campaign_provider.status import NON_TERMINAL_STATUSES, WaitOutcome
 
 if TYPE_CHECKING:
@@ -72,8 +73,8 @@ MAX_REMEMBERED_TOTALS = 64
 class PollerOptions:
     """Process-wide settings of the shared pollers of one event loop.
 
-    :param budget_window_seconds: The window of the account budget (Kore: 60 s); the benchmark
-        shrinks it, with poll intervals and completion times, to scale time.
+    :param budget_window_seconds: The window of the account budget in whole seconds, instead of
+        ``[kore_campaign] budget_window_seconds``; tests and benchmarks shrink it to scale time.
     :param page_size: Campaigns per list page (Kore's pages hold at most 100, we believe; a
         server that caps lower is detected on the first page).
     :param status_concurrency: Status calls in flight at once in one cycle.
@@ -82,7 +83,7 @@ class PollerOptions:
     :param timeout: Connect and read timeouts of each call.
     """
 
-    budget_window_seconds: float = 60.0
+    budget_window_seconds: float | None = None
     page_size: int = 100
     status_concurrency: int = 8
     batch_fraction: float = 0.1
@@ -179,7 +180,7 @@ class SharedPoller:
     async def _run(self) -> None:
         try:
             settings = await self.hook.get_settings()
-            self.hook.budget = self._registry.bucket_for(settings)
+            self.hook.budget = self._registry.budget_for(settings)
             # Runs while anyone waits; every waiter leaves by its deadline.
             while self._waiters:
                 active = [waiter for waiter in self._waiters if waiter.outcome is None]
@@ -349,12 +350,12 @@ class SharedPoller:
 
 
 class PollerRegistry:
-    """The shared pollers (by connection) and token buckets (by account) of one event loop."""
+    """The shared pollers (by connection) and request budgets (by account) of one event loop."""
 
     def __init__(self, options: PollerOptions | None = None) -> None:
         self.options = options or PollerOptions()
         self._pollers: dict[str, SharedPoller] = {}
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._budgets: dict[tuple[str, str], AsyncRequestBudget] = {}
 
     def poller(self, kore_conn_id: str) -> SharedPoller:
         """The connection's poller, started on first use."""
@@ -370,26 +371,21 @@ class PollerRegistry:
         if self._pollers.get(poller.kore_conn_id) is poller:
             del self._pollers[poller.kore_conn_id]
 
-    def bucket_for(self, settings: KoreConnectionSettings) -> TokenBucket | AsyncRequestBudget:
-        """The account's bucket; it outlives pollers, so a new poller cannot overspend the window.
+    def budget_for(self, settings: KoreConnectionSettings) -> AsyncRequestBudget:
+        """The account's budget; it outlives pollers, so a new poller cannot overspend the window.
 
-        With a budget store configured, the budget every process of the account shares instead.
-        Connections of one account that declare different budgets get the smallest.
+        Shared by every process of the account when a budget store is configured. Connections of
+        one account that declare different budgets get the smallest.
         """
-        shared = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
-        if shared.store_url is not None:
-            return async_budget_for(shared, settings.base_url, settings.account_id)
-        key = (settings.base_url, settings.account_id)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = TokenBucket(settings.requests_per_minute, self.options.budget_window_seconds)
-            self._buckets[key] = bucket
-        else:
-            bucket.lower_capacity(settings.requests_per_minute)
-        return bucket
+        budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
+        if self.options.budget_window_seconds is not None:
+            budget = replace(budget, window_seconds=max(1, round(self.options.budget_window_seconds)))
+        shared = async_budget_for(budget, settings.base_url, settings.account_id)
+        self._budgets[(settings.base_url, settings.account_id)] = shared
+        return shared
 
-    def buckets(self) -> list[TokenBucket]:
-        return list(self._buckets.values())
+    def budgets(self) -> list[AsyncRequestBudget]:
+        return list(self._budgets.values())
 
     async def wait(
         self,
