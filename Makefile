@@ -34,7 +34,7 @@ e2e: $(STAMP)
 # budget shared by every process, and a worker and a triggerer killed mid-run. Marker
 # `distributed` (also `e2e`): `pytest -m "not distributed"` leaves it out.
 e2e-distributed: $(STAMP)
-	$(BIN)/pytest -q -m distributed
+	$(BIN)/pytest -q -m distributed tests/e2e
 
 # Only the reliability suite (faults, tokens, restarts, bad input, secrets); unit runs it too.
 # It ends with the tables of figures that docs/reliability.md quotes.

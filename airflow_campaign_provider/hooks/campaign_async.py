@@ -25,35 +25,24 @@ from airflow_campaign_provider.api import (
     read_answer,
     transport_error,
 )
-from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, SlotAnswer, async_budget_for
+from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, async_budget_for
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase
-from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable
+    from collections.abc import AsyncIterator, Callable, Iterable
 
     import httpx
+
+    from airflow_campaign_provider.budget import SlotAnswer
+    from airflow_campaign_provider.models.connection import KoreConnectionSettings
+
+    #: A budget, or how to find the account's budget once the connection is read.
+    Budget = AsyncRequestBudget | Callable[[KoreConnectionSettings], AsyncRequestBudget]
 
 
 async def _sleep(seconds: float) -> None:
     """Back-off sleep; a seam tests replace so retries cost no wall time."""
     await asyncio.sleep(seconds)
-
-
-async def wait_event(event: asyncio.Event, timeout: float | None) -> bool:
-    """Wait until ``event`` is set (True) or ``timeout`` seconds pass (False).
-
-    Unlike ``asyncio.wait_for`` before Python 3.12, it never swallows a cancellation that
-    arrives just as the event is set: a cancelled trigger or poller really stops.
-    """
-    if event.is_set():
-        return True
-    waiting = asyncio.ensure_future(event.wait())
-    try:
-        done, _ = await asyncio.wait({waiting}, timeout=timeout)
-    finally:
-        waiting.cancel()
-    return bool(done)
 
 
 class CampaignAsyncHook(CampaignHookBase):
@@ -67,7 +56,10 @@ class CampaignAsyncHook(CampaignHookBase):
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     :param timeout: Connect and read timeouts in seconds, or one number for both.
     :param retry_policy: What is retried and how long to wait; see :class:`RetryPolicy`.
-    :param budget: The shared request budget of the account, if any.
+    :param budget: The request budget of the account: a budget, or a function that gives it for
+        the connection's settings once they are read; by default this event loop's budget of the
+        account (every process's, with a budget store; see :mod:`airflow_campaign_provider.budget`).
+    :param stream_id: Use this bot/stream id instead of the connection's ``extra.stream_id``.
     :param max_connections: Size of the connection pool (one client per hook: creating an
         ``httpx.AsyncClient`` loads the CA bundle, about 40 ms and 0.8 MB, so share hooks).
     """
@@ -76,12 +68,13 @@ class CampaignAsyncHook(CampaignHookBase):
         self,
         kore_conn_id: str = CampaignHookBase.default_conn_name,
         *,
-        budget: AsyncRequestBudget | None = None,
+        budget: Budget | None = None,
         max_connections: int = 16,
         **kwargs: Any,
     ) -> None:
         super().__init__(kore_conn_id, **kwargs)
-        self.budget = budget
+        self._budget = budget
+        self.budget: AsyncRequestBudget | None = None  # known once the connection is read
         self.max_connections = max_connections
         self._loaded: tuple[KoreConnectionSettings, CampaignRequests, TokenMinter] | None = None
         self._loading = asyncio.Lock()
@@ -105,11 +98,13 @@ class CampaignAsyncHook(CampaignHookBase):
         from airflow.sdk.log import amask_secret
 
         conn = await get_async_connection(self.kore_conn_id, hook=self)
-        extra = await get_async_extra_dejson(conn)
-        settings = KoreConnectionSettings.from_connection(
-            host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra
-        )
+        settings = self.settings_of(conn, await get_async_extra_dejson(conn))
         await amask_secret(settings.client_secret)
+        if self._budget is None:
+            budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
+            self.budget = async_budget_for(budget, settings.base_url, settings.account_id)
+        else:
+            self.budget = self._budget(settings) if callable(self._budget) else self._budget
         return settings, CampaignRequests(settings), TokenMinter(settings)
 
     def _http(self) -> httpx.AsyncClient:
@@ -160,11 +155,8 @@ class CampaignAsyncHook(CampaignHookBase):
 
     @asynccontextmanager
     async def _budget_slot(self) -> AsyncIterator[SlotAnswer]:
-        """A slot of the account's budget: this event loop's, or every process's with a store."""
-        if self.budget is None:
-            settings = await self.get_settings()
-            budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
-            self.budget = async_budget_for(budget, settings.base_url, settings.account_id)
+        await self._parts()  # reads the connection, and with it the account's budget
+        assert self.budget is not None
         async with self.budget.slot() as slot:
             yield slot
 
