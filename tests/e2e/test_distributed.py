@@ -1,7 +1,7 @@
 """One Kore budget across a real CeleryExecutor deployment, and the same run surviving chaos.
 
 Two Celery workers and two triggerers share one account budget through Redis while the sandbox
-enforces Kore's limit with time scaled (12 requests per 5 s). In the middle of the run one
+enforces Kore's limit with time scaled (8 requests per 5 s). In the middle of the run one
 worker is SIGKILLed while it runs a task and one triggerer while it holds triggers; Airflow's
 retries and the other triggerer finish the run. The deployment starts once for both checks.
 Everything asserted comes from the sandbox's own record and Airflow's metadata DB.
@@ -30,8 +30,8 @@ def test_every_process_stayed_inside_one_account_budget(figures: Figures) -> Non
     assert figures.run_state == "success"
     assert figures.refused == 0
     assert figures.busiest_window <= PLAN.budget
-    # The budget was the limit, not the workload: some window was full.
-    assert figures.busiest_window == PLAN.budget
+    # The budget was the limit, not the workload: its own window was full at some point.
+    assert figures.busiest_budget_span >= PLAN.budget
     assert figures.campaign_names == {f"Distributed {n:02d}": 1 for n in range(1, PLAN.campaigns + 1)}
     assert figures.creates_per_name == figures.campaign_names
     assert sorted(figures.texts_per_phone) == figures.expected_phones
