@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit e2e reliability demo bench clean
+.PHONY: install test lint typecheck unit e2e e2e-distributed reliability demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: lint typecheck unit
 # Only the real-Airflow test (scheduler, dag-processor, triggerer, api-server); unit runs it too.
 e2e: $(STAMP)
 	$(BIN)/pytest -q -m e2e
+
+# Only the CeleryExecutor deployment (PostgreSQL, Redis, 2 workers, 2 triggerers): one account
+# budget shared by every process, and a worker and a triggerer killed mid-run. Marker
+# `distributed` (also `e2e`): `pytest -m "not distributed"` leaves it out.
+e2e-distributed: $(STAMP)
+	$(BIN)/pytest -q -m distributed tests/e2e
 
 # Only the reliability suite (faults, tokens, restarts, bad input, secrets); unit runs it too.
 # It ends with the tables of figures that docs/reliability.md quotes.

@@ -96,6 +96,10 @@ class CampaignRateLimitError(CampaignApiError):
     """429, or any answer whose text says the rate limit was exceeded."""
 
 
+class CampaignBudgetStoreError(CampaignError):
+    """The shared request budget's store did not answer and its setting says to fail, not fall back."""
+
+
 class CampaignServerError(CampaignApiError):
     """5xx from Kore."""
 

@@ -17,6 +17,67 @@ def _field(label: str, kind: str, description: str, **schema: Any) -> dict[str, 
     return {"label": label, "description": description, "schema": {"type": [kind, "null"], **schema}}
 
 
+def _option(
+    description: str, kind: str, default: str | None, example: str | None, **more: Any
+) -> dict[str, Any]:
+    return {
+        "description": description,
+        "version_added": __version__,
+        "type": kind,
+        "example": example,
+        "default": default,
+        **more,
+    }
+
+
+#: ``[kore_campaign]``: the account's request budget (see ``airflow_campaign_provider.budget``);
+#: a connection overrides the first three with ``extra.budget_store_url``,
+#: ``extra.budget_window_seconds`` and ``extra.budget_store_down``.
+CONFIG = {
+    "kore_campaign": {
+        "description": "The Kore.ai request budget of each account (the connection's requests_per_minute), "
+        "shared by every worker and triggerer through a budget store.",
+        "options": {
+            "budget_store_url": _option(
+                "Redis URL of the budget store every process shares. Empty: each process keeps its own "
+                "budget. Most Celery deployments can use their broker's Redis (another db number).",
+                "string",
+                "",
+                "redis://127.0.0.1:6379/3",
+                sensitive=True,
+            ),
+            "budget_window_seconds": _option(
+                "The window of the budget in whole seconds (Kore.ai: 60).", "integer", "60", None
+            ),
+            "budget_store_down": _option(
+                "When the store does not answer: fallback (each process keeps its own budget, with a "
+                "warning, and asks the store again a window later) or fail (the call fails; Airflow's "
+                "retries take over).",
+                "string",
+                "fallback",
+                "fail",
+            ),
+            "budget_store_timeout_seconds": _option(
+                "Connect and read timeout of each call to the store.", "float", "1.0", None
+            ),
+            "budget_slack_seconds": _option(
+                "Whole seconds added to the window, for sends slowed on their way and clocks a little "
+                "apart between hosts.",
+                "integer",
+                "1",
+                None,
+            ),
+            "budget_max_pause_seconds": _option(
+                "The longest pause a 429 answer imposes on every process (its Retry-After, capped).",
+                "float",
+                "120",
+                None,
+            ),
+        },
+    }
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-campaign-provider",
@@ -52,6 +113,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_campaign_provider.triggers.campaign"],
             }
         ],
+        "config": CONFIG,
         "connection-types": [
             {
                 "connection-type": "kore_campaign",
@@ -77,6 +139,21 @@ def get_provider_info() -> dict[str, Any]:
                         "integer",
                         "The account's API budget; Kore allows 60.",
                         default=60,
+                    ),
+                    "budget_store_url": _field(
+                        "Budget store URL",
+                        "string",
+                        "Redis URL of the shared request budget; overrides [kore_campaign] "
+                        "budget_store_url; off: this connection keeps a per-process budget.",
+                    ),
+                    "budget_window_seconds": _field(
+                        "Budget window (s)", "integer", "Overrides [kore_campaign] budget_window_seconds."
+                    ),
+                    "budget_store_down": _field(
+                        "When the budget store is down",
+                        "string",
+                        "fallback or fail; overrides [kore_campaign] budget_store_down.",
+                        enum=["fallback", "fail", None],
                     ),
                     "trigger_path": _field(
                         "Start/stop path",

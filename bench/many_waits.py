@@ -8,7 +8,7 @@ through its admin endpoint, which costs no budget, with N Active campaigns that 
 staggered times, its rate limit on. Then, in a fresh child process per approach, N triggers run
 in one event loop until every one has fired:
 
-* ``shared``: N ``CampaignStatusTrigger``s, which share one poller and one token bucket;
+* ``shared``: N ``CampaignStatusTrigger``s, which share one poller and one request budget;
 * ``naive``: N triggers that each read their own status every poll interval (the way dbt Cloud's
   trigger is written), through the same ``CampaignAsyncHook`` transport and retry policy, with
   no shared poller and no budget. It stops by itself at the same deadline.

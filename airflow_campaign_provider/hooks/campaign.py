@@ -32,6 +32,7 @@ from airflow_campaign_provider.api import (
     read_answer,
     transport_error,
 )
+from airflow_campaign_provider.budget import BudgetSettings, RequestBudget, budget_for
 from airflow_campaign_provider.exceptions import (
     CampaignAlreadyRunError,
     CampaignConflictError,
@@ -193,14 +194,25 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
             mask_secret(token)
         return token
 
+    @cached_property
+    def budget(self) -> RequestBudget:
+        """The account's request budget in this process: shared through the budget store if set."""
+        settings = self.settings
+        budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
+        return budget_for(budget, settings.base_url, settings.account_id, limit_without_store=False)
+
     def _send(self, request: ApiRequest) -> requests.Response:
-        """One HTTP exchange; transport failures become ``CampaignTransportError``."""
+        """One HTTP exchange in a budget slot; transport failures become ``CampaignTransportError``."""
         import requests as requests_lib
 
+        # Session and token first: the slot covers only the exchange (a long wait for it ending
+        # in an expired token costs one re-mint, as any 401 does).
+        session, arguments = self.get_conn(), self.api.send_arguments(request, self._token())
         try:
-            return self.get_conn().request(
-                **self.api.send_arguments(request, self._token()), timeout=self.timeout, allow_redirects=False
-            )
+            with self.budget.slot() as slot:
+                response = session.request(**arguments, timeout=self.timeout, allow_redirects=False)
+                slot.note(response.status_code, response.headers)
+            return response
         except requests_lib.RequestException as error:
             raise transport_error(request, error, sent=not _never_connected(error)) from error
 

@@ -3,8 +3,8 @@
 Requests, auth, answers, errors and retries come from :mod:`airflow_campaign_provider.api`, the
 same as for the synchronous hook: only the sending differs. The connection is read with
 common-compat's async-safe helpers, never with the blocking lookup, so the triggerer's event loop
-never stalls. :class:`TokenBucket` lets every coroutine of one event loop share an account's
-request budget. Importing this module creates no client and does no I/O.
+never stalls. Every send takes a slot of the account's request budget
+(:mod:`airflow_campaign_provider.budget`). Importing this module creates no client and does no I/O.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from airflow_campaign_provider.api import (
     read_answer,
     transport_error,
 )
-from airflow_campaign_provider.exceptions import CampaignRateLimitError
+from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, async_budget_for
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase
 
 if TYPE_CHECKING:
@@ -33,11 +33,11 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from airflow_campaign_provider.budget import SlotAnswer
     from airflow_campaign_provider.models.connection import KoreConnectionSettings
-    from airflow_campaign_provider.triggers.budget import TokenBucket
 
     #: A budget, or how to find the account's budget once the connection is read.
-    Budget = TokenBucket | Callable[[KoreConnectionSettings], TokenBucket]
+    Budget = AsyncRequestBudget | Callable[[KoreConnectionSettings], AsyncRequestBudget]
 
 
 async def _sleep(seconds: float) -> None:
@@ -50,14 +50,15 @@ class CampaignAsyncHook(CampaignHookBase):
     Read Kore.ai campaigns from asyncio code (triggers): status views and list pages.
 
     Same auth, requests, error types and retry policy as :class:`CampaignHook`; a 401 re-mints the
-    token once; every minted token is masked with ``amask_secret``. With a :class:`TokenBucket`
-    every send, retries included, waits for a token, and a rate-limited answer pauses the bucket.
+    token once; every minted token is masked with ``amask_secret``. Every send, retries included,
+    takes a slot of the account's budget, and a rate-limited answer pauses it.
 
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     :param timeout: Connect and read timeouts in seconds, or one number for both.
     :param retry_policy: What is retried and how long to wait; see :class:`RetryPolicy`.
-    :param budget: The shared request budget of the account, if any: a bucket, or a function
-        that gives the account's bucket for the connection's settings once they are read.
+    :param budget: The request budget of the account: a budget, or a function that gives it for
+        the connection's settings once they are read; by default this event loop's budget of the
+        account (every process's, with a budget store; see :mod:`airflow_campaign_provider.budget`).
     :param stream_id: Use this bot/stream id instead of the connection's ``extra.stream_id``.
     :param max_connections: Size of the connection pool (one client per hook: creating an
         ``httpx.AsyncClient`` loads the CA bundle, about 40 ms and 0.8 MB, so share hooks).
@@ -73,7 +74,7 @@ class CampaignAsyncHook(CampaignHookBase):
     ) -> None:
         super().__init__(kore_conn_id, **kwargs)
         self._budget = budget
-        self.budget: TokenBucket | None = None  # known once the connection is read
+        self.budget: AsyncRequestBudget | None = None  # known once the connection is read
         self.max_connections = max_connections
         self._loaded: tuple[KoreConnectionSettings, CampaignRequests, TokenMinter] | None = None
         self._loading = asyncio.Lock()
@@ -99,7 +100,11 @@ class CampaignAsyncHook(CampaignHookBase):
         conn = await get_async_connection(self.kore_conn_id, hook=self)
         settings = self.settings_of(conn, await get_async_extra_dejson(conn))
         await amask_secret(settings.client_secret)
-        self.budget = self._budget(settings) if callable(self._budget) else self._budget
+        if self._budget is None:
+            budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
+            self.budget = async_budget_for(budget, settings.base_url, settings.account_id)
+        else:
+            self.budget = self._budget(settings) if callable(self._budget) else self._budget
         return settings, CampaignRequests(settings), TokenMinter(settings)
 
     def _http(self) -> httpx.AsyncClient:
@@ -136,23 +141,24 @@ class CampaignAsyncHook(CampaignHookBase):
         import httpx
 
         _, api, tokens = await self._parts()
-        async with self._budget_slot():
-            arguments = api.send_arguments(request, await self._token(tokens))
+        client, arguments = self._http(), api.send_arguments(request, await self._token(tokens))
+        async with self._budget_slot() as slot:  # around the exchange only, as in the sync hook
             try:
-                return await self._http().request(**arguments)
+                response = await client.request(**arguments)
             except httpx.TransportError as error:
                 never_connected = isinstance(
                     error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
                 )
                 raise transport_error(request, error, sent=not never_connected) from error
+            slot.note(response.status_code, response.headers)
+            return response
 
     @asynccontextmanager
-    async def _budget_slot(self) -> AsyncIterator[None]:
-        if self.budget is None:
-            yield
-        else:
-            async with self.budget.slot():
-                yield
+    async def _budget_slot(self) -> AsyncIterator[SlotAnswer]:
+        await self._parts()  # reads the connection, and with it the account's budget
+        assert self.budget is not None
+        async with self.budget.slot() as slot:
+            yield slot
 
     async def _attempt(self, request: ApiRequest) -> ApiAnswer:
         """Send once, re-minting the token and resending once if Kore answers 401."""
@@ -161,12 +167,7 @@ class CampaignAsyncHook(CampaignHookBase):
         if tokens.refused(response.status_code):
             self.log.info(TOKEN_REFUSED_LOG, request.description)
             response = await self._send(request)
-        try:
-            return read_answer(request, response.status_code, response.text, response.headers)
-        except CampaignRateLimitError as error:
-            if self.budget is not None:
-                self.budget.hold(error.retry_after)
-            raise
+        return read_answer(request, response.status_code, response.text, response.headers)
 
     async def run(self, request: ApiRequest) -> ApiAnswer:
         """Send ``request`` under the retry policy and return Kore's 2xx answer, or raise a typed error.

@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
 
+from airflow_campaign_provider.budget import (
+    BudgetOverrides,
+    StoreDownPolicy,
+    policy_setting,
+    store_url_setting,
+    whole_seconds_setting,
+)
 from airflow_campaign_provider.exceptions import CampaignConnectionConfigError
 from airflow_campaign_provider.models.common import Flag, broken, problems_of, show, whole_number
 
@@ -64,6 +71,18 @@ def _base_url(value: Any) -> str:
     return normalize_base_url(host, port)
 
 
+def _budget_store_url(value: Any) -> str | None:
+    return store_url_setting(value, broken)
+
+
+def _budget_window(value: Any) -> int | None:
+    return whole_seconds_setting(value, "budget_window_seconds", broken)
+
+
+def _budget_store_down(value: Any) -> StoreDownPolicy | None:
+    return policy_setting(value, broken)
+
+
 Required = Annotated[str, PlainValidator(_required)]
 Optional = Annotated[str, PlainValidator(_optional)]
 
@@ -93,6 +112,21 @@ class KoreConnectionSettings(BaseModel):
     requests_per_minute: Annotated[int, whole_number(1, 100_000)] = Field(
         default=DEFAULT_REQUESTS_PER_MINUTE, validation_alias="extra.requests_per_minute"
     )
+
+    budget_store_url: Annotated[str | None, PlainValidator(_budget_store_url)] = Field(
+        default=None, validation_alias="extra.budget_store_url", repr=False
+    )
+    budget_window_seconds: Annotated[int | None, PlainValidator(_budget_window)] = Field(
+        default=None, validation_alias="extra.budget_window_seconds"
+    )
+    budget_store_down: Annotated[StoreDownPolicy | None, PlainValidator(_budget_store_down)] = Field(
+        default=None, validation_alias="extra.budget_store_down"
+    )
+
+    @property
+    def budget(self) -> BudgetOverrides:
+        """What this connection changes of the provider's ``[kore_campaign]`` budget settings."""
+        return BudgetOverrides(self.budget_store_url, self.budget_window_seconds, self.budget_store_down)
 
     @model_validator(mode="after")
     def _iid_defaults_to_stream(self) -> KoreConnectionSettings:

@@ -3,12 +3,13 @@
 Kore allows an account 60 requests a minute; a triggerer running one poll per waiting campaign
 breaks that at 60 waits. Here every :class:`CampaignStatusTrigger` of one triggerer (one event
 loop) that uses the same connection joins one :class:`SharedPoller`, and every poller of the
-same account sends through one :class:`TokenBucket`, so the whole process stays inside the
-account's budget (the connection's ``requests_per_minute``, by default 60, per budget window).
+same account sends through one :class:`~airflow_campaign_provider.budget.AsyncRequestBudget`,
+so the whole process stays inside the account's budget (the connection's ``requests_per_minute``,
+by default 60, per budget window), and with a budget store every process of the account does.
 
 A cycle runs as soon as any waiter is due (each waiter is due one ``poll_interval`` after it
 joined or was last checked, so the poller runs at the smallest interval among its waiters, never
-faster than the bucket lets it). For each campaign type it reads the statuses of the due
+faster than the budget lets it). For each campaign type it reads the statuses of the due
 campaigns the cheapest way it knows:
 
 * a scan of the list endpoint filtered by the statuses the waiters care about: where their
@@ -39,10 +40,11 @@ import math
 import time
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from airflow_campaign_provider.api import RetryPolicy, campaign_id_of
+from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, async_budget_for
 from airflow_campaign_provider.exceptions import (
     CampaignError,
     CampaignNotFoundError,
@@ -52,7 +54,6 @@ from airflow_campaign_provider.exceptions import (
 from airflow_campaign_provider.hooks.campaign import DEFAULT_TIMEOUT
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
 from airflow_campaign_provider.status import NON_TERMINAL_STATUSES, WaitOutcome
-from airflow_campaign_provider.triggers.budget import TokenBucket, wait_event
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,12 +69,28 @@ MAX_SCAN_PAGES = 1000
 MAX_REMEMBERED_TOTALS = 64
 
 
+async def wait_event(event: asyncio.Event, timeout: float | None) -> bool:
+    """Wait until ``event`` is set (True) or ``timeout`` seconds pass (False).
+
+    Unlike ``asyncio.wait_for`` before Python 3.12, it never swallows a cancellation that
+    arrives just as the event is set: a cancelled trigger or poller really stops.
+    """
+    if event.is_set():
+        return True
+    waiting = asyncio.ensure_future(event.wait())
+    try:
+        done, _ = await asyncio.wait({waiting}, timeout=timeout)
+    finally:
+        waiting.cancel()
+    return bool(done)
+
+
 @dataclass(frozen=True)
 class PollerOptions:
     """Process-wide settings of the shared pollers of one event loop.
 
-    :param budget_window_seconds: The window of the account budget (Kore: 60 s); the benchmark
-        shrinks it, with poll intervals and completion times, to scale time.
+    :param budget_window_seconds: The window of the account budget in whole seconds, instead of
+        ``[kore_campaign] budget_window_seconds``; tests and benchmarks shrink it to scale time.
     :param page_size: Campaigns per list page (Kore's pages hold at most 100, we believe; a
         server that caps lower is detected on the first page).
     :param status_concurrency: Status calls in flight at once in one cycle.
@@ -82,7 +99,7 @@ class PollerOptions:
     :param timeout: Connect and read timeouts of each call.
     """
 
-    budget_window_seconds: float = 60.0
+    budget_window_seconds: float | None = None
     page_size: int = 100
     status_concurrency: int = 8
     batch_fraction: float = 0.1
@@ -144,7 +161,7 @@ class SharedPoller:
             stream_id=stream_id,
             timeout=self._options.timeout,
             retry_policy=self._options.retry_policy,
-            budget=registry.bucket_for,
+            budget=registry.budget_for,
         )
         self._waiters: set[Waiter] = set()
         self._wakeup = asyncio.Event()
@@ -353,12 +370,12 @@ class SharedPoller:
 
 
 class PollerRegistry:
-    """The shared pollers (by connection and stream) and token buckets (by account) of one event loop."""
+    """The shared pollers (by connection and stream) and request budgets (by account) of one event loop."""
 
     def __init__(self, options: PollerOptions | None = None) -> None:
         self.options = options or PollerOptions()
         self._pollers: dict[tuple[str, str | None], SharedPoller] = {}
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._budgets: dict[tuple[str, str], AsyncRequestBudget] = {}
 
     def poller(self, kore_conn_id: str, stream_id: str | None = None) -> SharedPoller:
         """The poller of the connection (and of ``stream_id`` instead of its own), started on first use."""
@@ -376,22 +393,21 @@ class PollerRegistry:
         if self._pollers.get(key) is poller:
             del self._pollers[key]
 
-    def bucket_for(self, settings: KoreConnectionSettings) -> TokenBucket:
-        """The account's bucket; it outlives pollers, so a new poller cannot overspend the window.
+    def budget_for(self, settings: KoreConnectionSettings) -> AsyncRequestBudget:
+        """The account's budget; it outlives pollers, so a new poller cannot overspend the window.
 
-        Connections of one account that declare different budgets get the smallest.
+        Shared by every process of the account when a budget store is configured. Connections of
+        one account that declare different budgets get the smallest.
         """
-        key = (settings.base_url, settings.account_id)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = TokenBucket(settings.requests_per_minute, self.options.budget_window_seconds)
-            self._buckets[key] = bucket
-        else:
-            bucket.lower_capacity(settings.requests_per_minute)
-        return bucket
+        budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
+        if self.options.budget_window_seconds is not None:
+            budget = replace(budget, window_seconds=max(1, round(self.options.budget_window_seconds)))
+        shared = async_budget_for(budget, settings.base_url, settings.account_id)
+        self._budgets[(settings.base_url, settings.account_id)] = shared
+        return shared
 
-    def buckets(self) -> list[TokenBucket]:
-        return list(self._buckets.values())
+    def budgets(self) -> list[AsyncRequestBudget]:
+        return list(self._budgets.values())
 
     async def wait(
         self,

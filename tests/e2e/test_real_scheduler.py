@@ -14,22 +14,19 @@ import contextlib
 import json
 import re
 import secrets
-import socket
-import sqlite3
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sandbox.config import SandboxConfig, load_seed
-from airflow_campaign_provider.sandbox.run_dag import airflow_env, kill_process_group, run_airflow
+from airflow_campaign_provider.sandbox.run_dag import airflow_env
+from tests.e2e.processes import RealAirflow
 from tests.example_dags.conftest import EXAMPLES, SEED_FILE, when_active
+from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -39,86 +36,10 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 #: Upper bounds of each wait on this slow, shared machine; a healthy run stays far below them.
 STARTUP_SECONDS = 240.0
 RUN_SECONDS = 300.0
-T = TypeVar("T")
 #: The scheduler's line for the executor event of the worker that deferred the wait.
 DEFER_EXIT_SEEN = re.compile(
     rf"TaskInstance Finished: dag_id={DAG_ID}, task_id=wait_for_completion, .*state=deferred"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class RealAirflow:
-    """A running Airflow: its home, environment and component processes."""
-
-    home: Path
-    env: dict[str, str]
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        """Read the metadata DB (read-only; a busy writer is waited for)."""
-        database = self.home / "airflow.db"
-        if not database.exists():
-            return []
-        for _ in range(20):
-            try:
-                with contextlib.closing(
-                    sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
-                ) as db:
-                    return db.execute(sql, params).fetchall()
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "no such table" not in str(error):
-                    raise
-                time.sleep(0.5)
-        raise TimeoutError(f"the metadata DB stayed locked: {sql}")
-
-    def cli(self, *args: str, timeout: float = 180.0) -> None:
-        """Run an ``airflow`` command; fail the test with its output when it fails."""
-        log_file = self.home / "cli.log"
-        with log_file.open("a") as log:
-            code = run_airflow(args, self.env, log, timeout)
-        assert code == 0, f"airflow {' '.join(args)} exited {code}:\n{log_file.read_text()[-3000:]}"
-
-    def start(self, component: str, *args: str) -> None:
-        """Start a component in its own process group, its output in ``<component>.log``."""
-        with (self.home / f"{component}.log").open("wb") as log:
-            self.procs[component] = subprocess.Popen(
-                [sys.executable, "-m", "airflow", component, *args],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            kill_process_group(proc)
-
-    def diagnosis(self) -> str:
-        """What each component last said, and whether it is still alive."""
-        parts = []
-        for name, proc in self.procs.items():
-            text = (self.home / f"{name}.log").read_text(errors="replace")
-            parts.append(f"--- {name} (exit code {proc.poll()}):\n{text[-2500:]}")
-        return "\n".join(parts)
-
-    def wait_for(self, what: str, probe: Callable[[], T | None], timeout: float) -> T:
-        """Poll ``probe`` every half second until it returns something; bounded by ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            dead = {name: proc.returncode for name, proc in self.procs.items() if proc.poll() is not None}
-            assert not dead, f"Airflow components died while waiting for {what}: {dead}\n{self.diagnosis()}"
-            found = probe()
-            if found is not None:
-                return found
-            time.sleep(0.5)
-        raise AssertionError(f"gave up after {timeout:g} s waiting for {what}\n{self.diagnosis()}")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 import respx
 
 from airflow_campaign_provider.api import RetryPolicy
+from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings
 from airflow_campaign_provider.exceptions import (
     CampaignAuthError,
     CampaignNotFoundError,
@@ -19,7 +21,6 @@ from airflow_campaign_provider.exceptions import (
     CampaignTransportError,
 )
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
-from airflow_campaign_provider.triggers.budget import TokenBucket
 from tests.hooks.conftest import ACCOUNT_ID, BASE, CLIENT_ID, CLIENT_SECRET, STREAM_ID
 
 from .conftest import FAST_RETRIES, LIST_URL, page_answer, request_body, status_answer
@@ -164,7 +165,7 @@ async def test_transport_errors_are_typed_and_retried(hook, kore, backoffs, erro
 
 
 async def test_a_rate_limited_answer_pauses_the_shared_budget(kore_connection, kore, backoffs):
-    bucket = TokenBucket(60, 60.0)
+    bucket = AsyncRequestBudget(BudgetSettings(requests=60), "https://kore.example.test", "a")
     hook = CampaignAsyncHook(retry_policy=RetryPolicy(max_attempts=1), budget=bucket)
     kore.post(STATUS).mock(
         return_value=httpx.Response(
@@ -177,13 +178,15 @@ async def test_a_rate_limited_answer_pauses_the_shared_budget(kore_connection, k
         await hook.get_campaign_status(CAMPAIGN_ID)
     await hook.aclose()
     assert bucket.sent == 1
-    bucket.max_wait_seconds = 0.05
+    bucket.settings = replace(bucket.settings, max_wait_seconds=0.05)
     with pytest.raises(CampaignRateLimitError, match="no room in the budget"):
-        await bucket.slot().__aenter__()
+        await bucket.take()
 
 
 async def test_every_send_waits_for_a_budget_token(kore_connection, kore, backoffs):
-    bucket = TokenBucket(2, 0.3)
+    bucket = AsyncRequestBudget(
+        BudgetSettings(requests=2, window_seconds=1, slack_seconds=0), "https://h", "a"
+    )
     hook = CampaignAsyncHook(retry_policy=FAST_RETRIES, budget=bucket)
     route = kore.post(STATUS).mock(return_value=status_answer(CAMPAIGN_ID, "Active"))
     started = asyncio.get_running_loop().time()
@@ -191,7 +194,7 @@ async def test_every_send_waits_for_a_budget_token(kore_connection, kore, backof
         await hook.get_campaign_status(CAMPAIGN_ID)
     await hook.aclose()
     assert route.call_count == 3
-    assert asyncio.get_running_loop().time() - started >= 0.3
+    assert asyncio.get_running_loop().time() - started >= 1.0 - 0.05  # the third waited a window
 
 
 def test_timeout_none_is_refused():

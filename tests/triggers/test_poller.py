@@ -258,8 +258,8 @@ async def test_connections_of_one_account_share_one_budget(registry, account, mo
     )
     await asyncio.sleep(0.2)
     assert len(registry.pollers()) == 2
-    (bucket,) = registry.buckets()
-    assert bucket.capacity == 30
+    (budget,) = registry.budgets()
+    assert budget.settings.requests == 30
     account.set(["cd-1", "cd-2"], "Completed")
     assert [event["status"] for event in await asyncio.wait_for(events, 5)] == ["success"] * 2
 
