@@ -68,6 +68,9 @@ class SandboxConfig:
     `iid=None` means the iid header must equal `stream_id`. `db_path=None` keeps state in memory;
     a file path keeps it in SQLite so a restart loses nothing. `send_interval_seconds` is the
     delay between two messages of an active campaign (it applies to runs started after a change).
+    `contact_import_seconds` is how long added contacts take to join their list (Kore imports them
+    asynchronously); `max_contacts_per_add` caps one addContacts call (Kore documents no cap, so
+    a client must adapt when a batch is refused as too large: 413).
     """
 
     host: str = "127.0.0.1"
@@ -85,6 +88,8 @@ class SandboxConfig:
     preparing_seconds: float = 2.0
     send_interval_seconds: float = 1.0
     max_page_size: int = 100
+    contact_import_seconds: float = 1.0
+    max_contacts_per_add: int = 1000
     request_log_size: int = 10_000
     max_body_bytes: int = 1_048_576
     tick_seconds: float = 0.1
@@ -102,10 +107,15 @@ class SandboxConfig:
         )
         for name in ("rate_limit_window_seconds", "tick_seconds"):
             _check(math.isfinite(getattr(self, name)) and getattr(self, name) > 0, f"{name} must be > 0")
-        for name in ("preparing_seconds", "send_interval_seconds", "jwt_leeway_seconds"):
+        for name in (
+            "preparing_seconds",
+            "send_interval_seconds",
+            "jwt_leeway_seconds",
+            "contact_import_seconds",
+        ):
             value = getattr(self, name)
             _check(math.isfinite(value) and value >= 0, f"{name} must be >= 0")
-        for name in ("max_page_size", "request_log_size", "max_body_bytes"):
+        for name in ("max_page_size", "request_log_size", "max_body_bytes", "max_contacts_per_add"):
             _check(getattr(self, name) >= 1, f"{name} must be >= 1")
 
     @property
@@ -136,6 +146,8 @@ RUNTIME_SETTINGS = frozenset(
         "preparing_seconds",
         "send_interval_seconds",
         "max_page_size",
+        "contact_import_seconds",
+        "max_contacts_per_add",
     }
 )
 CONFIG_FIELDS = frozenset(f.name for f in fields(SandboxConfig))

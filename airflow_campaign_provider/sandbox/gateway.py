@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from airflow_campaign_provider.sandbox.state import RequestRecord, SandboxState
 
 KORE_PREFIX = "/campaign/api/v2/public/"
+#: The one documented v1 call, addContacts, names the app's iid in its path instead of the stream.
+KORE_V1_PREFIX = "/api/1.1/public/"
 RATE_LIMIT_MESSAGE = "You've exceeded the per-minute rate limit"
 
 
@@ -49,7 +51,7 @@ class KoreGateway:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(KORE_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith((KORE_PREFIX, KORE_V1_PREFIX)):
             await self.app(scope, receive, send)
             return
         state = self.state
@@ -98,9 +100,11 @@ class KoreGateway:
         wait = state.limiter.admit(account_key, now)
         if wait is not None:
             return rate_limited(wait, cfg.retry_after_header)
-        path_stream = scope["path"][len(KORE_PREFIX) :].partition("/")[0]
+        path = scope["path"]
+        v1 = path.startswith(KORE_V1_PREFIX)
+        path_app = path[len(KORE_V1_PREFIX if v1 else KORE_PREFIX) :].partition("/")[0]
         try:
-            state.verifier.check(headers, query.get("accountId"), path_stream, now)
+            state.verifier.check(headers, query.get("accountId"), path_app, now, path_is_iid=v1)
         except KoreError as exc:
             return exc
         return None
