@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from airflow_campaign_provider.sandbox import FaultConfig, SandboxConfig, SandboxServer
+from airflow_campaign_provider.sandbox.faults import NO_FAULT, FaultInjector
 from tests.sandbox.testkit import KoreClient, error_messages
 
 if TYPE_CHECKING:
@@ -96,10 +97,11 @@ def test_fixed_latency_and_spikes(kore: KoreClient, kore_sandbox: SandboxServer)
     assert kore.list().status_code == 200
     assert time.monotonic() - start >= 0.4
 
-    kore_sandbox.admin.clear_faults()
-    start = time.monotonic()
-    kore.list()
-    assert time.monotonic() - start < 0.3
+    # Cleared, nothing is drawn any more: no delay, no fault (a lower bound above, exact here).
+    assert kore_sandbox.admin.clear_faults() == FaultConfig()
+    assert kore.list().status_code == 200
+    assert kore_sandbox.admin.requests()[-1]["fault"] is None
+    assert FaultInjector(kore_sandbox.admin.faults()).draw() == NO_FAULT
 
 
 def test_dropped_connections(kore: KoreClient, kore_sandbox: SandboxServer) -> None:
