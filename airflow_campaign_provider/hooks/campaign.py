@@ -14,7 +14,9 @@ import tenacity
 from airflow.sdk import BaseHook
 
 from airflow_campaign_provider.api import (
+    READ_CHUNK_BYTES,
     TOKEN_REFUSED_LOG,
+    AnswerBody,
     ApiAnswer,
     ApiRequest,
     CampaignPage,
@@ -28,7 +30,9 @@ from airflow_campaign_provider.api import (
     parse_status,
     parse_trigger,
     read_answer,
+    tls_failure,
     transport_error,
+    url_failure,
 )
 from airflow_campaign_provider.exceptions import CampaignError
 
@@ -156,32 +160,63 @@ class CampaignHook(CampaignHookBase):
         if "_session" in self.__dict__:
             self.__dict__.pop("_session").close()
 
-    def _token(self) -> str:
-        token, minted = self.tokens.token()
-        if minted:
+    def _token(self, *, one_time: bool = False) -> str:
+        token, reusable_and_new = self.tokens.token(one_time=one_time)
+        if reusable_and_new:
             from airflow.sdk.log import mask_secret
 
             mask_secret(token)
         return token
 
-    def _send(self, request: ApiRequest) -> requests.Response:
-        """One HTTP exchange; transport failures become ``CampaignTransportError``."""
-        import requests as requests_lib
+    def _send(
+        self, request: ApiRequest, *, one_time_token: bool = False
+    ) -> tuple[int, str, Mapping[str, str]]:
+        """One HTTP exchange within the attempt's total deadline: status, body text, headers.
 
+        The body is streamed into :class:`AnswerBody` (size cap, bounded decoding). Transport
+        failures become ``CampaignTransportError``; permanent ones (TLS to a plain-HTTP port, a URL
+        the client refuses) a ``CampaignConnectionConfigError`` naming the field, at once.
+        """
+        import requests as requests_lib
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
+        arguments = self.api.send_arguments(request, self._token(one_time=one_time_token))
+        deadline = time.monotonic() + self.retry_policy.max_attempt_seconds
         try:
-            return self.get_conn().request(
-                **self.api.send_arguments(request, self._token()), timeout=self.timeout, allow_redirects=False
+            response = self.get_conn().request(
+                **arguments, timeout=self.timeout, allow_redirects=False, stream=True
             )
+        except requests_lib.exceptions.SSLError as error:
+            raise tls_failure(error) from None
+        except (requests_lib.exceptions.InvalidURL, requests_lib.exceptions.InvalidSchema) as error:
+            raise url_failure(error) from None
         except requests_lib.RequestException as error:
             raise transport_error(request, error, sent=not _never_connected(error)) from error
+        body = AnswerBody(request, response.status_code, response.headers, deadline=deadline)
+        complete = False
+        try:
+            while not body.full:
+                chunk = response.raw.read1(READ_CHUNK_BYTES, decode_content=False)
+                if not chunk:
+                    complete = True
+                    break
+                body.add(chunk)
+        except (Urllib3Error, OSError) as error:
+            raise transport_error(request, error, sent=True) from error
+        finally:
+            if complete:
+                response.raw.release_conn()  # read to the end: the connection is reused
+            else:
+                response.close()  # the rest is unread: the connection is dropped
+        return response.status_code, body.text(), response.headers
 
     def _attempt(self, request: ApiRequest) -> ApiAnswer:
-        """Send once, re-minting the token and resending once if Kore answers 401."""
-        response = self._send(request)
-        if self.tokens.refused(response.status_code):
+        """Send once, and once more with a one-time token if Kore answers 401."""
+        status_code, text, headers = self._send(request)
+        if self.tokens.refused(status_code):
             self.log.info(TOKEN_REFUSED_LOG, request.description)
-            response = self._send(request)
-        return read_answer(request, response.status_code, response.text, response.headers)
+            status_code, text, headers = self._send(request, one_time_token=True)
+        return read_answer(request, status_code, text, headers)
 
     def run(self, request: ApiRequest) -> ApiAnswer:
         """Send ``request`` under the retry policy and return Kore's 2xx answer, or raise a typed error."""

@@ -10,29 +10,36 @@ request budget. Importing this module creates no client and does no I/O.
 from __future__ import annotations
 
 import asyncio
+import math
+import ssl
 import time
 from collections import deque
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import (
+    READ_CHUNK_BYTES,
     TOKEN_REFUSED_LOG,
+    AnswerBody,
     ApiAnswer,
     ApiRequest,
     CampaignPage,
     CampaignRequests,
     KoreConnectionSettings,
+    RetryPolicy,
     TokenMinter,
     parse_page,
     parse_status,
     read_answer,
+    tls_failure,
     transport_error,
+    url_failure,
 )
 from airflow_campaign_provider.exceptions import CampaignRateLimitError
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterable
+    from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 
     import httpx
 
@@ -77,6 +84,7 @@ class TokenBucket:
         window_seconds: float = 60.0,
         *,
         max_wait_seconds: float | None = None,
+        max_hold_seconds: float = RetryPolicy.max_retry_after_seconds,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if capacity < 1:
@@ -86,6 +94,7 @@ class TokenBucket:
         self.capacity = capacity
         self.window_seconds = window_seconds
         self.max_wait_seconds = max_wait_seconds if max_wait_seconds is not None else 5 * window_seconds
+        self.max_hold_seconds = max_hold_seconds
         self._clock = clock
         self._returns: deque[float] = deque()  # when each spent token comes back, oldest first
         self._in_flight = 0
@@ -105,8 +114,12 @@ class TokenBucket:
         self.capacity = max(1, min(self.capacity, capacity))
 
     def hold(self, seconds: float | None) -> None:
-        """Send nothing for ``seconds`` (a quarter window when the server gave no ``Retry-After``)."""
-        pause = self.window_seconds / 4 if seconds is None else max(0.0, seconds)
+        """Send nothing for ``seconds`` (a quarter window when the server gave no usable
+        ``Retry-After``), never longer than ``max_hold_seconds``: the bucket outlives its pollers,
+        so one absurd ``Retry-After`` must not silence the account for the triggerer's life."""
+        if seconds is None or not math.isfinite(seconds) or seconds < 0:
+            seconds = self.window_seconds / 4
+        pause = min(seconds, self.max_hold_seconds)
         self._hold_until = max(self._hold_until, self._clock() + pause)
 
     @asynccontextmanager
@@ -229,28 +242,54 @@ class CampaignAsyncHook(CampaignHookBase):
         if client is not None:
             await client.aclose()
 
-    async def _token(self, tokens: TokenMinter) -> str:
-        token, minted = tokens.token()
-        if minted:
+    async def _token(self, tokens: TokenMinter, *, one_time: bool = False) -> str:
+        token, reusable_and_new = tokens.token(one_time=one_time)
+        if reusable_and_new:
             from airflow.sdk.log import amask_secret
 
             await amask_secret(token)
         return token
 
-    async def _send(self, request: ApiRequest) -> httpx.Response:
-        """One HTTP exchange inside a budget slot; transport failures become typed errors."""
+    async def _send(
+        self, request: ApiRequest, *, one_time_token: bool = False
+    ) -> tuple[int, str, Mapping[str, str]]:
+        """One HTTP exchange inside a budget slot and the attempt's total deadline.
+
+        Like the sync hook's: the body is streamed into :class:`AnswerBody`; transport failures
+        become typed errors, permanent ones a ``CampaignConnectionConfigError`` naming the field.
+        """
+        import anyio
         import httpx
 
         _, api, tokens = await self._parts()
         async with self._budget_slot():
-            arguments = api.send_arguments(request, await self._token(tokens))
+            arguments = api.send_arguments(request, await self._token(tokens, one_time=one_time_token))
+            seconds = self.retry_policy.max_attempt_seconds
             try:
-                return await self._http().request(**arguments)
+                with anyio.fail_after(seconds):
+                    return await self._exchange(request, arguments, time.monotonic() + seconds)
+            except TimeoutError as error:
+                raise transport_error(request, error, sent=True) from None
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
+                raise url_failure(error) from None
             except httpx.TransportError as error:
+                if isinstance(error.__context__, ssl.SSLError) or isinstance(error.__cause__, ssl.SSLError):
+                    raise tls_failure(error) from None
                 never_connected = isinstance(
                     error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
                 )
                 raise transport_error(request, error, sent=not never_connected) from error
+
+    async def _exchange(
+        self, request: ApiRequest, arguments: dict[str, Any], deadline: float
+    ) -> tuple[int, str, Mapping[str, str]]:
+        async with self._http().stream(**arguments) as response:
+            body = AnswerBody(request, response.status_code, response.headers, deadline=deadline)
+            async for chunk in response.aiter_raw(READ_CHUNK_BYTES):
+                body.add(chunk)
+                if body.full:
+                    break
+            return response.status_code, body.text(), response.headers
 
     @asynccontextmanager
     async def _budget_slot(self) -> AsyncIterator[None]:
@@ -261,14 +300,14 @@ class CampaignAsyncHook(CampaignHookBase):
                 yield
 
     async def _attempt(self, request: ApiRequest) -> ApiAnswer:
-        """Send once, re-minting the token and resending once if Kore answers 401."""
+        """Send once, and once more with a one-time token if Kore answers 401."""
         tokens = (await self._parts())[2]
-        response = await self._send(request)
-        if tokens.refused(response.status_code):
+        status_code, text, headers = await self._send(request)
+        if tokens.refused(status_code):
             self.log.info(TOKEN_REFUSED_LOG, request.description)
-            response = await self._send(request)
+            status_code, text, headers = await self._send(request, one_time_token=True)
         try:
-            return read_answer(request, response.status_code, response.text, response.headers)
+            return read_answer(request, status_code, text, headers)
         except CampaignRateLimitError as error:
             if self.budget is not None:
                 self.budget.hold(error.retry_after)

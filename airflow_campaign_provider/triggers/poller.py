@@ -377,7 +377,11 @@ class PollerRegistry:
         key = (settings.base_url, settings.account_id)
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = TokenBucket(settings.requests_per_minute, self.options.budget_window_seconds)
+            bucket = TokenBucket(
+                settings.requests_per_minute,
+                self.options.budget_window_seconds,
+                max_hold_seconds=self.options.retry_policy.max_retry_after_seconds,
+            )
             self._buckets[key] = bucket
         else:
             bucket.lower_capacity(settings.requests_per_minute)
