@@ -21,7 +21,6 @@ from airflow_campaign_provider.api import (
     ApiRequest,
     CampaignPage,
     CampaignRequests,
-    KoreConnectionSettings,
     RetryPolicy,
     TokenMinter,
     parse_campaign,
@@ -35,6 +34,7 @@ from airflow_campaign_provider.api import (
     url_failure,
 )
 from airflow_campaign_provider.exceptions import CampaignError
+from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping

@@ -25,7 +25,6 @@ from airflow_campaign_provider.api import (
     ApiRequest,
     CampaignPage,
     CampaignRequests,
-    KoreConnectionSettings,
     RetryPolicy,
     TokenMinter,
     parse_page,
@@ -37,6 +36,7 @@ from airflow_campaign_provider.api import (
 )
 from airflow_campaign_provider.exceptions import CampaignRateLimitError
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase
+from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable, Mapping
