@@ -591,6 +591,10 @@ def parse_deleted(answer: ApiAnswer) -> dict[str, Any]:
     return dict(_require_success(answer))
 
 
+#: A listing never reads more pages than this, whatever the server says (100,000 campaigns at 100).
+MAX_LIST_PAGES = 1000
+
+
 @dataclass(frozen=True)
 class CampaignPage:
     """One page of the list endpoint."""
@@ -612,9 +616,14 @@ def parse_page(answer: ApiAnswer) -> CampaignPage:
         value = data.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
+    has_more = data.get("hasMore", False)
+    if isinstance(has_more, str) and has_more.strip().lower() in ("true", "false"):
+        has_more = has_more.strip().lower() == "true"  # never bool("false"), which is True
+    if not isinstance(has_more, bool):
+        raise answer.fail(f"data.hasMore must be true or false, got {has_more!r}")
     return CampaignPage(
         results=[dict(item) for item in results if isinstance(item, Mapping)],
-        has_more=bool(data.get("hasMore")),
+        has_more=has_more,
         total_pages=_int("totalPages"),
         total_results=_int("totalResults"),
     )

@@ -14,6 +14,7 @@ import tenacity
 from airflow.sdk import BaseHook
 
 from airflow_campaign_provider.api import (
+    MAX_LIST_PAGES,
     READ_CHUNK_BYTES,
     TOKEN_REFUSED_LOG,
     AnswerBody,
@@ -23,6 +24,7 @@ from airflow_campaign_provider.api import (
     CampaignRequests,
     RetryPolicy,
     TokenMinter,
+    campaign_id_of,
     parse_campaign,
     parse_deleted,
     parse_page,
@@ -33,7 +35,7 @@ from airflow_campaign_provider.api import (
     transport_error,
     url_failure,
 )
-from airflow_campaign_provider.exceptions import CampaignError
+from airflow_campaign_provider.exceptions import CampaignError, CampaignResponseError
 from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 if TYPE_CHECKING:
@@ -283,16 +285,26 @@ class CampaignHook(CampaignHookBase):
     def iter_campaigns(
         self, campaign_type: str = "sms", statuses: Iterable[str] | None = None, page_size: int = 50
     ) -> Iterator[dict[str, Any]]:
-        """Every campaign of a type (and statuses), page by page, one call per page."""
+        """Every campaign of a type (and statuses), page by page, one call per page.
+
+        Ends on the last page, on a page that adds no campaign not seen before (a server that
+        keeps saying ``hasMore``), and fails past ``MAX_LIST_PAGES``: a listing always ends.
+        """
         statuses = list(statuses) if statuses else None
-        page = 1
-        while True:
+        seen: set[str] = set()
+        for page in range(1, MAX_LIST_PAGES + 1):
             result = self.list_campaigns_page(campaign_type, statuses, page, page_size)
-            yield from result.results
+            new = [campaign for campaign in result.results if campaign_id_of(campaign) not in seen]
+            seen.update(filter(None, map(campaign_id_of, new)))
+            yield from new
             last_page = result.total_pages is not None and page >= result.total_pages
-            if not result.results or not result.has_more or last_page:
+            if not new or not result.has_more or last_page:
                 return
-            page += 1
+        raise CampaignResponseError(
+            f"the campaign list did not end within {MAX_LIST_PAGES} pages",
+            method="POST",
+            path=f"{self.api.base_path}/getAllCampaignDetails",
+        )
 
     def find_campaign_by_name(self, name: str, campaign_type: str = "sms") -> dict[str, Any] | None:
         """The campaign whose name matches case-insensitively (as Kore's ``lname``), or None."""

@@ -44,6 +44,18 @@ if TYPE_CHECKING:
     import httpx
 
 
+def _caused_by_tls(error: BaseException) -> bool:
+    """Whether a TLS error (``ssl.SSLError``) is anywhere in the chain of causes of ``error``."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 async def _sleep(seconds: float) -> None:
     """Back-off sleep; a seam tests replace so retries cost no wall time."""
     await asyncio.sleep(seconds)
@@ -268,12 +280,13 @@ class CampaignAsyncHook(CampaignHookBase):
             try:
                 with anyio.fail_after(seconds):
                     return await self._exchange(request, arguments, time.monotonic() + seconds)
-            except TimeoutError as error:
-                raise transport_error(request, error, sent=True) from None
+            except TimeoutError:
+                late = TimeoutError(f"no complete answer within the attempt's deadline of {seconds:g} s")
+                raise transport_error(request, late, sent=True) from None
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
                 raise url_failure(error) from None
             except httpx.TransportError as error:
-                if isinstance(error.__context__, ssl.SSLError) or isinstance(error.__cause__, ssl.SSLError):
+                if _caused_by_tls(error):
                     raise tls_failure(error) from None
                 never_connected = isinstance(
                     error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
