@@ -155,28 +155,16 @@ class ApiRequest:
 
 
 def validate_campaign_id(campaign_id: Any, field_name: str = "campaign_id") -> str:
-    """A campaign id must be a non-empty string without slashes or whitespace (Kore ids: ``cd-…``)."""
+    """A campaign id (Kore ids: ``cd-…``) must be a non-empty id fit for a URL path (see
+    ``identifier_problem``: not ``.`` or ``..``, no ``/``, whitespace or control characters)."""
+    from airflow_campaign_provider.models.common import identifier_problem
+
     if not isinstance(campaign_id, str) or not campaign_id.strip():
         raise InvalidCampaignArgumentError(field_name, f"must be a non-empty string, got {campaign_id!r}")
-    if "/" in campaign_id or any(char.isspace() for char in campaign_id):
-        raise InvalidCampaignArgumentError(
-            field_name, f"must not contain '/' or whitespace, got {campaign_id!r}"
-        )
+    problem = identifier_problem(campaign_id)
+    if problem is not None:
+        raise InvalidCampaignArgumentError(field_name, f"{problem} (got {campaign_id!r})")
     return campaign_id
-
-
-#: The headers whose value comes from the connection, and the connection field each comes from.
-HEADER_FIELDS = {"iid": "extra.iid", "accountId": "extra.account_id"}
-
-
-def check_header_value(value: str, field_name: str) -> None:
-    """A header value must be Latin-1 without control characters (CR/LF would split the header);
-    a bad one is a configuration error, never retried as if the network had failed."""
-    bad = next((char for char in value if ord(char) < 0x20 or ord(char) == 0x7F or ord(char) > 0xFF), None)
-    if bad is not None:
-        raise CampaignConnectionConfigError(
-            field_name, f"must be Latin-1 text without control characters, found {bad!r}"
-        )
 
 
 def tls_failure(error: BaseException) -> CampaignConnectionConfigError:
@@ -208,8 +196,6 @@ class CampaignRequests:
     def send_arguments(self, request: ApiRequest, token: str) -> dict[str, Any]:
         """Keyword arguments for one send; ``requests`` and ``httpx`` take the very same names."""
         headers = self.headers(token, with_body=request.json_body is not None)
-        for name, field_name in HEADER_FIELDS.items():
-            check_header_value(headers[name], field_name)
         return {
             "method": request.method,
             "url": self.url(request),

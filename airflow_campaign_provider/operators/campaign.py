@@ -199,7 +199,8 @@ class CreateSmsCampaignOperator(_CampaignOperator):
     :param template_name: Name of the pre-approved message template.
     :param message: The template's body as plain text; it is sent base64-encoded and must match
         the registered body exactly.
-    :param caller_id: Sender number in E.164 form, e.g. ``+14155550100``.
+    :param caller_id: The sender: an E.164 number (``+14155550100``), a short code (3 to 8 digits)
+        or an alphanumeric sender id (at most 11 letters, digits and spaces, one letter at least).
     :param calling_hours: ``{"frequency": "WEEKLY"|"DAILY"|"CUSTOM", "timezone": "Asia/Kolkata",
         "days": [{"day": "MO", "start": "9:00 AM", "end": "6:00 PM"}, ...]}``.
     :param priority: 1 to 5 (sent as the string Kore wants); higher runs first.

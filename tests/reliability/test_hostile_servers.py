@@ -328,3 +328,75 @@ def test_an_answer_without_limits_is_a_response_error(
 def _quiet_faults(kore_sandbox: SandboxServer) -> Iterator[None]:
     yield
     kore_sandbox.admin.clear_faults()
+
+
+# --- 6. inputs that would reach the wire wrong ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "campaign_id", [".", "..", "cd-1\r\nX: y", "c" * 129], ids=["dot", "dotdot", "crlf", "129 chars"]
+)
+def test_a_campaign_id_that_would_reach_the_wire_wrong_is_refused_before_any_request(
+    kore_sandbox: SandboxServer, sleeps: list[float], campaign_id: str
+) -> None:
+    from airflow_campaign_provider.exceptions import InvalidCampaignArgumentError
+    from airflow_campaign_provider.operators.campaign import DeleteCampaignOperator
+
+    hook = CampaignHook()
+    for call in (hook.delete_campaign, hook.get_campaign_status, hook.stop_campaign):
+        with pytest.raises(InvalidCampaignArgumentError) as raised:
+            call(campaign_id)
+        assert raised.value.field == "campaign_id"
+    with pytest.raises(InvalidCampaignArgumentError, match="campaign_id"):
+        DeleteCampaignOperator(task_id="delete", campaign_id=campaign_id)
+    assert kore_sandbox.admin.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"extra": {"stream_id": ".."}}, "extra.stream_id", "collapse"),
+        ({"extra": {"stream_id": "st-1\nX: y"}}, "extra.stream_id", "control"),
+        ({"extra": {"account_id": "a" * 129}}, "extra.account_id", "at most 128"),
+        ({"host": "http://user:pass@127.0.0.1:1"}, "host", "Basic auth"),
+        ({"host": "http://127.0.0.1:1/api"}, "host", "without a path"),
+        ({"host": "http://127.0.0.1:1?x=1"}, "host", "without a path, query"),
+        ({"host": "http://127.0.0.1:1#frag"}, "host", "fragment"),
+        ({"host": "http://::1"}, "host", "brackets"),
+    ],
+    ids=["stream ..", "stream LF", "account 129", "userinfo", "path", "query", "fragment", "bare ipv6"],
+)
+@BOTH
+def test_a_connection_that_would_reach_the_wire_wrong_is_refused_before_any_request(
+    kore_sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: list[float],
+    reader: Callable[..., Callable[[str], str]],
+    changes: dict[str, Any],
+    field: str,
+    rule: str,
+) -> None:
+    use_connection(kore_sandbox, monkeypatch, **changes)
+
+    with pytest.raises(CampaignConnectionConfigError, match=rule) as raised:
+        reader()("cd-1")
+
+    assert raised.value.field == field
+    assert kore_sandbox.admin.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "base_url"),
+    [
+        ("http://[::1]", 8080, "http://[::1]:8080"),
+        ("[::1]:9000", None, "https://[::1]:9000"),
+        ("kore.example.test/", 8443, "https://kore.example.test:8443"),
+    ],
+)
+def test_the_port_lands_after_the_host_ipv6_included(
+    monkeypatch: pytest.MonkeyPatch, host: str, port: int | None, base_url: str
+) -> None:
+    connection = {"conn_type": "kore_campaign", "host": host, "port": port, "login": "c", "password": "s"}
+    connection["extra"] = {"account_id": "acct", "stream_id": "st-1"}
+    monkeypatch.setenv("AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", json.dumps(connection))
+    assert CampaignHook().settings.base_url == base_url
