@@ -490,6 +490,8 @@ class StartCampaignOperator(_TargetCampaignOperator):
         status = self._status(campaign_id)
         try_number = _try_number(context)
         if status == CampaignStatus.ACTIVE.value:
+            if try_number > 1:  # an earlier try may have played it: a kill from now on stops it
+                self._started_campaign_id = campaign_id
             self.log.info("Campaign %s is already Active; not triggering play again.", campaign_id)
         elif status == CampaignStatus.READY.value:
             status = self._start(campaign_id, campaign_type)
@@ -541,6 +543,7 @@ class StartCampaignOperator(_TargetCampaignOperator):
         """Play once; after a lost answer, read the status and play again only while it is ``Ready``."""
         unanswered = False
         for attempt in range(1, self.max_start_attempts + 1):
+            self._started_campaign_id = campaign_id  # the intent, before the play: a kill stops it
             try:
                 answer = self.hook.start_campaign(campaign_id, campaign_type)
             except (CampaignOutcomeUnknownError, CampaignServerError) as error:
@@ -561,44 +564,66 @@ class StartCampaignOperator(_TargetCampaignOperator):
                     self.log.info("Campaign %s is still Ready: the play did not take effect.", campaign_id)
                     continue
                 if status not in (CampaignStatus.ACTIVE.value, CampaignStatus.COMPLETED.value):
+                    self._started_campaign_id = None
                     raise CampaignNotStartableError(
                         f"After an unanswered play, campaign {campaign_id} is {status}: "
                         "neither started by it nor startable."
                     ) from error
-                self._started_campaign_id = campaign_id
                 self.log.info("Campaign %s is %s: the unanswered play took effect.", campaign_id, status)
                 return status
             except CampaignValidationError as error:
                 status = self._status(campaign_id)
                 if status == CampaignStatus.ACTIVE.value:
-                    if unanswered:  # a late effect of this task's own unanswered play
-                        self._started_campaign_id = campaign_id
+                    if not unanswered:  # started by someone else, not a late effect of our play
+                        self._started_campaign_id = None
                     self.log.info("Campaign %s was started meanwhile; it is Active.", campaign_id)
                     return status
+                self._started_campaign_id = None
                 raise CampaignNotStartableError(
                     f"Kore.ai refused to start campaign {campaign_id} (now {status}): {error.kore_message}"
                 ) from error
-            self._started_campaign_id = campaign_id
             status = str(answer.get("status") or CampaignStatus.ACTIVE.value)
             self.log.info("Started campaign %s: %s (%s).", campaign_id, answer.get("message"), status)
             return status
+        self._started_campaign_id = None
         raise CampaignError(
             f"Gave up starting campaign {campaign_id} after {self.max_start_attempts} unanswered plays; "
             "it is still Ready."
         )
 
     def on_kill(self) -> None:
-        """Stop the campaign if this task started it; errors are logged, never raised."""
+        """Stop the campaign if this task started it, or may have (a play was sent, its answer not
+        yet read; or a later try found Active what an earlier one played). Logged, never raised.
+
+        A stop that Kore refuses while the play is still landing is tried once more after
+        ``ambiguity_recheck_seconds`` if the campaign has turned Active meanwhile.
+        """
         campaign_id = self._started_campaign_id
         if campaign_id is None:
             return
-        self.log.info("Task killed: stopping campaign %s, which it started.", campaign_id)
-        try:
-            answer = self.hook.stop_campaign(campaign_id, CampaignType.parse(self.campaign_type).value)
-        except Exception:
-            self.log.exception("Could not stop campaign %s; stop it in Kore.ai.", campaign_id)
-        else:
-            self.log.info("Campaign %s is %s.", campaign_id, answer.get("status"))
+        self.log.info("Task killed: stopping campaign %s, which it started or may have.", campaign_id)
+        campaign_type = CampaignType.parse(self.campaign_type).value
+        for attempt in (1, 2):
+            try:
+                answer = self.hook.stop_campaign(campaign_id, campaign_type)
+            except CampaignValidationError:
+                if attempt == 2:
+                    break
+                _sleep(self.ambiguity_recheck_seconds)
+                try:
+                    if self._status(campaign_id) != CampaignStatus.ACTIVE.value:
+                        self.log.info("Campaign %s is not running; nothing to stop.", campaign_id)
+                        return
+                except Exception:
+                    self.log.exception("Could not read campaign %s after a refused stop.", campaign_id)
+                    return
+            except Exception:
+                self.log.exception("Could not stop campaign %s; stop it in Kore.ai.", campaign_id)
+                return
+            else:
+                self.log.info("Campaign %s is %s.", campaign_id, answer.get("status"))
+                return
+        self.log.error("Kore.ai refused to stop campaign %s twice; check it in Kore.ai.", campaign_id)
 
 
 class StopCampaignOperator(_TargetCampaignOperator):

@@ -400,3 +400,53 @@ def test_the_port_lands_after_the_host_ipv6_included(
     connection["extra"] = {"account_id": "acct", "stream_id": "st-1"}
     monkeypatch.setenv("AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", json.dumps(connection))
     assert CampaignHook().settings.base_url == base_url
+
+
+# --- 8. a kill never leaves a campaign texting ---------------------------------------------
+
+
+def test_a_kill_while_the_play_is_in_flight_stops_the_campaign(
+    kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    from airflow_campaign_provider.operators.campaign import StartCampaignOperator
+
+    from .harness import task_context
+
+    admin = kore_sandbox.admin
+    admin.update_config(send_interval_seconds=5.0)  # once played, it stays Active a good while
+    campaign_id = admin.seed_campaign("Ready")
+    operator = StartCampaignOperator(task_id="start", campaign_id=campaign_id)
+    play = operator.hook.start_campaign
+
+    def killed_before_the_answer_is_read(*args: Any, **kwargs: Any) -> Any:
+        play(*args, **kwargs)  # Kore has acted on the play; the answer is not back in the task yet
+        operator.on_kill()
+        raise KeyboardInterrupt  # the kill ends the task here
+
+    monkeypatch.setattr(operator.hook, "start_campaign", killed_before_the_answer_is_read)
+    with pytest.raises(KeyboardInterrupt):
+        operator.execute(task_context())
+
+    assert CampaignHook().get_campaign_status(campaign_id) == "Stopped"
+    assert [kind for kind, _ in kinds(kore_sandbox)][-2:] == ["stop", "status"]
+
+
+def test_a_retry_that_finds_its_campaign_active_stops_it_when_killed(
+    kore_sandbox: SandboxServer, sleeps: list[float]
+) -> None:
+    from airflow_campaign_provider.operators.campaign import StartCampaignOperator
+
+    from .harness import FakeTaskInstance, task_context
+
+    admin = kore_sandbox.admin
+    campaign_id = admin.seed_campaign("Active", complete_in_seconds=600)
+    first = StartCampaignOperator(task_id="start", campaign_id=campaign_id)
+    assert first.execute(task_context(FakeTaskInstance(try_number=1))) == "Active"
+    first.on_kill()  # try 1 found it Active: someone else's, left alone
+    assert CampaignHook().get_campaign_status(campaign_id) == "Active"
+
+    retry = StartCampaignOperator(task_id="start", campaign_id=campaign_id)
+    assert retry.execute(task_context(FakeTaskInstance(try_number=2))) == "Active"
+    retry.on_kill()  # try 2: an earlier try of this task may have played it
+
+    assert CampaignHook().get_campaign_status(campaign_id) == "Stopped"
