@@ -156,3 +156,7 @@ def _normalized(field: str, value: Any) -> Any:
     if field == "priority":
         return str(value)
     return value
+
+
+#: The arguments a spec is made of, in the order their problems are listed.
+SPEC_FIELDS = tuple(SmsCampaignSpec.__dataclass_fields__)

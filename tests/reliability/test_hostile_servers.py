@@ -28,9 +28,10 @@ from airflow_campaign_provider.exceptions import (
 from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks import campaign_async
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook, TokenBucket
+from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sandbox.run_dag import request_kind
+from airflow_campaign_provider.triggers.budget import TokenBucket
 
 from .conftest import add_figures
 
