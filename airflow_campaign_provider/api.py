@@ -9,10 +9,12 @@ or imports Airflow: the sandbox server and DAG-parse-time imports stay cheap.
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -23,6 +25,7 @@ from airflow_campaign_provider import __version__
 from airflow_campaign_provider.exceptions import (
     CampaignApiError,
     CampaignAuthError,
+    CampaignConnectionConfigError,
     CampaignNotFoundError,
     CampaignOutcomeUnknownError,
     CampaignRateLimitError,
@@ -43,7 +46,14 @@ if TYPE_CHECKING:
 
 USER_AGENT = f"airflow-campaign-provider/{__version__}"
 API_ROOT = "/campaign/api/v2/public"
-RATE_LIMIT_TEXT = "rate limit"
+#: Kore's documented rate-limit refusal ("You've exceeded the per-minute rate limit. Please wait…").
+RATE_LIMIT_TEXT = "exceeded the per-minute rate limit"
+#: An answer's body is read at most this large once decoded; a larger 2xx is refused.
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+#: The transports read an answer's body in chunks of at most this many bytes.
+READ_CHUNK_BYTES = 64 * 1024
+#: Answer encodings the provider asks for and decodes itself, with bounded memory.
+ACCEPTED_ENCODINGS = "gzip, deflate"
 #: Logged by both transports before they mint a new token and send a refused request once more.
 TOKEN_REFUSED_LOG = "Kore.ai refused the token for %s; minting a new one, trying once more."
 
@@ -66,9 +76,13 @@ class CampaignType(str, Enum):
 
 
 class TokenMinter:
-    """Mints Kore's HS256 JWT and reuses it until shortly before it expires.
+    """Mints Kore's HS256 JWT: one reusable token, or a one-time token with a fresh ``jti``.
 
-    With ``enforce_jti`` Kore refuses a reused ``jti``, so every call mints a fresh token.
+    Kore enforces two rules on a token that carries ``jti``: its ``exp`` is at most one hour after
+    issue, and a ``jti`` seen before is refused ("possibly a replay"). So a reusable token carries
+    no ``jti`` (it is cached until shortly before its ``exp``), and every token that carries one is
+    minted for one request and never handed out again: every request when the connection says
+    ``enforce_jti`` (the Kore app then requires ``jti``), and the resend after a 401.
     Thread-safe: a hook may be shared by mapped task threads.
     """
 
@@ -82,17 +96,22 @@ class TokenMinter:
         self._token: str | None = None
         self._expires_at = 0.0
 
-    def token(self) -> tuple[str, bool]:
-        """Return ``(jwt, minted_now)``; callers mask a token the first time they see it."""
+    def token(self, *, one_time: bool = False) -> tuple[str, bool]:
+        """Return ``(jwt, reusable_and_new)``.
+
+        Callers register a reusable token with the secrets masker the first time they see it. A
+        one-time token is not registered: the masker rebuilds its pattern for every secret added,
+        so a token per request would make every call slower than the last. Airflow's log pipeline
+        redacts any JWT-shaped text with one fixed pattern, and Kore refuses the token once used.
+        """
+        now = self._clock()
+        if one_time or self._settings.enforce_jti:
+            return self._mint(now, with_jti=True), False
         with self._lock:
-            now = self._clock()
-            if (
-                self._settings.enforce_jti
-                or self._token is None
-                or now
-                >= self._expires_at - min(self.REFRESH_MARGIN_SECONDS, self._settings.token_ttl_seconds / 2)
-            ):
-                self._token, self._expires_at = self._mint(now), now + self._settings.token_ttl_seconds
+            margin = min(self.REFRESH_MARGIN_SECONDS, self._settings.token_ttl_seconds / 2)
+            if self._token is None or now >= self._expires_at - margin:
+                self._token = self._mint(now, with_jti=False)
+                self._expires_at = now + self._settings.token_ttl_seconds
                 return self._token, True
             return self._token, False
 
@@ -102,23 +121,25 @@ class TokenMinter:
             self._token = None
 
     def refused(self, status_code: int) -> bool:
-        """Whether Kore refused the token (401); if so it is forgotten and the caller sends once more."""
+        """Whether Kore refused the token (401); if so it is forgotten and the caller sends once more
+        with a one-time token (accepted whether or not the Kore app enforces ``jti``)."""
         if status_code != 401:
             return False
         self.invalidate()
         return True
 
-    def _mint(self, now: float) -> str:
+    def _mint(self, now: float, *, with_jti: bool) -> str:
         import jwt  # PyJWT: imported on first use, it is slow to import and DAG files never need it.
 
         issued_at = int(now)
-        claims = {
+        claims: dict[str, Any] = {
             "appId": self._settings.client_id,
             "sub": self._settings.jwt_subject,
             "iat": issued_at,
-            "exp": issued_at + self._settings.token_ttl_seconds,
-            "jti": uuid.uuid4().hex,
+            "exp": issued_at + self._settings.token_ttl_seconds,  # <= MAX_TOKEN_TTL_SECONDS
         }
+        if with_jti:
+            claims["jti"] = uuid.uuid4().hex
         return jwt.encode(claims, self._settings.client_secret, algorithm="HS256")
 
 
@@ -139,14 +160,31 @@ class ApiRequest:
 
 
 def validate_campaign_id(campaign_id: Any, field_name: str = "campaign_id") -> str:
-    """A campaign id must be a non-empty string without slashes or whitespace (Kore ids: ``cd-…``)."""
+    """A campaign id (Kore ids: ``cd-…``) must be a non-empty id fit for a URL path (see
+    ``identifier_problem``: not ``.`` or ``..``, no ``/``, whitespace or control characters)."""
+    from airflow_campaign_provider.models.common import identifier_problem
+
     if not isinstance(campaign_id, str) or not campaign_id.strip():
         raise InvalidCampaignArgumentError(field_name, f"must be a non-empty string, got {campaign_id!r}")
-    if "/" in campaign_id or any(char.isspace() for char in campaign_id):
-        raise InvalidCampaignArgumentError(
-            field_name, f"must not contain '/' or whitespace, got {campaign_id!r}"
-        )
+    problem = identifier_problem(campaign_id)
+    if problem is not None:
+        raise InvalidCampaignArgumentError(field_name, f"{problem} (got {campaign_id!r})")
     return campaign_id
+
+
+def tls_failure(error: BaseException) -> CampaignConnectionConfigError:
+    """A TLS handshake that failed: a permanent setup problem (a plain-HTTP port, an untrusted
+    certificate), named at once instead of being retried for minutes."""
+    return CampaignConnectionConfigError(
+        "host",
+        f"the TLS handshake failed ({type(error).__name__}: {error}); if the server speaks plain HTTP "
+        "on that port, write http:// in the host, otherwise check its certificate",
+    )
+
+
+def url_failure(error: BaseException) -> CampaignConnectionConfigError:
+    """A URL the HTTP client refuses to send to: permanent, named at once."""
+    return CampaignConnectionConfigError("host", f"is not a URL a request can be sent to: {error}")
 
 
 class CampaignRequests:
@@ -162,12 +200,13 @@ class CampaignRequests:
 
     def send_arguments(self, request: ApiRequest, token: str) -> dict[str, Any]:
         """Keyword arguments for one send; ``requests`` and ``httpx`` take the very same names."""
+        headers = self.headers(token, with_body=request.json_body is not None)
         return {
             "method": request.method,
             "url": self.url(request),
             "params": request.params,
             "json": request.json_body,
-            "headers": self.headers(token, with_body=request.json_body is not None),
+            "headers": headers,
         }
 
     def headers(self, token: str, *, with_body: bool) -> dict[str, str]:
@@ -177,6 +216,7 @@ class CampaignRequests:
             "iid": self.settings.iid,
             "accountId": self.settings.account_id,
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPTED_ENCODINGS,
             "User-Agent": USER_AGENT,
         }
         if with_body:
@@ -335,9 +375,96 @@ def read_answer(request: ApiRequest, status_code: int, text: str, headers: Mappi
     if not text.strip():
         return answer
     try:
-        return ApiAnswer(request, status_code, json.loads(text))
+        return ApiAnswer(request, status_code, _json(text))
     except ValueError:
         raise answer.fail(f"answer is not JSON: {_truncate(text, 120)!r}") from None
+
+
+def _json(text: str) -> Any:
+    """``json.loads``, with nesting too deep to decode (``RecursionError``) as a ``ValueError``."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+
+
+class AnswerBody:
+    """An answer's body, collected chunk by chunk as it arrives, the same way by both transports.
+
+    The raw bytes are decoded here (``gzip``, ``deflate``) with bounded memory, so a small
+    compressed body cannot unpack to gigabytes; at most ``max_bytes`` are kept once decoded. A
+    larger 2xx is a ``CampaignResponseError``; an error answer keeps its first ``max_bytes``
+    (``full`` tells the transport to stop reading). Past ``deadline`` (the attempt's total
+    deadline, on ``clock``) the attempt fails as a timeout, however slowly the server drips.
+    """
+
+    def __init__(
+        self,
+        request: ApiRequest,
+        status_code: int,
+        headers: Mapping[str, str],
+        *,
+        deadline: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_bytes: int = MAX_ANSWER_BYTES,
+    ) -> None:
+        self._request = request
+        self._status_code = status_code
+        self._deadline = deadline
+        self._clock = clock
+        self._max_bytes = max_bytes
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self.full = False
+        encoding = next((v for k, v in headers.items() if k.lower() == "content-encoding"), "")
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._decoder: Any = None
+        elif encoding in ("gzip", "x-gzip", "deflate"):
+            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS)
+        else:
+            raise self._fail(f"answer uses Content-Encoding {encoding!r}; only {ACCEPTED_ENCODINGS} are read")
+
+    def _fail(self, problem: str) -> CampaignResponseError:
+        return ApiAnswer(self._request, self._status_code, None).fail(problem)
+
+    def check_deadline(self) -> None:
+        """Raise the attempt's timeout once its total deadline has passed."""
+        if self._clock() >= self._deadline:
+            raise transport_error(
+                self._request, TimeoutError("no complete answer within the attempt's deadline"), sent=True
+            )
+
+    def add(self, raw: bytes) -> None:
+        """Take the next raw chunk of the body."""
+        self.check_deadline()
+        if self._decoder is None:
+            self._keep(raw)
+            return
+        try:
+            data = self._decoder.decompress(raw, self._room())
+            self._keep(data)
+            while self._decoder.unconsumed_tail and not self.full:
+                self._keep(self._decoder.decompress(self._decoder.unconsumed_tail, self._room()))
+        except zlib.error as error:
+            raise self._fail(f"answer's compressed body is corrupt: {error}") from None
+
+    def _room(self) -> int:
+        return self._max_bytes - self._size + 1  # one byte more than fits tells "too large"
+
+    def _keep(self, data: bytes) -> None:
+        if self.full or not data:
+            return
+        self._chunks.append(data)
+        self._size += len(data)
+        if self._size > self._max_bytes:
+            if 200 <= self._status_code < 300:
+                raise self._fail(f"answer is larger than {self._max_bytes} bytes")
+            self.full = True
+
+    def text(self) -> str:
+        """The decoded body as text (Kore answers UTF-8 JSON), at most ``max_bytes`` of it."""
+        return b"".join(self._chunks)[: self._max_bytes].decode("utf-8", errors="replace")
 
 
 def _kore_error(body: Any) -> tuple[str | None, Any]:
@@ -362,21 +489,29 @@ def _kore_error(body: Any) -> tuple[str | None, Any]:
     return (str(text) if text else None), body.get("code")
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds (delta form or HTTP date), or None when absent or unreadable."""
+def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
+    """``Retry-After`` in seconds (delta form or HTTP date), or None when absent or unusable.
+
+    Negative, NaN, infinite and past values are unusable, as if absent; callers cap the rest
+    (``RetryPolicy.max_retry_after_seconds``), so no server can make a wait last for ever.
+    """
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    from email.utils import parsedate_to_datetime
+        from email.utils import parsedate_to_datetime
 
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - now()
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if seconds <= 0:
+            return None  # a date in the past
+    if not math.isfinite(seconds) or seconds < 0:
         return None
+    return seconds
 
 
 def transport_error(request: ApiRequest, error: BaseException, *, sent: bool) -> CampaignTransportError:
@@ -403,16 +538,27 @@ _ERROR_CLASSES: dict[int, type[CampaignApiError]] = {
 }
 
 
+def is_rate_limit_refusal(status_code: int, text: str | None) -> bool:
+    """Whether Kore surely refused the request before acting on it, for its rate limit.
+
+    Only a 429, or a 4xx quoting Kore's documented message: a 5xx whose text mentions a rate
+    limit ("Internal error in rate limiter") may have acted, and must not re-send a create or play.
+    """
+    if status_code == 429:
+        return True
+    return 400 <= status_code < 500 and bool(text) and RATE_LIMIT_TEXT in str(text).lower()
+
+
 def error_for_answer(
     request: ApiRequest, status_code: int, body_text: str, headers: Mapping[str, str]
 ) -> CampaignApiError:
     """The typed error for a non-2xx answer, quoting Kore's own text."""
     try:
-        body: Any = json.loads(body_text) if body_text.strip() else {}
+        body: Any = _json(body_text) if body_text.strip() else {}
     except ValueError:
         body = body_text
     text, code = _kore_error(body)
-    if status_code == 429 or (text and RATE_LIMIT_TEXT in text.lower()):
+    if is_rate_limit_refusal(status_code, text):
         error_class: type[CampaignApiError] = CampaignRateLimitError
     elif status_code >= 500:
         error_class = CampaignServerError
@@ -488,6 +634,10 @@ def parse_deleted(answer: ApiAnswer) -> dict[str, Any]:
     return dict(_require_success(answer))
 
 
+#: A listing never reads more pages than this, whatever the server says (100,000 campaigns at 100).
+MAX_LIST_PAGES = 1000
+
+
 @dataclass(frozen=True)
 class CampaignPage:
     """One page of the list endpoint."""
@@ -509,9 +659,14 @@ def parse_page(answer: ApiAnswer) -> CampaignPage:
         value = data.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
+    has_more = data.get("hasMore", False)
+    if isinstance(has_more, str) and has_more.strip().lower() in ("true", "false"):
+        has_more = has_more.strip().lower() == "true"  # never bool("false"), which is True
+    if not isinstance(has_more, bool):
+        raise answer.fail(f"data.hasMore must be true or false, got {has_more!r}")
     return CampaignPage(
         results=[dict(item) for item in results if isinstance(item, Mapping)],
-        has_more=bool(data.get("hasMore")),
+        has_more=has_more,
         total_pages=_int("totalPages"),
         total_results=_int("totalResults"),
     )
@@ -568,10 +723,16 @@ class RetryPolicy:
     """
 
     max_attempts: int = 6
+    #: One attempt's total deadline, connect to last byte: a read timeout bounds each read only,
+    #: so a server dripping a byte a second would otherwise hold a call for ever.
+    max_attempt_seconds: float = 60.0
     base_wait_seconds: float = 1.0
     max_wait_seconds: float = 30.0
     #: A rate-limited call with no ``Retry-After`` waits a slice of Kore's 60 s window.
     rate_limit_window_seconds: float = 60.0
+    #: Every wait a server asks for (``Retry-After``) is clamped to this range, in the hook, the
+    #: trigger and the shared token bucket: ``Retry-After: 0`` makes no tight loop, ``1e9`` no hang.
+    min_retry_after_seconds: float = 1.0
     max_retry_after_seconds: float = 120.0
     max_total_seconds: float = 300.0
 
@@ -589,7 +750,7 @@ class RetryPolicy:
         """Exponential back-off with full jitter; ``Retry-After`` wins when Kore sends it."""
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
-            return min(float(retry_after), self.max_retry_after_seconds) + random.uniform(0, 0.25)
+            return self.server_wait(retry_after) + random.uniform(0, 0.25)
         if isinstance(error, CampaignRateLimitError):
             # Without Retry-After: a growing slice of the window, so a few tries span all of it.
             slice_ = self.rate_limit_window_seconds / 4
@@ -598,6 +759,12 @@ class RetryPolicy:
             )
         ceiling = min(self.base_wait_seconds * 2 ** (attempt - 1), self.max_wait_seconds)
         return random.uniform(ceiling / 2, ceiling)
+
+    def server_wait(self, seconds: float) -> float:
+        """A wait a server asked for, clamped between the policy's minimum and maximum."""
+        if not math.isfinite(seconds):
+            return self.max_retry_after_seconds
+        return min(max(seconds, self.min_retry_after_seconds), self.max_retry_after_seconds)
 
     def tenacity_arguments(self, request: ApiRequest, before_sleep: Callable[[Any], None]) -> dict[str, Any]:
         """Keyword arguments for ``tenacity.Retrying`` or ``AsyncRetrying`` sending ``request``.

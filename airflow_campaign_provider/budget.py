@@ -308,7 +308,9 @@ class _Budget:
 
     def _pause_steps(self, seconds: float | None) -> Steps[None]:
         """Pause this process, and every other one when the store answers."""
-        wanted = self.settings.window_seconds / 4 if seconds is None else max(0.0, seconds)
+        wanted = self.settings.window_seconds / 4
+        if seconds is not None and math.isfinite(seconds) and seconds >= 0:
+            wanted = seconds
         until = time.time() + min(wanted, self.settings.max_pause_seconds)
         self._local_pause_until = max(self._local_pause_until, until)
         if self._use_store(time.time()):

@@ -37,7 +37,7 @@ class SmsCampaignSpec:
     :param contact_lists: Names of existing contact lists, at least one.
     :param template_name: The pre-approved template's name.
     :param message: The template's body as plain text (sent base64-encoded).
-    :param caller_id: Sender number in E.164 form.
+    :param caller_id: The sender: an E.164 number, a short code or an alphanumeric sender id.
     :param calling_hours: ``{"frequency": "WEEKLY"|"DAILY"|"CUSTOM", "timezone": <IANA>,
         "days": [{"day": "MO"…"SU", "start": "9:00 AM", "end": "6:00 PM"}, …]}``.
     :param priority: 1 to 5.

@@ -6,8 +6,14 @@
    ratios (target <= 1.10).
 2. The import time ``airflow_campaign_provider.hooks.campaign`` adds over ``airflow.sdk``,
    measured in fresh interpreters (target <= 30 ms), because DAG files import it at every parse.
+3. With ``enforce_jti`` (a one-time token per request): the per-call time of the first and the
+   last 100 of ``--token-calls`` GETs through the hook, side by side with registering each
+   new token with Airflow's secrets masker, as the hook did before (its pattern is rebuilt for
+   every secret added, so that cost grows with every token). Target: the hook's last 100 calls
+   cost what its first 100 did (ratio <= 1.2).
 
-Run: ``.venv/bin/python bench/hook_overhead.py [--calls 2000] [--import-runs 7]``
+Run: ``.venv/bin/python bench/hook_overhead.py [--calls 2000] [--import-runs 7] [--token-calls 1000]``
+(a count of 0 skips that part).
 """
 
 from __future__ import annotations
@@ -72,18 +78,22 @@ def _start_server() -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("the benchmark server did not start within 20 s")
 
 
+def _connection(port: int, **extra: object) -> str:
+    return json.dumps(
+        {
+            "conn_type": "kore_campaign",
+            "host": f"http://127.0.0.1:{port}",
+            "login": "cs-bench",
+            "password": SECRET,
+            "extra": {"account_id": ACCOUNT_ID, "stream_id": STREAM_ID, **extra},
+        }
+    )
+
+
 def per_call_overhead(calls: int) -> None:
     process, port = _start_server()
     try:
-        os.environ["AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT"] = json.dumps(
-            {
-                "conn_type": "kore_campaign",
-                "host": f"http://127.0.0.1:{port}",
-                "login": "cs-bench",
-                "password": SECRET,
-                "extra": {"account_id": ACCOUNT_ID, "stream_id": STREAM_ID},
-            }
-        )
+        os.environ["AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT"] = _connection(port)
         import requests
 
         from airflow_campaign_provider.hooks.campaign import DEFAULT_TIMEOUT, CampaignHook
@@ -126,6 +136,51 @@ def per_call_overhead(calls: int) -> None:
         process.wait(10)
 
 
+def one_time_token_cost(calls: int) -> None:
+    """Part 3: one-time tokens through the hook, and the masker registration the hook dropped."""
+    process, port = _start_server()
+    try:
+        os.environ["AIRFLOW_CONN_KORE_BENCH_JTI"] = _connection(port, enforce_jti=True)
+        from airflow.sdk.log import mask_secret
+
+        from airflow_campaign_provider.hooks.campaign import CampaignHook
+
+        hook = CampaignHook("kore_bench_jti")
+        for _ in range(20):  # warm the pool and the code path
+            hook.get_campaign(CAMPAIGN_ID)
+        hook_times, register_times = [], []
+        for _ in range(calls):
+            started = time.perf_counter()
+            hook.get_campaign(CAMPAIGN_ID)
+            hook_times.append(time.perf_counter() - started)
+            token, _ = hook.tokens.token()  # one more one-time token, as the old hook registered
+            started = time.perf_counter()
+            mask_secret(token)
+            register_times.append(time.perf_counter() - started)
+
+        def first_last(times: list[float]) -> tuple[float, float]:
+            return statistics.median(times[:100]), statistics.median(times[-100:])
+
+        hook_first, hook_last = first_last(hook_times)
+        reg_first, reg_last = first_last(register_times)
+        print(f"enforce_jti: {calls} GETs through the hook, each with a one-time token")
+        print(
+            f"  hook call, median of first / last 100: {hook_first * 1e6:.0f} us / {hook_last * 1e6:.0f} us "
+            f"(ratio {hook_last / hook_first:.2f}; target <= 1.2)"
+        )
+        print(
+            f"  registering each token with the masker (before): {reg_first * 1e6:.0f} us / "
+            f"{reg_last * 1e6:.0f} us (ratio {reg_last / reg_first:.1f})"
+        )
+        print(
+            f"  so a call before this change cost about {(hook_first + reg_first) * 1e6:.0f} us at first "
+            f"and {(hook_last + reg_last) * 1e6:.0f} us by call {calls}"
+        )
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 _IMPORT_PROBE = """
 import time, sys
 started = time.perf_counter()
@@ -160,13 +215,18 @@ def main() -> None:
     )
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--import-runs", type=int, default=7)
+    parser.add_argument("--token-calls", type=int, default=1000)
     parser.add_argument("--serve", metavar="PORT_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
         return
-    per_call_overhead(args.calls)
-    import_cost(args.import_runs)
+    if args.calls:
+        per_call_overhead(args.calls)
+    if args.import_runs:
+        import_cost(args.import_runs)
+    if args.token_calls:
+        one_time_token_cost(args.token_calls)  # last: it leaves thousands of patterns in the masker
 
 
 if __name__ == "__main__":

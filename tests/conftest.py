@@ -55,8 +55,8 @@ def minted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     tokens: list[str] = []
     mint = TokenMinter._mint
 
-    def recording_mint(self: Any, now: float) -> str:
-        token = mint(self, now)
+    def recording_mint(self: Any, now: float, *, with_jti: bool) -> str:
+        token = mint(self, now, with_jti=with_jti)
         tokens.append(token)
         return token
 

@@ -16,7 +16,10 @@ import tenacity
 from airflow.sdk import BaseHook
 
 from airflow_campaign_provider.api import (
+    MAX_LIST_PAGES,
+    READ_CHUNK_BYTES,
     TOKEN_REFUSED_LOG,
+    AnswerBody,
     ApiAnswer,
     ApiRequest,
     CampaignPage,
@@ -30,7 +33,9 @@ from airflow_campaign_provider.api import (
     parse_status,
     parse_trigger,
     read_answer,
+    tls_failure,
     transport_error,
+    url_failure,
 )
 from airflow_campaign_provider.budget import BudgetSettings, RequestBudget, budget_for
 from airflow_campaign_provider.exceptions import (
@@ -40,6 +45,7 @@ from airflow_campaign_provider.exceptions import (
     CampaignNotFoundError,
     CampaignNotStartableError,
     CampaignOutcomeUnknownError,
+    CampaignResponseError,
     CampaignServerError,
     CampaignValidationError,
     CampaignWaitFailedError,
@@ -51,7 +57,7 @@ from airflow_campaign_provider.models.connection import KoreConnectionSettings
 from airflow_campaign_provider.status import TERMINAL_STATUSES, CampaignStatus, WaitGoal, is_documented
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     import requests
     from airflow.sdk import Connection
@@ -186,9 +192,9 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         if "_session" in self.__dict__:
             self.__dict__.pop("_session").close()
 
-    def _token(self) -> str:
-        token, minted = self.tokens.token()
-        if minted:
+    def _token(self, *, one_time: bool = False) -> str:
+        token, reusable_and_new = self.tokens.token(one_time=one_time)
+        if reusable_and_new:
             from airflow.sdk.log import mask_secret
 
             mask_secret(token)
@@ -201,28 +207,61 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
         return budget_for(budget, settings.base_url, settings.account_id, limit_without_store=False)
 
-    def _send(self, request: ApiRequest) -> requests.Response:
-        """One HTTP exchange in a budget slot; transport failures become ``CampaignTransportError``."""
+    def _send(
+        self, request: ApiRequest, *, one_time_token: bool = False
+    ) -> tuple[int, str, Mapping[str, str]]:
+        """One HTTP exchange in a budget slot, within the attempt's total deadline: status, body
+        text, headers.
+
+        The body is streamed into :class:`AnswerBody` (size cap, bounded decoding). Transport
+        failures become ``CampaignTransportError``; permanent ones (TLS to a plain-HTTP port, a URL
+        the client refuses) a ``CampaignConnectionConfigError`` naming the field, at once.
+        """
         import requests as requests_lib
+        from urllib3.exceptions import HTTPError as Urllib3Error
 
         # Session and token first: the slot covers only the exchange (a long wait for it ending
         # in an expired token costs one re-mint, as any 401 does).
-        session, arguments = self.get_conn(), self.api.send_arguments(request, self._token())
+        session = self.get_conn()
+        arguments = self.api.send_arguments(request, self._token(one_time=one_time_token))
+        with self.budget.slot() as slot:
+            deadline = time.monotonic() + self.retry_policy.max_attempt_seconds
+            try:
+                response = session.request(
+                    **arguments, timeout=self.timeout, allow_redirects=False, stream=True
+                )
+            except requests_lib.exceptions.SSLError as error:
+                raise tls_failure(error) from None
+            except (requests_lib.exceptions.InvalidURL, requests_lib.exceptions.InvalidSchema) as error:
+                raise url_failure(error) from None
+            except requests_lib.RequestException as error:
+                raise transport_error(request, error, sent=not _never_connected(error)) from error
+            slot.note(response.status_code, response.headers)
+        body = AnswerBody(request, response.status_code, response.headers, deadline=deadline)
+        complete = False
         try:
-            with self.budget.slot() as slot:
-                response = session.request(**arguments, timeout=self.timeout, allow_redirects=False)
-                slot.note(response.status_code, response.headers)
-            return response
-        except requests_lib.RequestException as error:
-            raise transport_error(request, error, sent=not _never_connected(error)) from error
+            while not body.full:
+                chunk = response.raw.read1(READ_CHUNK_BYTES, decode_content=False)
+                if not chunk:
+                    complete = True
+                    break
+                body.add(chunk)
+        except (Urllib3Error, OSError) as error:
+            raise transport_error(request, error, sent=True) from error
+        finally:
+            if complete:
+                response.raw.release_conn()  # read to the end: the connection is reused
+            else:
+                response.close()  # the rest is unread: the connection is dropped
+        return response.status_code, body.text(), response.headers
 
     def _attempt(self, request: ApiRequest) -> ApiAnswer:
-        """Send once, re-minting the token and resending once if Kore answers 401."""
-        response = self._send(request)
-        if self.tokens.refused(response.status_code):
+        """Send once, and once more with a one-time token if Kore answers 401."""
+        status_code, text, headers = self._send(request)
+        if self.tokens.refused(status_code):
             self.log.info(TOKEN_REFUSED_LOG, request.description)
-            response = self._send(request)
-        return read_answer(request, response.status_code, response.text, response.headers)
+            status_code, text, headers = self._send(request, one_time_token=True)
+        return read_answer(request, status_code, text, headers)
 
     def run(self, request: ApiRequest) -> ApiAnswer:
         """Send ``request`` under the retry policy and return Kore's 2xx answer, or raise a typed error."""
@@ -289,16 +328,26 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
     def iter_campaigns(
         self, campaign_type: str = "sms", statuses: Iterable[str] | None = None, page_size: int = 50
     ) -> Iterator[dict[str, Any]]:
-        """Every campaign of a type (and statuses), page by page, one call per page."""
+        """Every campaign of a type (and statuses), page by page, one call per page.
+
+        Ends on the last page, on a page that adds no campaign not seen before (a server that
+        keeps saying ``hasMore``), and fails past ``MAX_LIST_PAGES``: a listing always ends.
+        """
         statuses = list(statuses) if statuses else None
-        page = 1
-        while True:
+        seen: set[str] = set()
+        for page in range(1, MAX_LIST_PAGES + 1):
             result = self.list_campaigns_page(campaign_type, statuses, page, page_size)
-            yield from result.results
+            new = [campaign for campaign in result.results if campaign_id_of(campaign) not in seen]
+            seen.update(filter(None, map(campaign_id_of, new)))
+            yield from new
             last_page = result.total_pages is not None and page >= result.total_pages
-            if not result.results or not result.has_more or last_page:
+            if not new or not result.has_more or last_page:
                 return
-            page += 1
+        raise CampaignResponseError(
+            f"the campaign list did not end within {MAX_LIST_PAGES} pages",
+            method="POST",
+            path=f"{self.api.base_path}/getAllCampaignDetails",
+        )
 
     def find_campaign_by_name(self, name: str, campaign_type: str = "sms") -> dict[str, Any] | None:
         """The campaign whose name matches case-insensitively (as Kore's ``lname``), or None."""
@@ -460,6 +509,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         is_retry: bool = False,
         max_attempts: int | None = None,
         ambiguity_recheck_seconds: float | None = None,
+        before_play: Callable[[], None] | None = None,
     ) -> CampaignStart:
         """Play a ``Ready`` campaign, never twice; an ``Active`` one is left alone.
 
@@ -467,6 +517,8 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         (:class:`CampaignAlreadyRunError`, no task retries), except that on a retry
         (``is_retry``, e.g. ``ti.try_number > 1``) a ``Completed`` campaign is the one an earlier
         try started. When the play's answer is lost, the status settles whether it took effect.
+        ``before_play`` is called before each play is sent, so a caller can record the intent
+        (a kill while the play is in flight must stop the campaign).
         """
         status = self.get_campaign_status(campaign_id)
         if status == CampaignStatus.ACTIVE.value:
@@ -478,6 +530,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
                 campaign_type,
                 max_attempts or self.max_attempts,
                 self._recheck(ambiguity_recheck_seconds),
+                before_play,
             )
         if status == CampaignStatus.COMPLETED.value and is_retry:
             # The first try did not refuse it (that refusal is final), so an earlier try started it.
@@ -492,11 +545,18 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         raise CampaignNotStartableError(_not_startable(campaign_id, status))
 
     def _play_once(
-        self, campaign_id: str, campaign_type: str, max_attempts: int, recheck_seconds: float
+        self,
+        campaign_id: str,
+        campaign_type: str,
+        max_attempts: int,
+        recheck_seconds: float,
+        before_play: Callable[[], None] | None,
     ) -> CampaignStart:
         """Play once; after a lost answer, read the status and play again only while it is ``Ready``."""
         unanswered = False
         for attempt in range(1, max_attempts + 1):
+            if before_play is not None:
+                before_play()
             try:
                 answer = self.start_campaign(campaign_id, campaign_type)
             except (CampaignOutcomeUnknownError, CampaignServerError) as error:

@@ -10,11 +10,15 @@ never stalls. Every send takes a slot of the account's request budget
 from __future__ import annotations
 
 import asyncio
+import ssl
+import time
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import (
+    READ_CHUNK_BYTES,
     TOKEN_REFUSED_LOG,
+    AnswerBody,
     ApiAnswer,
     ApiRequest,
     CampaignPage,
@@ -23,13 +27,15 @@ from airflow_campaign_provider.api import (
     parse_page,
     parse_status,
     read_answer,
+    tls_failure,
     transport_error,
+    url_failure,
 )
 from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, async_budget_for
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterable
+    from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 
     import httpx
 
@@ -38,6 +44,18 @@ if TYPE_CHECKING:
 
     #: A budget, or how to find the account's budget once the connection is read.
     Budget = AsyncRequestBudget | Callable[[KoreConnectionSettings], AsyncRequestBudget]
+
+
+def _caused_by_tls(error: BaseException) -> bool:
+    """Whether a TLS error (``ssl.SSLError``) is anywhere in the chain of causes of ``error``."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 async def _sleep(seconds: float) -> None:
@@ -128,30 +146,60 @@ class CampaignAsyncHook(CampaignHookBase):
         if client is not None:
             await client.aclose()
 
-    async def _token(self, tokens: TokenMinter) -> str:
-        token, minted = tokens.token()
-        if minted:
+    async def _token(self, tokens: TokenMinter, *, one_time: bool = False) -> str:
+        token, reusable_and_new = tokens.token(one_time=one_time)
+        if reusable_and_new:
             from airflow.sdk.log import amask_secret
 
             await amask_secret(token)
         return token
 
-    async def _send(self, request: ApiRequest) -> httpx.Response:
-        """One HTTP exchange inside a budget slot; transport failures become typed errors."""
+    async def _send(
+        self, request: ApiRequest, *, one_time_token: bool = False
+    ) -> tuple[int, str, Mapping[str, str]]:
+        """One HTTP exchange inside a budget slot and the attempt's total deadline.
+
+        Like the sync hook's: the body is streamed into :class:`AnswerBody`; transport failures
+        become typed errors, permanent ones a ``CampaignConnectionConfigError`` naming the field.
+        """
+        import anyio
         import httpx
 
         _, api, tokens = await self._parts()
-        client, arguments = self._http(), api.send_arguments(request, await self._token(tokens))
-        async with self._budget_slot() as slot:  # around the exchange only, as in the sync hook
+        # Token first: the slot covers only the exchange, as in the sync hook.
+        arguments = api.send_arguments(request, await self._token(tokens, one_time=one_time_token))
+        async with self._budget_slot() as slot:
+            seconds = self.retry_policy.max_attempt_seconds
             try:
-                response = await client.request(**arguments)
+                with anyio.fail_after(seconds):
+                    status_code, text, headers = await self._exchange(
+                        request, arguments, time.monotonic() + seconds
+                    )
+            except TimeoutError:
+                late = TimeoutError(f"no complete answer within the attempt's deadline of {seconds:g} s")
+                raise transport_error(request, late, sent=True) from None
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
+                raise url_failure(error) from None
             except httpx.TransportError as error:
+                if _caused_by_tls(error):
+                    raise tls_failure(error) from None
                 never_connected = isinstance(
                     error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
                 )
                 raise transport_error(request, error, sent=not never_connected) from error
-            slot.note(response.status_code, response.headers)
-            return response
+            slot.note(status_code, headers)
+            return status_code, text, headers
+
+    async def _exchange(
+        self, request: ApiRequest, arguments: dict[str, Any], deadline: float
+    ) -> tuple[int, str, Mapping[str, str]]:
+        async with self._http().stream(**arguments) as response:
+            body = AnswerBody(request, response.status_code, response.headers, deadline=deadline)
+            async for chunk in response.aiter_raw(READ_CHUNK_BYTES):
+                body.add(chunk)
+                if body.full:
+                    break
+            return response.status_code, body.text(), response.headers
 
     @asynccontextmanager
     async def _budget_slot(self) -> AsyncIterator[SlotAnswer]:
@@ -161,13 +209,13 @@ class CampaignAsyncHook(CampaignHookBase):
             yield slot
 
     async def _attempt(self, request: ApiRequest) -> ApiAnswer:
-        """Send once, re-minting the token and resending once if Kore answers 401."""
+        """Send once, and once more with a one-time token if Kore answers 401."""
         tokens = (await self._parts())[2]
-        response = await self._send(request)
-        if tokens.refused(response.status_code):
+        status_code, text, headers = await self._send(request)
+        if tokens.refused(status_code):
             self.log.info(TOKEN_REFUSED_LOG, request.description)
-            response = await self._send(request)
-        return read_answer(request, response.status_code, response.text, response.headers)
+            status_code, text, headers = await self._send(request, one_time_token=True)
+        return read_answer(request, status_code, text, headers)
 
     async def run(self, request: ApiRequest) -> ApiAnswer:
         """Send ``request`` under the retry policy and return Kore's 2xx answer, or raise a typed error.

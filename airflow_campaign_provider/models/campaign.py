@@ -28,13 +28,13 @@ from airflow_campaign_provider.models.common import (
     CampaignTypeName,
     DayCode,
     Description,
-    E164Phone,
     Format,
     Frequency,
     Name,
     NameList,
     Priority,
     Rule,
+    SenderId,
     TimeOfDay,
     TimeZoneName,
     UnicodeText,
@@ -145,7 +145,7 @@ class TemplateMessage(BaseModel):
 class CallerId(BaseModel):
     model_config = _OPEN
 
-    phoneNumber: E164Phone
+    phoneNumber: SenderId
 
 
 class DialingStrategy(BaseModel):
@@ -204,7 +204,7 @@ class SmsCampaignArguments(BaseModel):
     contact_lists: NameList
     template_name: Name
     message: UnicodeText
-    caller_id: E164Phone
+    caller_id: SenderId
     calling_hours: CallingHours
     priority: Annotated[str, Rule(_priority_argument, {"type": ["integer", "string"]})] = "5"
     format: Format = "simple"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
@@ -36,6 +37,16 @@ CAMPAIGN_TYPES = ("sms", "voice")
 #: A phone number in E.164 form: ``+``, a non-zero digit, at most 15 digits in all.
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 E164_EXAMPLE = "+14155550100"
+#: A short code: 3 to 8 digits (US and most countries use 5 or 6).
+SHORT_CODE = re.compile(r"[0-9]{3,8}")
+#: An alphanumeric sender id: at most 11 letters, digits or spaces, at least one letter (GSM).
+ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+SENDER_RULE = (
+    f"must be an E.164 number like {E164_EXAMPLE}, a short code of 3 to 8 digits, or an alphanumeric "
+    "sender id of at most 11 letters, digits and spaces with at least one letter"
+)
+#: Ids Kore puts in paths and headers (``cd-…``, ``st-…``, account ids) are at most this long.
+MAX_ID_LENGTH = 128
 #: A time of day as the documentation writes it: ``9:00 AM``, ``12:30 PM``.
 TIME_OF_DAY = re.compile(r"(1[0-2]|0?[1-9]):([0-5][0-9]) (AM|PM)")
 TIME_OF_DAY_EXAMPLE = "9:00 AM"
@@ -97,6 +108,31 @@ def is_e164(phone: str) -> bool:
     return E164.fullmatch(phone) is not None
 
 
+def is_sender_id(sender: str) -> bool:
+    """Whether ``sender`` is what Kore calls "Sender phone number or ID": an E.164 number, a
+    short code or an alphanumeric sender id, within the usual industry limits."""
+    return any(pattern.fullmatch(sender) for pattern in (E164, SHORT_CODE, ALPHANUMERIC_SENDER))
+
+
+def identifier_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an id sent in a URL path or a header, or None when it can.
+
+    ``.`` and ``..`` would be collapsed by the HTTP client (``DELETE …/campaign/``); ``/`` would
+    change the path; CR/LF would split a header; a header carries Latin-1 only.
+    """
+    if len(value) > MAX_ID_LENGTH:
+        return f"must be at most {MAX_ID_LENGTH} characters, got {len(value)}"
+    if value in (".", ".."):
+        return f"must not be {value!r}: a URL path would collapse it"
+    bad = next(
+        (c for c in value if c == "/" or c.isspace() or unicodedata.category(c) == "Cc" or ord(c) > 0xFF),
+        None,
+    )
+    if bad is not None:
+        return f"must be Latin-1 text without '/', whitespace or control characters, found {bad!r}"
+    return None
+
+
 def minutes_of_day(text: str) -> int | None:
     """Minutes after midnight of a time like ``9:00 AM``, or None when it is not written so."""
     match = TIME_OF_DAY.fullmatch(text)
@@ -129,13 +165,22 @@ def decode_message(encoded: str) -> str | None:
 # --- reusable constrained types -----------------------------------------------------------
 
 
-def _text(value: Any, max_length: int | None) -> str:
+#: Control characters a text written by a person may hold: line breaks and tabs.
+_LAYOUT = frozenset("\n\r\t")
+
+
+def _text(value: Any, max_length: int | None, *, layout: bool = False) -> str:
+    """A non-blank string without control characters (but line breaks and tabs with ``layout``)."""
     if not isinstance(value, str):
         raise broken("text_type", f"must be a string, {got(value)}")
     if not value.strip():
         raise broken("text_blank", "must not be blank")
     if max_length is not None and len(value) > max_length:
         raise broken("text_too_long", f"must be at most {max_length} characters, got {len(value)}")
+    bad = next((c for c in value if unicodedata.category(c) == "Cc" and not (layout and c in _LAYOUT)), None)
+    if bad is not None:
+        allowed = " other than line breaks and tabs" if layout else ""
+        raise broken("text_control", f"must not contain control characters{allowed}, found {bad!r}")
     return value
 
 
@@ -156,10 +201,11 @@ class Rule:
         return dict(self.schema)
 
 
-def text(max_length: int | None = None) -> Rule:
-    """A non-blank string of at most ``max_length`` characters."""
+def text(max_length: int | None = None, *, layout: bool = False) -> Rule:
+    """A non-blank string of at most ``max_length`` characters, without control characters
+    (``layout`` allows line breaks and tabs: a description or a message body)."""
     limits = {"minLength": 1} | ({"maxLength": max_length} if max_length else {})
-    return Rule(lambda value: _text(value, max_length), {"type": "string", **limits})
+    return Rule(lambda value: _text(value, max_length, layout=layout), {"type": "string", **limits})
 
 
 def choice(*allowed: str) -> Rule:
@@ -238,7 +284,7 @@ def _base64_text(value: Any) -> str:
 
 
 def _unicode_text(value: Any) -> str:
-    value = _text(value, None)
+    value = _text(value, None, layout=True)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -249,7 +295,7 @@ def _unicode_text(value: Any) -> str:
 #: Any name that must not be blank: a template, a contact list, a DNC list.
 Name = Annotated[str, text()]
 CampaignName = Annotated[str, text(MAX_NAME_LENGTH)]
-Description = Annotated[str, text(MAX_DESCRIPTION_LENGTH)]
+Description = Annotated[str, text(MAX_DESCRIPTION_LENGTH, layout=True)]
 #: Names of lists, at least one, none twice.
 NameList = Annotated[list[Name], Field(min_length=1), AfterValidator(_unique)]
 Priority = Annotated[str, choice(*PRIORITIES)]
@@ -266,6 +312,8 @@ E164Phone = Annotated[
         example=E164_EXAMPLE,
     ),
 ]
+#: The caller id of an SMS campaign: "Sender phone number or ID".
+SenderId = Annotated[str, checked_text(SENDER_RULE, is_sender_id, example=E164_EXAMPLE)]
 TimeZoneName = Annotated[
     str,
     checked_text("must be an IANA time zone like Asia/Kolkata", is_known_timezone, example="Asia/Kolkata"),

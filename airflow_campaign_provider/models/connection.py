@@ -6,7 +6,9 @@ Every field is checked at once and every problem named the way the connection fo
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
 
@@ -18,7 +20,14 @@ from airflow_campaign_provider.budget import (
     whole_seconds_setting,
 )
 from airflow_campaign_provider.exceptions import CampaignConnectionConfigError
-from airflow_campaign_provider.models.common import Flag, broken, problems_of, show, whole_number
+from airflow_campaign_provider.models.common import (
+    Flag,
+    broken,
+    identifier_problem,
+    problems_of,
+    show,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -44,19 +53,44 @@ def _optional(value: Any) -> str:
 
 
 def normalize_base_url(host: Any, port: Any = None) -> str:
-    """``scheme://host[:port]`` from a connection host; a host without a scheme means https."""
+    """``scheme://host[:port]`` from a connection host; a host without a scheme means https.
+
+    Only a scheme, a host (an IPv6 address in brackets) and a port: credentials in the URL would
+    reach Kore as HTTP Basic auth, and a path, query or fragment would put the port, or the API's
+    own path, in the wrong place.
+    """
     text = _required(host)
     if "://" not in text:
         text = f"https://{text}"
-    scheme, _, rest = text.partition("://")
-    if scheme.lower() not in {"http", "https"}:
-        raise broken("scheme", f"scheme must be http or https, got {scheme!r}")
-    rest = rest.rstrip("/")
-    if not rest or any(char.isspace() for char in rest):
+    if any(char.isspace() or unicodedata.category(char) == "Cc" for char in text):
         raise broken("url", f"is not a valid URL: {show(host)}")
-    if port and ":" not in rest.split("/", 1)[0]:
-        rest = f"{rest}:{int(port)}"
-    return f"{scheme.lower()}://{rest}"
+    try:
+        parts = urlsplit(text)
+        url_port = parts.port
+    except ValueError as error:
+        raise broken(
+            "url", f"is not a valid URL ({error}; an IPv6 address goes in brackets): {show(host)}"
+        ) from None
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"}:
+        raise broken("scheme", f"scheme must be http or https, got {parts.scheme!r}")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise broken(
+            "userinfo",
+            "must not hold user:password@ (it would be sent to Kore as Basic auth); "
+            "the client id and secret go in login and password",
+        )
+    if parts.path.strip("/") or parts.query or parts.fragment or "?" in text or "#" in text:
+        raise broken(
+            "url", f"must be scheme://host[:port] only, without a path, query or fragment: {show(host)}"
+        )
+    if not parts.hostname:
+        raise broken("url", f"is not a valid URL: {show(host)}")
+    if url_port is not None and port and int(port) != url_port:
+        raise broken("port", f"the host says port {url_port} but the port field says {port}")
+    hostname = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    final_port = url_port if url_port is not None else (int(port) if port else None)
+    return f"{scheme}://{hostname}" + (f":{final_port}" if final_port else "")
 
 
 def _trigger_path(value: Any) -> str:
@@ -83,8 +117,19 @@ def _budget_store_down(value: Any) -> StoreDownPolicy | None:
     return policy_setting(value, broken)
 
 
+def _identifier(value: Any, *, optional: bool = False) -> str:
+    text = _optional(value) if optional else _required(value)
+    problem = identifier_problem(text) if text else None
+    if problem is not None:
+        raise broken("identifier", problem)
+    return text
+
+
 Required = Annotated[str, PlainValidator(_required)]
 Optional = Annotated[str, PlainValidator(_optional)]
+#: An id sent in the URL path or a header: see ``identifier_problem``.
+Identifier = Annotated[str, PlainValidator(_identifier)]
+OptionalIdentifier = Annotated[str, PlainValidator(lambda value: _identifier(value, optional=True))]
 
 
 class KoreConnectionSettings(BaseModel):
@@ -95,10 +140,10 @@ class KoreConnectionSettings(BaseModel):
     base_url: Annotated[str, PlainValidator(_base_url)] = Field(validation_alias="host")
     client_id: Required = Field(validation_alias="login (Client ID)")
     client_secret: Required = Field(validation_alias="password (Client Secret)", repr=False)
-    account_id: Required = Field(validation_alias="extra.account_id")
-    stream_id: Required = Field(validation_alias="extra.stream_id")
+    account_id: Identifier = Field(validation_alias="extra.account_id")
+    stream_id: Identifier = Field(validation_alias="extra.stream_id")
     #: The ``iid`` header; the stream id when the connection leaves it out.
-    iid: Optional = Field(default="", validation_alias="extra.iid")
+    iid: OptionalIdentifier = Field(default="", validation_alias="extra.iid")
     token_ttl_seconds: Annotated[int, whole_number(60, MAX_TOKEN_TTL_SECONDS)] = Field(
         default=MAX_TOKEN_TTL_SECONDS, validation_alias="extra.token_ttl_seconds"
     )

@@ -14,8 +14,9 @@ from airflow.sdk import conf
 from airflow_campaign_provider.api import CampaignType, campaign_id_of
 from airflow_campaign_provider.exceptions import CampaignAlreadyRunError as CampaignAlreadyRunError
 from airflow_campaign_provider.exceptions import CampaignConflictError as CampaignConflictError
-from airflow_campaign_provider.exceptions import CampaignError
+from airflow_campaign_provider.exceptions import CampaignError, CampaignValidationError
 from airflow_campaign_provider.exceptions import CampaignNotStartableError as CampaignNotStartableError
+from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators.arguments import (
     check_create_settings,
@@ -195,15 +196,26 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
 
     def execute(self, context: Context) -> str:
         campaign_id, campaign_type = self._target()
-        start = self.hook.start_campaign_once(
-            campaign_id,
-            campaign_type,
-            is_retry=try_number(context) > 1,
-            max_attempts=self.max_start_attempts,
-            ambiguity_recheck_seconds=self.ambiguity_recheck_seconds,
-        )
-        if start.started:
+        is_retry = try_number(context) > 1
+
+        def record_intent() -> None:  # before each play: a kill while it is in flight stops it
             self._started_campaign_id = campaign_id
+
+        try:
+            start = self.hook.start_campaign_once(
+                campaign_id,
+                campaign_type,
+                is_retry=is_retry,
+                max_attempts=self.max_start_attempts,
+                ambiguity_recheck_seconds=self.ambiguity_recheck_seconds,
+                before_play=record_intent,
+            )
+        except CampaignError:
+            self._started_campaign_id = None  # the play surely did not take effect, or never went
+            raise
+        # A retry that finds it Active treats it as its own: an earlier try may have played it.
+        own = start.started or (is_retry and start.status == CampaignStatus.ACTIVE.value)
+        self._started_campaign_id = campaign_id if own else None
         if not self.wait_for_completion:
             return start.status
         if not self.deferrable:
@@ -238,13 +250,26 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
         return status
 
     def on_kill(self) -> None:
-        """Stop the campaign if this task started it; errors are logged, never raised."""
+        """Stop the campaign if this task started it, or may have (a play was sent, its answer not
+        yet read; or a retry found Active what an earlier try played). Logged, never raised.
+
+        A stop Kore refuses while the play is still landing is sent once more, after
+        ``ambiguity_recheck_seconds``, if the campaign has turned Active meanwhile.
+        """
         campaign_id = self._started_campaign_id
         if campaign_id is None:
             return
-        self.log.info("Task killed: stopping campaign %s, which it started.", campaign_id)
+        self.log.info("Task killed: stopping campaign %s, which it started or may have.", campaign_id)
+        campaign_type = CampaignType.parse(self.campaign_type).value
         try:
-            answer = self.hook.stop_campaign(campaign_id, CampaignType.parse(self.campaign_type).value)
+            try:
+                answer = self.hook.stop_campaign(campaign_id, campaign_type)
+            except CampaignValidationError:
+                hook_module._pause(self.ambiguity_recheck_seconds)
+                if self.hook.get_campaign_status(campaign_id) != CampaignStatus.ACTIVE.value:
+                    self.log.info("Campaign %s is not running; nothing to stop.", campaign_id)
+                    return
+                answer = self.hook.stop_campaign(campaign_id, campaign_type)
         except Exception:
             self.log.exception("Could not stop campaign %s; stop it in Kore.ai.", campaign_id)
         else:

@@ -2,8 +2,9 @@
 `iid` and `accountId` headers (and the `accountId` query parameter and the path's stream id).
 
 Verified tokens are cached by their string so that a client reusing one token costs a dict
-lookup, not an HMAC; `exp` is still checked on every use and, with "Enforce JTI" on, every
-`jti` is remembered and refused the second time.
+lookup, not an HMAC; `exp` is still checked on every use. Kore's JTI rules apply to every token
+that carries a `jti` (or `kore_jti`), as Kore documents them: its `exp` at most one hour after
+`iat`, and a `jti` seen before refused as a replay. "Enforce JTI" on makes `jti` mandatory.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from airflow_campaign_provider.sandbox.config import SandboxConfig
 
 _DENIED = "Permission denied."
+#: Kore's own texts for its two JTI rules (jwt-sdk-security, "JTI Validations").
+JTI_LIFETIME_ERROR = 'error verifying the jwt: if "jti" claim "exp" must be <= 1 hour(s)'
+JTI_REPLAY_ERROR = "error verifying the jwt: possibly a replay"
+MAX_JTI_LIFETIME_SECONDS = 3600
 
 
 def _deny(reason: str) -> KoreError:
@@ -32,7 +37,7 @@ class TokenVerifier:
     """Checks the auth headers of Kore requests against a SandboxConfig."""
 
     def __init__(self, config: SandboxConfig, *, cache_size: int = 4096, jti_memory: int = 200_000) -> None:
-        self._cache: OrderedDict[str, float] = OrderedDict()  # token -> exp (inf when none)
+        self._cache: OrderedDict[str, float] = OrderedDict()  # token without jti -> exp (inf when none)
         self._used_jti: dict[str, float] = {}  # jti -> time after which it may be forgotten
         self._cache_size = cache_size
         self._jti_memory = jti_memory
@@ -91,11 +96,13 @@ class TokenVerifier:
         if exp is None:
             claims = self._decode(token)
             exp = _expiry(claims)
-            if self._config.enforce_jti:
-                self._claim_jti(claims.get("jti"), exp, now)
-            self._remember(token, exp)
-        elif self._config.enforce_jti:
-            raise _deny("The token's jti has already been used (Enforce JTI is on)!")
+            jti = claims.get("jti") or claims.get("kore_jti")
+            if jti is not None:
+                self._claim_jti(jti, claims, exp, now)  # a token with a jti is good for one request
+            elif self._config.enforce_jti:
+                raise _deny("The token has no jti claim and Enforce JTI is on!")
+            else:
+                self._remember(token, exp)
         if now > exp + self._config.jwt_leeway_seconds:
             raise _deny("The token has expired!")
 
@@ -130,11 +137,15 @@ class TokenVerifier:
             raise _deny("Scope is incorrect! The token's appId is not this app's client id.")
         return claims
 
-    def _claim_jti(self, jti: Any, exp: float, now: float) -> None:
+    def _claim_jti(self, jti: Any, claims: Mapping[str, Any], exp: float, now: float) -> None:
+        issued_at = claims.get("iat")
+        issued_at = float(issued_at) if isinstance(issued_at, (int, float)) else now
+        if exp - issued_at > MAX_JTI_LIFETIME_SECONDS:
+            raise KoreError(401, JTI_LIFETIME_ERROR)
         if not isinstance(jti, str) or not jti:
-            raise _deny("The token has no jti claim and Enforce JTI is on!")
+            raise _deny("The token's jti claim must be a non-empty string!")
         if jti in self._used_jti:
-            raise _deny("The token's jti has already been used (Enforce JTI is on)!")
+            raise KoreError(401, JTI_REPLAY_ERROR)
         if len(self._used_jti) >= self._jti_memory:
             self._prune_jti(now)
         self._used_jti[jti] = exp + self._config.jwt_leeway_seconds

@@ -19,6 +19,8 @@ DEFAULT_CLIENT_SECRET = "sandbox-client-secret-0123456789abcdef"
 DEFAULT_ACCOUNT_ID = "5a4db0c5e1f2a3b4c5d6e7f8"
 DEFAULT_STREAM_ID = "st-5a4db0c5-0000-4000-8000-000000000001"
 MAX_FAULT_SECONDS = 60.0
+MAX_PADDING_BYTES = 1 << 30
+LIST_PAGE_FAULTS = frozenset({"", "string", "endless"})
 
 
 def _check(ok: bool, message: str) -> None:
@@ -38,10 +40,26 @@ class FaultConfig:
     test sees the same sequence every run. `burst_429` makes the next N Kore requests answer 429.
     `forced_statuses` maps campaign ids to a status (any string, known or not) that every read
     reports instead of the real one, while the real lifecycle goes on underneath.
+
+    Hostile answers, to test a client against servers that misbehave: `error_message` is the
+    text of injected errors (e.g. a 500 saying "Internal error in rate limiter"); `retry_after`
+    the raw `Retry-After` of the 429 burst ("1e9", "inf", "-5", an HTTP date, "0"); the answer
+    of every Kore request is dripped one byte per `drip_seconds_per_byte`, padded with spaces to
+    `padding_bytes` (2xx only), gzip-encoded (`gzip_answers`; with padding, a gzip bomb), or
+    replaced by JSON nested `deep_json_depth` deep (2xx only); `list_pages` makes the list answer
+    `hasMore` as a string ("string") or always true without `totalPages`, serving page 1 again
+    for every page ("endless").
     """
 
     error_rate: float = 0.0
     error_status: int = 503
+    error_message: str = "Service temporarily unavailable, please retry"
+    retry_after: str | None = None
+    drip_seconds_per_byte: float = 0.0
+    padding_bytes: int = 0
+    gzip_answers: bool = False
+    deep_json_depth: int = 0
+    list_pages: str = ""
     latency_seconds: float = 0.0
     spike_rate: float = 0.0
     spike_seconds: float = 0.0
@@ -57,6 +75,12 @@ class FaultConfig:
             value = getattr(self, name)
             _check(0.0 <= value <= MAX_FAULT_SECONDS, f"{name} must be between 0 and {MAX_FAULT_SECONDS:g}")
         _check(500 <= self.error_status <= 599, "error_status must be a 5xx status")
+        _check(0.0 <= self.drip_seconds_per_byte <= 1.0, "drip_seconds_per_byte must be between 0 and 1")
+        _check(
+            0 <= self.padding_bytes <= MAX_PADDING_BYTES, f"padding_bytes must be 0 to {MAX_PADDING_BYTES}"
+        )
+        _check(0 <= self.deep_json_depth <= 1_000_000, "deep_json_depth must be 0 to 1000000")
+        _check(self.list_pages in LIST_PAGE_FAULTS, f"list_pages must be one of {sorted(LIST_PAGE_FAULTS)}")
         _check(self.burst_429 >= 0, "burst_429 must not be negative")
 
 

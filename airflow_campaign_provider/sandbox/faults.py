@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
 import random
 from collections import deque
@@ -49,6 +51,13 @@ class FaultInjector:
             or faults.spike_rate
             or faults.drop_rate
             or faults.burst_429
+        )
+        self.rewrites_answers = bool(
+            faults.drip_seconds_per_byte
+            or faults.padding_bytes
+            or faults.gzip_answers
+            or faults.deep_json_depth
+            or faults.list_pages
         )
 
     def draw(self) -> FaultDraw:
@@ -103,3 +112,48 @@ class RateLimiter:
 def retry_after_header(seconds: float) -> str:
     """Whole seconds for a Retry-After header, at least 1."""
     return str(max(1, math.ceil(seconds)))
+
+
+LIST_PATH_SUFFIX = "/getAllCampaignDetails"
+
+
+def endless_list_request(body: bytes) -> bytes:
+    """The list request asking for page 1 again, whatever page it asked for ("endless" pages)."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return body
+    if isinstance(request, dict):
+        request.update(page=1, skip=0)
+    return json.dumps(request).encode()
+
+
+def hostile_answer(faults: FaultConfig, path: str, status: int, body: bytes) -> tuple[bytes, dict[str, str]]:
+    """The answer body as the hostile server of ``faults`` sends it, and the headers to change."""
+    headers: dict[str, str] = {}
+    ok = 200 <= status < 300
+    if ok and faults.list_pages and path.endswith(LIST_PATH_SUFFIX):
+        body = _hostile_page(faults.list_pages, body)
+    if ok and faults.deep_json_depth:
+        body = b"[" * faults.deep_json_depth + b"]" * faults.deep_json_depth
+    if ok and len(body) < faults.padding_bytes:
+        body += b" " * (faults.padding_bytes - len(body))
+    if faults.gzip_answers:
+        body = gzip.compress(body, compresslevel=9)
+        headers["content-encoding"] = "gzip"
+    headers["content-length"] = str(len(body))
+    return body, headers
+
+
+def _hostile_page(mode: str, body: bytes) -> bytes:
+    answer = json.loads(body)
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, dict):
+        return body
+    if mode == "string":
+        data["hasMore"] = "true" if data.get("hasMore") else "false"
+    else:
+        data["hasMore"] = True
+        data.pop("totalPages", None)
+        data.pop("totalResults", None)
+    return json.dumps(answer).encode()

@@ -16,12 +16,19 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match
 
 from airflow_campaign_provider.sandbox.errors import KoreError
-from airflow_campaign_provider.sandbox.faults import Fault, retry_after_header
+from airflow_campaign_provider.sandbox.faults import (
+    LIST_PATH_SUFFIX,
+    Fault,
+    endless_list_request,
+    hostile_answer,
+    retry_after_header,
+)
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.types import Message, Receive, Scope, Send
 
+    from airflow_campaign_provider.sandbox.config import FaultConfig
     from airflow_campaign_provider.sandbox.state import RequestRecord, SandboxState
 
 KORE_PREFIX = "/campaign/api/v2/public/"
@@ -85,10 +92,17 @@ class KoreGateway:
             error = error or await self._admit(scope, headers, record, receive)
         except _Dropped:
             return
+        faults = state.config.faults
+        answer = (
+            _HostileAnswer(faults, scope["path"], send_logged) if state.injector.rewrites_answers else None
+        )
+        if answer is not None and faults.list_pages == "endless" and scope["path"].endswith(LIST_PATH_SUFFIX):
+            body = endless_list_request(body)
+        respond = send_logged if answer is None else answer.send
         if error is not None:
-            await error_response(error)(scope, receive, send_logged)
+            await error_response(error)(scope, receive, respond)
         else:
-            await self.app(scope, _replay(body, receive), send_logged)
+            await self.app(scope, _replay(body, receive), respond)
 
     async def _admit(
         self, scope: Scope, headers: dict[str, str], record: RequestRecord, receive: Receive
@@ -105,8 +119,10 @@ class KoreGateway:
                 await _drop_connection(receive)
                 raise _Dropped
             if draw.fault is Fault.BURST_429:
+                if cfg.faults.retry_after is not None:
+                    return KoreError(429, RATE_LIMIT_MESSAGE, headers={"Retry-After": cfg.faults.retry_after})
                 return rate_limited(1.0, cfg.retry_after_header)
-            return KoreError(cfg.faults.error_status, "Service temporarily unavailable, please retry")
+            return KoreError(cfg.faults.error_status, cfg.faults.error_message)
         now = time.time()
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         account_key = headers.get("accountid") or query.get("accountId") or ""
@@ -139,6 +155,43 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+class _HostileAnswer:
+    """Holds the app's answer back, then sends it the way the hostile server of ``faults`` does."""
+
+    def __init__(self, faults: FaultConfig, path: str, send: Send) -> None:
+        self._faults = faults
+        self._path = path
+        self._send = send
+        self._start: Message | None = None
+        self._chunks: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self._start = message
+            return
+        if message["type"] != "http.response.body" or self._start is None:
+            await self._send(message)
+            return
+        self._chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        start = self._start
+        body, changed = hostile_answer(self._faults, self._path, start["status"], b"".join(self._chunks))
+        kept = [(k, v) for k, v in start.get("headers", []) if k.decode("latin-1").lower() not in changed]
+        headers = kept + [(k.encode("latin-1"), v.encode("latin-1")) for k, v in changed.items()]
+        await self._send({**start, "headers": headers})
+        pause = self._faults.drip_seconds_per_byte
+        if not pause:
+            await self._send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        for index in range(len(body)):
+            await self._send(
+                {"type": "http.response.body", "body": body[index : index + 1], "more_body": True}
+            )
+            await asyncio.sleep(pause)
+        await self._send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

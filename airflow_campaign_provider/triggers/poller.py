@@ -43,7 +43,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from airflow_campaign_provider.api import RetryPolicy, campaign_id_of
+from airflow_campaign_provider.api import MAX_LIST_PAGES, RetryPolicy, campaign_id_of
 from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, async_budget_for
 from airflow_campaign_provider.exceptions import (
     CampaignError,
@@ -63,8 +63,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: A scan never reads more pages than this, whatever the server says.
-MAX_SCAN_PAGES = 1000
 #: How many learnt page counts a poller keeps.
 MAX_REMEMBERED_TOTALS = 64
 
@@ -329,12 +327,15 @@ class SharedPoller:
         """Page through the list filtered by ``statuses``; stop when status calls would be cheaper."""
         found: dict[str, str] = {}
         page_size = self._page_size
-        for page in range(1, MAX_SCAN_PAGES + 1):
+        for page in range(1, MAX_LIST_PAGES + 1):
             result = await self.hook.list_campaigns_page(campaign_type, sorted(statuses), page, page_size)
+            known = len(found)
             for campaign in result.results:
                 campaign_id, status = campaign_id_of(campaign), campaign.get("status")
                 if campaign_id and isinstance(status, str) and status:
                     found[campaign_id] = status
+            if len(found) == known:
+                break  # a page that adds nothing: the server keeps saying hasMore
             if page == 1:
                 if result.total_results is not None:
                     self._remember_total(campaign_type, statuses, result.total_results)

@@ -72,18 +72,36 @@ def test_secret_and_tokens_are_masked_in_task_logs(task_log, kore_connection, sl
     assert "***" in output
 
 
-def test_every_minted_token_is_registered_with_the_masker(monkeypatch, sleeps, mocked):
-    """Registered by the hook itself, not only caught by Airflow's generic ``eyJ`` pattern."""
+@pytest.mark.parametrize("enforce_jti", [False, True], ids=["reused token", "one-time tokens"])
+def test_only_a_reused_token_is_registered_with_the_masker(monkeypatch, sleeps, mocked, enforce_jti):
+    """The masker rebuilds its pattern for every secret added, so a token per request would make
+    each call slower than the last: only the reused token is registered (once); one-time tokens
+    are left to Airflow's fixed JWT pattern (the task-log test above) and die when used."""
+    from airflow.sdk import log as sdk_log
     from airflow.sdk._shared.secrets_masker import redact
 
-    monkeypatch.setenv("AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", connection_json(extra={"enforce_jti": True}))
+    registered: list[object] = []
+    real_mask_secret = sdk_log.mask_secret
+
+    def recording_mask_secret(secret: object, name: str | None = None) -> None:
+        registered.append(secret)
+        real_mask_secret(secret, name)
+
+    monkeypatch.setattr(sdk_log, "mask_secret", recording_mask_secret)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", connection_json(extra={"enforce_jti": enforce_jti})
+    )
     mocked.add("GET", f"{BASE}/{CAMPAIGN_ID}", json={"status": "success", "data": {"_id": CAMPAIGN_ID}})
     hook = CampaignHook()
-    for _ in range(3):
+    for _ in range(5):
         hook.get_campaign(CAMPAIGN_ID)
 
     tokens = {call.request.headers["auth"] for call in mocked.calls}
-    assert len(tokens) == 3
-    for token in tokens:
-        assert redact(f"auth={token};") == "auth=***;"
+    assert len(tokens) == (5 if enforce_jti else 1)
+    assert CLIENT_SECRET in registered
+    assert [secret for secret in registered if isinstance(secret, str) and secret in tokens] == (
+        [] if enforce_jti else sorted(tokens)
+    )
+    if not enforce_jti:
+        assert redact(f"auth={tokens.pop()};") == "auth=***;"
     assert redact(CLIENT_SECRET) == "***"

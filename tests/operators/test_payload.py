@@ -52,6 +52,15 @@ BAD_INPUTS = [
     pytest.param({"caller_id": "+0123456"}, "caller_id", id="caller-id-leading-zero"),
     pytest.param({"caller_id": "+1 415 555 0100"}, "caller_id", id="caller-id-spaces"),
     pytest.param({"caller_id": "+1234567890123456"}, "caller_id", id="caller-id-16-digits"),
+    pytest.param({"caller_id": "12"}, "caller_id", id="caller-id-2-digit-short-code"),
+    pytest.param({"caller_id": "123456789"}, "caller_id", id="caller-id-9-digit-short-code"),
+    pytest.param({"caller_id": "ABCDEFGHIJKL"}, "caller_id", id="caller-id-sender-12-chars"),
+    pytest.param({"caller_id": "Kore-Bank"}, "caller_id", id="caller-id-sender-punctuation"),
+    pytest.param({"name": "Spring\x00"}, "name", id="name-nul"),
+    pytest.param({"name": "Spring\nSale"}, "name", id="name-newline"),
+    pytest.param({"contact_lists": ["CL\x1b[31m"]}, "contact_lists[0]", id="contact-list-escape"),
+    pytest.param({"description": "Spring\x07"}, "description", id="description-bell"),
+    pytest.param({"message": "Hi \x00 there"}, "message", id="message-nul"),
     pytest.param({"priority": 0}, "priority", id="priority-0"),
     pytest.param({"priority": 6}, "priority", id="priority-6"),
     pytest.param({"priority": True}, "priority", id="priority-bool"),
@@ -156,7 +165,7 @@ def test_one_error_lists_every_problem() -> None:
     args = valid_args(
         name="n" * 60,
         priority=9,
-        caller_id="12345",
+        caller_id="12",
         calling_hours=day0(day="XX", start="10:00 PM", end="8:00 AM"),
     )
     with pytest.raises(CampaignArgumentsError) as raised:
@@ -170,6 +179,22 @@ def test_one_error_lists_every_problem() -> None:
     )
     assert str(raised.value).startswith("5 invalid campaign arguments:")
     assert isinstance(raised.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    "caller_id",
+    ["+14155550100", "12345", "246810", "KoreBank", "Kore Bank 1", "ABCDEFGHIJK"],
+    ids=["e164", "5-digit-short-code", "6-digit-short-code", "sender-id", "sender-id-spaces", "11-chars"],
+)
+def test_every_kind_of_sender_kore_accepts_is_accepted(caller_id: str) -> None:
+    """Kore's create page: the caller id is "Sender phone number or ID"."""
+    body = SmsCampaignSpec(**{**VALID_ARGS, "caller_id": caller_id}).to_body()
+    assert body["dialingStrategy"]["callerId"]["phoneNumber"] == caller_id
+
+
+def test_a_description_and_a_message_may_hold_line_breaks() -> None:
+    body = SmsCampaignSpec(**{**VALID_ARGS, "description": "Spring\nsale\tall week"}).to_body()
+    assert body["description"] == "Spring\nsale\tall week"
 
 
 def test_body_is_the_documented_request() -> None:

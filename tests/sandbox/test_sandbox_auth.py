@@ -116,11 +116,11 @@ def test_wrong_stream_in_the_path_is_refused(kore: KoreClient) -> None:
 @pytest.mark.parametrize(
     "make_token",
     [
-        lambda kore: kore.token(exp=int(time.time()) + 3600, iat=int(time.time())),
+        lambda kore: kore.token(exp=int(time.time()) + 3600, iat=int(time.time()), jti=None),
         lambda kore: kore.token(jti=None),
         lambda kore: jwt.encode({"appId": kore.sandbox.client_id, "sub": "x"}, kore.sandbox.client_secret),
     ],
-    ids=["exp and iat", "no jti", "kore's own sample claims"],
+    ids=["exp and iat", "no jti", "kore's own sample claims"],  # a token with a jti is good once
 )
 def test_good_tokens_are_accepted(kore: KoreClient, make_token: Callable[[KoreClient], str]) -> None:
     token = make_token(kore)
@@ -132,7 +132,7 @@ def test_good_tokens_are_accepted(kore: KoreClient, make_token: Callable[[KoreCl
 
 def test_a_cached_token_still_expires(kore: KoreClient) -> None:
     kore.sandbox.admin.update_config(jwt_leeway_seconds=0)
-    token = kore.token(exp=time.time() + 1.0)  # float exp: PyJWT accepts it
+    token = kore.token(exp=time.time() + 1.0, jti=None)  # float exp: PyJWT accepts it
     assert kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": token}).status_code == 200
 
     time.sleep(1.1)
@@ -140,18 +140,40 @@ def test_a_cached_token_still_expires(kore: KoreClient) -> None:
     _assert_denied(kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": token}), "expired")
 
 
-def test_enforce_jti_refuses_missing_and_reused_jti(kore: KoreClient) -> None:
-    kore.sandbox.admin.update_config(enforce_jti=True)
+def _refused_with(answer: httpx.Response, kore_text: str) -> None:
+    assert answer.status_code == 401, answer.text
+    assert answer.json() == {"errors": [{"msg": kore_text, "code": 401}]}
+
+
+@pytest.mark.parametrize("enforce_jti", [False, True], ids=["jti optional", "enforce jti"])
+def test_kore_jti_rules_apply_to_every_token_with_a_jti(kore: KoreClient, enforce_jti: bool) -> None:
+    kore.sandbox.admin.update_config(enforce_jti=enforce_jti)
     token = kore.token(jti="only-once")
+    replay = "error verifying the jwt: possibly a replay"
 
     assert kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": token}).status_code == 200
-    _assert_denied(kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": token}), "jti")
+    _refused_with(kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": token}), replay)
     again = kore.token(jti="only-once", sub="a different token string, same jti")
-    _assert_denied(kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": again}), "jti")
+    _refused_with(kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": again}), replay)
+    kore_jti = kore.token(jti=None, kore_jti="kore-only-once")
+    assert kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": kore_jti}).status_code == 200
+    _refused_with(kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": kore_jti}), replay)
+    now = int(time.time())
+    too_long = kore.token(iat=now, exp=now + 3601)
+    _refused_with(
+        kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": too_long}),
+        'error verifying the jwt: if "jti" claim "exp" must be <= 1 hour(s)',
+    )
+    one_hour = kore.token(iat=now, exp=now + 3600)
+    assert kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": one_hour}).status_code == 200
+    assert kore.list().status_code == 200  # a fresh jti each call passes
+
+
+def test_enforce_jti_refuses_a_token_without_jti(kore: KoreClient) -> None:
+    kore.sandbox.admin.update_config(enforce_jti=True)
     _assert_denied(
         kore.call("POST", "/getAllCampaignDetails", json={}, headers={"auth": kore.token(jti=None)}), "jti"
     )
-    assert kore.list().status_code == 200  # a fresh jti each call passes
 
 
 def test_secret_rotation(kore: KoreClient) -> None:

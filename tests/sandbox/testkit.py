@@ -35,7 +35,15 @@ class KoreClient:
         return f"/campaign/api/v2/public/{self.sandbox.stream_id}/campaign"
 
     def token(self, secret: str | None = None, **claims: Any) -> str:
-        payload = {"appId": self.sandbox.client_id, "sub": "sandbox-tests", "jti": uuid.uuid4().hex, **claims}
+        now = int(time.time())
+        payload = {
+            "appId": self.sandbox.client_id,
+            "sub": "sandbox-tests",
+            "iat": now,
+            "exp": now + 600,  # Kore: a token with a jti expires at most one hour after issue
+            "jti": uuid.uuid4().hex,
+            **claims,
+        }
         return jwt.encode(
             {k: v for k, v in payload.items() if v is not None},
             secret or self.sandbox.client_secret,
