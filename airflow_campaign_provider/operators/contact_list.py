@@ -20,7 +20,7 @@ from airflow_campaign_provider.exceptions import (
     InvalidContactsError,
 )
 from airflow_campaign_provider.hooks.contact_list import DEFAULT_BATCH_SIZE
-from airflow_campaign_provider.operators.campaign import _CampaignOperator
+from airflow_campaign_provider.operators.base import CampaignBaseOperator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -46,8 +46,8 @@ def _at_least(field: str, value: Any, minimum: float) -> None:
         raise InvalidCampaignArgumentError(field, f"must be a number >= {minimum:g}, got {value!r}")
 
 
-class _ContactListOperator(_CampaignOperator):
-    """The connection, an optional stream and the hook (from ``_CampaignOperator``); bad input fails
+class _ContactListOperator(CampaignBaseOperator):
+    """The connection, an optional stream and the hook (from ``CampaignBaseOperator``); bad input fails
     the task at once."""
 
     def execute(self, context: Context) -> Any:
