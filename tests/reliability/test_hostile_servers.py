@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from airflow_campaign_provider.triggers.budget import TokenBucket
 
 from airflow_campaign_provider.api import MAX_ANSWER_BYTES, RetryPolicy
 from airflow_campaign_provider.exceptions import (
@@ -31,7 +32,6 @@ from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sandbox.run_dag import request_kind
-from airflow_campaign_provider.triggers.budget import TokenBucket
 
 from .conftest import add_figures
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from airflow_campaign_provider.triggers.budget import TokenBucket
 from structlog.testing import capture_logs
 
 from airflow_campaign_provider.api import RetryPolicy
@@ -20,7 +21,6 @@ from airflow_campaign_provider.hooks import campaign_async
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.triggers import campaign as trigger_module
 from airflow_campaign_provider.triggers import poller as poller_module
-from airflow_campaign_provider.triggers.budget import TokenBucket
 from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
 from airflow_campaign_provider.triggers.poller import PollerOptions, PollerRegistry, poller_registry
 from tests.hooks.conftest import BASE, connection_json
