@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG, Asset, Param, task
-from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_campaign_provider.operators.campaign import CreateSmsCampaignOperator, StartCampaignOperator
 from airflow_campaign_provider.rules import is_e164

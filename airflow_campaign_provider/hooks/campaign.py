@@ -11,8 +11,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import tenacity
-from airflow.sdk import BaseHook
 
+from airflow_campaign_provider._compat import BaseHook
 from airflow_campaign_provider.api import (
     TOKEN_REFUSED_LOG,
     ApiAnswer,

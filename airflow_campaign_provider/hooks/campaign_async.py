@@ -197,11 +197,9 @@ class CampaignAsyncHook(CampaignHookBase):
         return self._loaded
 
     async def _load(self) -> tuple[KoreConnectionSettings, CampaignRequests, TokenMinter]:
-        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
-        from airflow.sdk.log import amask_secret
+        from airflow_campaign_provider._compat import amask_secret, aread_connection
 
-        conn = await get_async_connection(self.kore_conn_id, hook=self)
-        extra = await get_async_extra_dejson(conn)
+        conn, extra = await aread_connection(self, self.kore_conn_id)
         settings = KoreConnectionSettings.from_connection(
             host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra
         )
@@ -232,7 +230,7 @@ class CampaignAsyncHook(CampaignHookBase):
     async def _token(self, tokens: TokenMinter) -> str:
         token, minted = tokens.token()
         if minted:
-            from airflow.sdk.log import amask_secret
+            from airflow_campaign_provider._compat import amask_secret
 
             await amask_secret(token)
         return token

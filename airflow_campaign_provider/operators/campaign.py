@@ -13,9 +13,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, conf
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_campaign_provider._compat import AirflowFailException, BaseOperator, conf
 from airflow_campaign_provider.api import (
     TERMINAL_STATUSES,
     CampaignStatus,

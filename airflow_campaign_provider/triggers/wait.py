@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
-
+from airflow_campaign_provider._compat import AirflowFailException, AirflowSensorTimeout
 from airflow_campaign_provider.api import NON_TERMINAL_STATUSES, TERMINAL_STATUSES, CampaignStatus
 from airflow_campaign_provider.exceptions import CampaignError, InvalidCampaignArgumentError
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_campaign_provider.exceptions import (
     CampaignOutcomeUnknownError,

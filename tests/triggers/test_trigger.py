@@ -228,7 +228,8 @@ async def test_cancelling_stops_the_wait_touches_nothing_and_tears_the_poller_do
     with pytest.raises(asyncio.CancelledError):
         await task
     await campaign_trigger.cleanup()
-    await campaign_trigger.on_kill()
+    if hasattr(campaign_trigger, "on_kill"):  # Airflow 3.3+ calls it when a user kills the task
+        await campaign_trigger.on_kill()
     await asyncio.sleep(0.1)
     assert registry.pollers() == []
     assert {call.request.url.path for call in kore.calls} == {route.calls.last.request.url.path}
