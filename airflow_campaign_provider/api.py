@@ -41,6 +41,13 @@ DEFAULT_HOST = "https://platform.kore.ai"
 DEFAULT_REQUESTS_PER_MINUTE = 60
 #: Kore accepts an ``exp`` of at most one hour.
 MAX_TOKEN_TTL_SECONDS = 3600
+#: The extra that holds the JWT lifetime. Airflow's UI masks any extra whose name holds a
+#: sensitive word ("token", "secret", ...), and its form then saves "***": hence no "token" here.
+JWT_LIFETIME_KEY = "jwt_lifetime_seconds"
+#: Its name in 0.1.0, still read when the new one is absent.
+LEGACY_JWT_LIFETIME_KEY = "token_ttl_seconds"
+#: The largest request budget a connection may declare.
+MAX_REQUESTS_PER_MINUTE = 100_000
 #: The stop page's path, double slash included; Kore's pages disagree on start, so it is overridable.
 DEFAULT_TRIGGER_PATH = "//trigger/{campaign_id}"
 RATE_LIMIT_TEXT = "rate limit"
@@ -99,7 +106,9 @@ class CampaignType(str, Enum):
 
 
 def _extra_bool(extra: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = extra.get(key, default)
+    value = extra.get(key)
+    if value is None:  # absent, or a switch Airflow's form saved untouched
+        return default
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in {
@@ -192,12 +201,20 @@ class KoreConnectionSettings:
             account_id=_required(extra.get("account_id"), "extra.account_id"),
             stream_id=stream_id,
             iid=str(extra.get("iid") or "").strip() or stream_id,
-            token_ttl_seconds=_extra_int(extra, "token_ttl_seconds", 3600, 60, MAX_TOKEN_TTL_SECONDS),
+            token_ttl_seconds=_extra_int(
+                extra,
+                LEGACY_JWT_LIFETIME_KEY
+                if JWT_LIFETIME_KEY not in extra and LEGACY_JWT_LIFETIME_KEY in extra
+                else JWT_LIFETIME_KEY,
+                MAX_TOKEN_TTL_SECONDS,
+                60,
+                MAX_TOKEN_TTL_SECONDS,
+            ),
             enforce_jti=_extra_bool(extra, "enforce_jti", False),
             jwt_subject=str(extra.get("jwt_subject") or "airflow-campaign-provider"),
             trigger_path=trigger_path,
             requests_per_minute=_extra_int(
-                extra, "requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE, 1, 100_000
+                extra, "requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE, 1, MAX_REQUESTS_PER_MINUTE
             ),
         )
 
