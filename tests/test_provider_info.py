@@ -31,7 +31,11 @@ def test_provider_info_matches_airflows_own_schema():
 
 def test_providers_manager_registers_hook_and_declarative_connection_form():
     from airflow.providers_manager import ProvidersManager
-    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    try:
+        from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+    except ImportError:  # Airflow 3.1: the core manager also resolves the hooks
+        ProvidersManagerTaskRuntime = ProvidersManager
 
     manager = ProvidersManager()
     with warnings.catch_warnings():

@@ -28,7 +28,7 @@ KORE_TASK_TYPES = {
 
 @pytest.fixture(scope="module")
 def bag_and_warnings() -> tuple[Any, list[warnings.WarningMessage]]:
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.airflow_names import DagBag
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
