@@ -14,16 +14,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow_campaign_provider import __version__
 from airflow_campaign_provider.exceptions import (
     CampaignApiError,
     CampaignAuthError,
-    CampaignConnectionConfigError,
     CampaignNotFoundError,
     CampaignOutcomeUnknownError,
     CampaignRateLimitError,
@@ -34,58 +33,14 @@ from airflow_campaign_provider.exceptions import (
     InvalidCampaignArgumentError,
 )
 
+if TYPE_CHECKING:
+    from airflow_campaign_provider.models.connection import KoreConnectionSettings
+
 USER_AGENT = f"airflow-campaign-provider/{__version__}"
 API_ROOT = "/campaign/api/v2/public"
-DEFAULT_HOST = "https://platform.kore.ai"
-#: Kore's documented limit for Contact Center APIs, campaigns included.
-DEFAULT_REQUESTS_PER_MINUTE = 60
-#: Kore accepts an ``exp`` of at most one hour.
-MAX_TOKEN_TTL_SECONDS = 3600
-#: The extra that holds the JWT lifetime. Airflow's UI masks any extra whose name holds a
-#: sensitive word ("token", "secret", ...), and its form then saves "***": hence no "token" here.
-JWT_LIFETIME_KEY = "jwt_lifetime_seconds"
-#: Its name in 0.1.0, still read when the new one is absent.
-LEGACY_JWT_LIFETIME_KEY = "token_ttl_seconds"
-#: The largest request budget a connection may declare.
-MAX_REQUESTS_PER_MINUTE = 100_000
-#: The stop page's path, double slash included; Kore's pages disagree on start, so it is overridable.
-DEFAULT_TRIGGER_PATH = "//trigger/{campaign_id}"
 RATE_LIMIT_TEXT = "rate limit"
 #: Logged by both transports before they mint a new token and send a refused request once more.
 TOKEN_REFUSED_LOG = "Kore.ai refused the token for %s; minting a new one, trying once more."
-
-
-class CampaignStatus(str, Enum):
-    """Lifecycle status of a Kore.ai campaign, as the API spells it."""
-
-    PREPARING = "Preparing"
-    READY = "Ready"
-    ACTIVE = "Active"
-    PAUSED = "Paused"
-    SCHEDULED = "Scheduled"
-    RESCHEDULED = "Rescheduled"
-    COMPLETED = "Completed"
-    STOPPED = "Stopped"
-
-    @classmethod
-    def check_is_valid(cls, statuses: str | Iterable[str]) -> None:
-        """Raise ``InvalidCampaignArgumentError`` naming any status Kore does not document."""
-        values = [statuses] if isinstance(statuses, str) else list(statuses)
-        known = {status.value for status in cls}
-        unknown = [value for value in values if value not in known]
-        if unknown:
-            raise InvalidCampaignArgumentError(
-                "statuses", f"unknown status {unknown!r}; known: {sorted(known)}"
-            )
-
-    @classmethod
-    def is_terminal(cls, status: str) -> bool:
-        """Whether a campaign in ``status`` will never change again on its own."""
-        return status in TERMINAL_STATUSES
-
-
-TERMINAL_STATUSES = frozenset({CampaignStatus.COMPLETED.value, CampaignStatus.STOPPED.value})
-NON_TERMINAL_STATUSES = frozenset(status.value for status in CampaignStatus) - TERMINAL_STATUSES
 
 
 class CampaignType(str, Enum):
@@ -103,120 +58,6 @@ class CampaignType(str, Enum):
             raise InvalidCampaignArgumentError(
                 field_name, f"must be one of {[member.value for member in cls]}, got {value!r}"
             ) from None
-
-
-def _extra_bool(extra: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = extra.get(key)
-    if value is None:  # absent, or a switch Airflow's form saved untouched
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in {
-        "true",
-        "1",
-        "yes",
-        "on",
-        "false",
-        "0",
-        "no",
-        "off",
-    }:
-        return value.strip().lower() in {"true", "1", "yes", "on"}
-    raise CampaignConnectionConfigError(f"extra.{key}", f"must be true or false, got {value!r}")
-
-
-def _extra_int(extra: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
-    value = extra.get(key, default)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise CampaignConnectionConfigError(
-            f"extra.{key}", f"must be a whole number, got {value!r}"
-        ) from None
-    if isinstance(value, bool) or not low <= number <= high:
-        raise CampaignConnectionConfigError(
-            f"extra.{key}", f"must be between {low} and {high}, got {value!r}"
-        )
-    return number
-
-
-def _required(value: Any, field_name: str) -> str:
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        raise CampaignConnectionConfigError(field_name, "is required")
-    return text
-
-
-def normalize_base_url(host: str | None, port: int | None = None) -> str:
-    """``scheme://host[:port]`` from a connection host; a host without a scheme means https."""
-    text = _required(host, "host")
-    if "://" not in text:
-        text = f"https://{text}"
-    scheme, _, rest = text.partition("://")
-    if scheme.lower() not in {"http", "https"}:
-        raise CampaignConnectionConfigError("host", f"scheme must be http or https, got {scheme!r}")
-    rest = rest.rstrip("/")
-    if not rest or any(char.isspace() for char in rest):
-        raise CampaignConnectionConfigError("host", f"is not a valid URL: {host!r}")
-    if port and ":" not in rest.split("/", 1)[0]:
-        rest = f"{rest}:{int(port)}"
-    return f"{scheme.lower()}://{rest}"
-
-
-@dataclass(frozen=True)
-class KoreConnectionSettings:
-    """Everything a request needs from an Airflow connection of type ``kore_campaign``."""
-
-    base_url: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    account_id: str
-    stream_id: str
-    iid: str
-    token_ttl_seconds: int = 3600
-    enforce_jti: bool = False
-    jwt_subject: str = "airflow-campaign-provider"
-    trigger_path: str = DEFAULT_TRIGGER_PATH
-    requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
-
-    @classmethod
-    def from_connection(
-        cls,
-        *,
-        host: str | None,
-        port: int | None,
-        login: str | None,
-        password: str | None,
-        extra: Mapping[str, Any],
-    ) -> KoreConnectionSettings:
-        """Validate connection fields; a missing or malformed one raises an error naming it."""
-        stream_id = _required(extra.get("stream_id"), "extra.stream_id")
-        trigger_path = str(extra.get("trigger_path") or DEFAULT_TRIGGER_PATH)
-        if "{campaign_id}" not in trigger_path:
-            raise CampaignConnectionConfigError("extra.trigger_path", "must contain '{campaign_id}'")
-        return cls(
-            base_url=normalize_base_url(host, port),
-            client_id=_required(login, "login (Client ID)"),
-            client_secret=_required(password, "password (Client Secret)"),
-            account_id=_required(extra.get("account_id"), "extra.account_id"),
-            stream_id=stream_id,
-            iid=str(extra.get("iid") or "").strip() or stream_id,
-            token_ttl_seconds=_extra_int(
-                extra,
-                LEGACY_JWT_LIFETIME_KEY
-                if JWT_LIFETIME_KEY not in extra and LEGACY_JWT_LIFETIME_KEY in extra
-                else JWT_LIFETIME_KEY,
-                MAX_TOKEN_TTL_SECONDS,
-                60,
-                MAX_TOKEN_TTL_SECONDS,
-            ),
-            enforce_jti=_extra_bool(extra, "enforce_jti", False),
-            jwt_subject=str(extra.get("jwt_subject") or "airflow-campaign-provider"),
-            trigger_path=trigger_path,
-            requests_per_minute=_extra_int(
-                extra, "requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE, 1, MAX_REQUESTS_PER_MINUTE
-            ),
-        )
 
 
 class TokenMinter:
@@ -386,7 +227,6 @@ class CampaignRequests:
         statuses: Iterable[str] | None = None,
         page: int = 1,
         page_size: int = 50,
-        sort_by: Mapping[str, Any] | None = None,
     ) -> ApiRequest:
         """One page of ``getAllCampaignDetails`` (pages count from 1)."""
         if page < 1:
@@ -401,8 +241,6 @@ class CampaignRequests:
         }
         if statuses:
             body["filters"] = {"status": list(statuses)}
-        if sort_by:
-            body["sortBy"] = dict(sort_by)
         return ApiRequest("POST", f"{self.base_path}/getAllCampaignDetails", self._params(), body)
 
 
@@ -638,9 +476,6 @@ class RetryPolicy:
     rate_limit_window_seconds: float = 60.0
     max_retry_after_seconds: float = 120.0
     max_total_seconds: float = 300.0
-
-    def should_retry(self, error: BaseException, request: ApiRequest) -> bool:
-        return self._retryable(error, request.replayable)
 
     @staticmethod
     def _retryable(error: BaseException, replayable: bool) -> bool:

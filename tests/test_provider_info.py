@@ -111,7 +111,7 @@ def _conn_fields() -> dict[str, dict]:
 
 
 def _settings(extra: dict):
-    from airflow_campaign_provider.api import KoreConnectionSettings
+    from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
     return KoreConnectionSettings.from_connection(
         host="https://platform.kore.ai", port=None, login="cs-client", password="secret", extra=extra
