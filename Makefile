@@ -40,8 +40,8 @@ reliability: $(STAMP)
 ui-test: $(STAMP)
 	$(BIN)/pytest -q -m ui tests/ui
 
-# The fast tests on the newest patch of every supported Airflow line and on the lowest
-# declared bounds, each in a throwaway venv; ends with a version x result table.
+# The fast tests on the newest patch of every supported Airflow line, each in a throwaway
+# venv; ends with a version x result table.
 compat: $(STAMP)
 	scripts/compat.sh
 
