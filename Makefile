@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit e2e e2e-distributed reliability demo bench clean
+.PHONY: install test lint typecheck unit e2e e2e-distributed reliability ui-test compat dist-check demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ typecheck: $(STAMP)
 # One worker per core; each test file runs whole on one worker (its module fixtures and tables
 # stay together), each worker with its own AIRFLOW_HOME, metadata DB and sandbox.
 unit: $(STAMP)
-	$(BIN)/pytest -q -n auto --dist loadfile --durations=15
+	$(BIN)/pytest -q -n auto --dist loadfile --durations=15 -m "not ui and not distributed"
 
 test: lint typecheck unit
 
@@ -43,6 +43,23 @@ e2e-distributed: $(STAMP)
 reliability: $(STAMP)
 	$(BIN)/pytest -q tests/reliability
 
+# The connection form in Airflow's real web UI, in headless Chromium (installed with apt-get
+# when missing): add a connection leaving the defaults, save, and `airflow connections test` it.
+ui-test: $(STAMP)
+	$(BIN)/pytest -q -m ui tests/ui
+
+# The fast tests on the newest patch of every supported Airflow line, each in a throwaway
+# venv; ends with a version x result table.
+compat: $(STAMP)
+	scripts/compat.sh
+
+# Build the sdist and wheel as they would be published and check them as the package index does.
+dist-check: $(STAMP)
+	rm -rf dist
+	$(BIN)/uv build --quiet --out-dir dist
+	$(BIN)/twine check --strict dist/*
+	$(BIN)/python scripts/check_dist.py dist
+
 # The main job: the weekly lifecycle example end to end against a local sandbox, then a summary.
 # run_dag stops the sandbox and every Airflow process it started, whatever happens (Ctrl-C too).
 demo: $(STAMP)
@@ -50,4 +67,4 @@ demo: $(STAMP)
 		--dags-folder example_dags --seed example_dags/data/sandbox_seed.json
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dist .ui-test-artifacts

@@ -151,7 +151,7 @@ if TYPE_CHECKING:
 
 
 def _define_task_errors() -> dict[str, type[CampaignError]]:
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+    from airflow_campaign_provider._compat import AirflowFailException, AirflowSensorTimeout
 
     class CampaignAlreadyRunError(AirflowFailException, CampaignNotStartableError):
         """The campaign has run (``Completed``) or was stopped before this task first tried to

@@ -11,10 +11,20 @@ from typing import Any
 from airflow_campaign_provider import __version__
 
 _INTEGRATION = "Kore.ai Campaigns"
+# The connection parser's defaults and bounds, written out: ProvidersManager reads this module for
+# every Airflow command, so it imports nothing of the package (a test holds the two in step).
+_MAX_JWT_LIFETIME = 3600
+_REQUESTS_PER_MINUTE = 60
+_MAX_REQUESTS_PER_MINUTE = 100_000
 
 
-def _field(label: str, kind: str, description: str, **schema: Any) -> dict[str, Any]:
-    return {"label": label, "description": description, "schema": {"type": [kind, "null"], **schema}}
+def _field(label: str, kind: str, description: str, required: bool = False, **schema: Any) -> dict[str, Any]:
+    """One extra of the form; Airflow's UI marks a field required when its type excludes null.
+
+    Only the standard fields draw ``placeholders``, so each hint lives in the description.
+    """
+    kinds = kind if required else [kind, "null"]
+    return {"label": label, "description": description, "schema": {"type": kinds, **schema}}
 
 
 def _option(
@@ -120,13 +130,31 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_campaign_provider.hooks.campaign.CampaignHook",
                 "hook-name": "Kore.ai Campaigns",
                 "conn-fields": {
-                    "account_id": _field("Account ID", "string", "Kore.ai account id (sent as accountId)."),
-                    "stream_id": _field("Stream ID", "string", "Bot or stream id, st-…; part of every path."),
-                    "iid": _field(
-                        "Application ID (iid)", "string", "The iid header; defaults to the Stream ID."
+                    "account_id": _field(
+                        "Account ID",
+                        "string",
+                        "Your Kore.ai account id, 24 hex characters (sent as accountId).",
+                        required=True,
                     ),
-                    "token_ttl_seconds": _field(
-                        "Token lifetime (s)", "integer", "JWT exp, 60 to 3600 seconds.", default=3600
+                    "stream_id": _field(
+                        "Stream ID",
+                        "string",
+                        "The bot or stream id, st-…; part of every path.",
+                        required=True,
+                    ),
+                    "iid": _field(
+                        "Application ID (iid)",
+                        "string",
+                        "The iid header; leave empty to use the Stream ID.",
+                    ),
+                    "jwt_lifetime_seconds": _field(
+                        "JWT lifetime (s)",
+                        "integer",
+                        f"The token's exp, 60 to {_MAX_JWT_LIFETIME} seconds.",
+                        required=True,
+                        default=_MAX_JWT_LIFETIME,
+                        minimum=60,
+                        maximum=_MAX_JWT_LIFETIME,
                     ),
                     "enforce_jti": _field(
                         "Enforce JTI",
@@ -137,8 +165,11 @@ def get_provider_info() -> dict[str, Any]:
                     "requests_per_minute": _field(
                         "Requests per minute",
                         "integer",
-                        "The account's API budget; Kore allows 60.",
-                        default=60,
+                        f"The account's API budget; Kore allows {_REQUESTS_PER_MINUTE}.",
+                        required=True,
+                        default=_REQUESTS_PER_MINUTE,
+                        minimum=1,
+                        maximum=_MAX_REQUESTS_PER_MINUTE,
                     ),
                     "budget_store_url": _field(
                         "Budget store URL",
@@ -173,9 +204,6 @@ def get_provider_info() -> dict[str, Any]:
                         "host": "https://platform.kore.ai",
                         "login": "cs-…",
                         "password": "client secret of the JWT app",
-                        "account_id": "24 hex characters",
-                        "stream_id": "st-…",
-                        "iid": "defaults to the Stream ID",
                     },
                 },
             }

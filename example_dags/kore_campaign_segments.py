@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG, Asset, ObjectStoragePath, Param, task
-from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_campaign_provider.models.common import is_e164
 from airflow_campaign_provider.operators.campaign import CreateSmsCampaignOperator, StartCampaignOperator

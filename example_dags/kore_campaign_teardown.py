@@ -27,8 +27,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG, Asset, Param, task
-from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_campaign_provider.api import validate_campaign_id
 from airflow_campaign_provider.exceptions import InvalidCampaignArgumentError

@@ -25,7 +25,12 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, CronTriggerTimetable
+from airflow.sdk import DAG
+
+try:
+    from airflow.sdk import CronTriggerTimetable
+except ImportError:  # Airflow 3.1 keeps it in core only
+    from airflow.timetables.trigger import CronTriggerTimetable
 
 from airflow_campaign_provider.operators.campaign import (
     CreateSmsCampaignOperator,

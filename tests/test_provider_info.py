@@ -29,27 +29,42 @@ def test_provider_info_matches_airflows_own_schema():
     jsonschema.validate(get_provider_info(), json.loads(schema_path.read_text()))
 
 
-def test_providers_manager_registers_hook_and_declarative_connection_form():
+def test_providers_manager_registers_the_hook():
     from airflow.providers_manager import ProvidersManager
-    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
-    manager = ProvidersManager()
+    try:
+        from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+    except ImportError:  # Airflow 3.1: the core manager resolves the hooks
+        ProvidersManagerTaskRuntime = ProvidersManager
+
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no deprecation warning: the form is declarative
-        assert "airflow-campaign-provider" in manager.providers
-        widgets = manager.connection_form_widgets
-        behaviour = manager.field_behaviours["kore_campaign"]
+        warnings.simplefilter("error")
+        assert "airflow-campaign-provider" in ProvidersManager().providers
         hook = ProvidersManagerTaskRuntime().hooks["kore_campaign"]
     assert hook is not None
     assert hook.hook_class_name == "airflow_campaign_provider.hooks.campaign.CampaignHook"
     assert hook.connection_id_attribute_name == "kore_conn_id"
     assert hook.hook_name == "Kore.ai Campaigns"
 
+
+def test_providers_manager_draws_the_declarative_connection_form():
+    from airflow import __version__ as airflow_version
+    from airflow.providers_manager import ProvidersManager
+    from packaging.version import Version
+
+    if Version(airflow_version) < Version("3.2"):
+        pytest.skip("Airflow 3.1 reads no conn-fields; there the extras go in the form's Extra JSON")
+    manager = ProvidersManager()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no deprecation warning: the form is declarative
+        widgets = manager.connection_form_widgets
+        behaviour = manager.field_behaviours["kore_campaign"]
+
     for field in (
         "account_id",
         "stream_id",
         "iid",
-        "token_ttl_seconds",
+        "jwt_lifetime_seconds",
         "enforce_jti",
         "requests_per_minute",
     ):
@@ -88,3 +103,77 @@ def test_importing_stays_cheap(module):
     )
     loaded = subprocess.run([sys.executable, "-c", code, module], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _conn_fields() -> dict[str, dict]:
+    (connection_type,) = get_provider_info()["connection-types"]
+    return connection_type["conn-fields"]
+
+
+def _settings(extra: dict):
+    from airflow_campaign_provider.models.connection import KoreConnectionSettings
+
+    return KoreConnectionSettings.from_connection(
+        host="https://platform.kore.ai", port=None, login="cs-client", password="secret", extra=extra
+    )
+
+
+def _form_defaults() -> dict:
+    return {name: field["schema"].get("default") for name, field in _conn_fields().items()} | {
+        "account_id": "5a4db0c5e1f2a3b4c5d6e7f8",
+        "stream_id": "st-form",
+    }
+
+
+def test_no_form_field_is_named_like_a_secret():
+    """Airflow's UI shows an extra named with a sensitive word as *** and saves "***" back."""
+    from airflow.sdk._shared.secrets_masker import DEFAULT_SENSITIVE_FIELDS
+
+    assert "token" in DEFAULT_SENSITIVE_FIELDS
+    flagged = {
+        name: sorted(word for word in DEFAULT_SENSITIVE_FIELDS if word in name.lower())
+        for name in _conn_fields()
+    }
+    assert {name: words for name, words in flagged.items() if words} == {}
+
+
+def test_the_form_left_at_its_defaults_parses_to_the_documented_defaults():
+    settings = _settings(_form_defaults())
+    assert (settings.token_ttl_seconds, settings.requests_per_minute) == (3600, 60)
+    assert (settings.enforce_jti, settings.trigger_path, settings.iid) == (
+        False,
+        "//trigger/{campaign_id}",
+        "st-form",
+    )
+
+
+@pytest.mark.parametrize("name", ["jwt_lifetime_seconds", "requests_per_minute"])
+def test_number_bounds_of_the_form_are_the_parsers(name):
+    from airflow_campaign_provider.exceptions import CampaignConnectionConfigError
+
+    schema = _conn_fields()[name]["schema"]
+    for accepted in (schema["minimum"], schema["maximum"]):
+        _settings({**_form_defaults(), name: accepted})
+    for refused in (schema["minimum"] - 1, schema["maximum"] + 1):
+        with pytest.raises(CampaignConnectionConfigError, match=f"extra.{name}: must be between"):
+            _settings({**_form_defaults(), name: refused})
+
+
+@pytest.mark.parametrize("name", sorted(_conn_fields()))
+def test_a_field_is_marked_required_when_the_parser_needs_it(name):
+    """Airflow's UI marks a field required when its type excludes null; an empty box saves null."""
+    schema = _conn_fields()[name]["schema"]
+    if "null" not in schema["type"]:
+        assert "default" in schema or _refused_when_empty(name), f"{name} is marked required but not needed"
+    else:
+        assert not _refused_when_empty(name), f"{name} may be left empty in the form, but then it is refused"
+
+
+def _refused_when_empty(name: str) -> bool:
+    from airflow_campaign_provider.exceptions import CampaignConnectionConfigError
+
+    try:
+        _settings({**_form_defaults(), name: None})
+    except CampaignConnectionConfigError:
+        return True
+    return False

@@ -13,8 +13,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import tenacity
-from airflow.sdk import BaseHook
 
+from airflow_campaign_provider._compat import BaseHook
 from airflow_campaign_provider.api import (
     MAX_LIST_PAGES,
     READ_CHUNK_BYTES,

@@ -112,11 +112,10 @@ class CampaignAsyncHook(CampaignHookBase):
         return self._loaded
 
     async def _load(self) -> tuple[KoreConnectionSettings, CampaignRequests, TokenMinter]:
-        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
-        from airflow.sdk.log import amask_secret
+        from airflow_campaign_provider._compat import amask_secret, aread_connection
 
-        conn = await get_async_connection(self.kore_conn_id, hook=self)
-        settings = self.settings_of(conn, await get_async_extra_dejson(conn))
+        conn, extra = await aread_connection(self, self.kore_conn_id)
+        settings = self.settings_of(conn, extra)
         await amask_secret(settings.client_secret)
         if self._budget is None:
             budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
@@ -149,7 +148,7 @@ class CampaignAsyncHook(CampaignHookBase):
     async def _token(self, tokens: TokenMinter, *, one_time: bool = False) -> str:
         token, reusable_and_new = tokens.token(one_time=one_time)
         if reusable_and_new:
-            from airflow.sdk.log import amask_secret
+            from airflow_campaign_provider._compat import amask_secret
 
             await amask_secret(token)
         return token

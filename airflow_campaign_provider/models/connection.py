@@ -10,7 +10,15 @@ import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 
 from airflow_campaign_provider.budget import (
     BudgetOverrides,
@@ -144,8 +152,11 @@ class KoreConnectionSettings(BaseModel):
     stream_id: Identifier = Field(validation_alias="extra.stream_id")
     #: The ``iid`` header; the stream id when the connection leaves it out.
     iid: OptionalIdentifier = Field(default="", validation_alias="extra.iid")
+    #: Read from ``jwt_lifetime_seconds``, else from its name in 0.1.0: Airflow's UI masks any
+    #: extra named with a sensitive word ("token", "secret"...), and its form then saves "***".
     token_ttl_seconds: Annotated[int, whole_number(60, MAX_TOKEN_TTL_SECONDS)] = Field(
-        default=MAX_TOKEN_TTL_SECONDS, validation_alias="extra.token_ttl_seconds"
+        default=MAX_TOKEN_TTL_SECONDS,
+        validation_alias=AliasChoices("extra.jwt_lifetime_seconds", "extra.token_ttl_seconds"),
     )
     enforce_jti: Flag = Field(default=False, validation_alias="extra.enforce_jti")
     jwt_subject: Annotated[str, PlainValidator(lambda v: _optional(v) or DEFAULT_JWT_SUBJECT)] = Field(

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import conf
-
+from airflow_campaign_provider._compat import conf
 from airflow_campaign_provider.api import CampaignType, campaign_id_of
 from airflow_campaign_provider.exceptions import CampaignAlreadyRunError as CampaignAlreadyRunError
 from airflow_campaign_provider.exceptions import CampaignConflictError as CampaignConflictError

@@ -510,6 +510,9 @@ def _print_errors(log_file: Path, out: IO[str], most: int = 5) -> None:
 
 
 # --------------------------------------------------------------------------- command line
+EXAMPLES_URL = "https://github.com/kore-campaigns/airflow-campaign-provider/tree/main/example_dags"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     p = argparse.ArgumentParser(
@@ -540,7 +543,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def options_from_args(argv: Sequence[str] | None = None) -> DemoOptions:
     """The DemoOptions a command line asks for."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.dags_folder.is_dir():
+        parser.error(
+            f"no DAGs folder {args.dags_folder.resolve()}; pass --dags-folder DIR. The example DAGs "
+            f"are not in the installed package; they are in the source repository: {EXAMPLES_URL}"
+        )
     seed = args.seed
     if seed is None and (args.dags_folder / "data" / "sandbox_seed.json").exists():
         seed = args.dags_folder / "data" / "sandbox_seed.json"

@@ -8,8 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-
+from airflow_campaign_provider._compat import BaseSensorOperator, PokeReturnValue, conf
 from airflow_campaign_provider.api import CampaignType, validate_campaign_id
 from airflow_campaign_provider.exceptions import CampaignNotFoundError, CampaignWaitFailedError
 from airflow_campaign_provider.hooks.campaign import CampaignHook

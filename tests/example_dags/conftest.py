@@ -45,7 +45,7 @@ def example_dag(
     dags_folder(EXAMPLES)
 
     def load(dag_id: str) -> Any:
-        from airflow.dag_processing.dagbag import DagBag
+        from tests.airflow_names import DagBag
 
         bag = DagBag(dag_folder=EXAMPLES / f"{dag_id}.py")
         assert bag.import_errors == {}

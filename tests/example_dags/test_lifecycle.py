@@ -79,7 +79,7 @@ def test_teardown_stops_an_active_campaign_before_deleting_it_when_the_wait_brea
 ) -> None:
     """The wait fails while the campaign still sends (a triggerer lost, say): the teardown stops
     the send first, then deletes the campaign, and nobody gets a second SMS."""
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.providers.common.compat.sdk import AirflowFailException
 
     def broken_wait(self: CampaignStatusSensor, context: Any) -> None:
         raise AirflowFailException("the wait broke (injected by the test)")

@@ -175,6 +175,23 @@ def test_the_command_line_defaults_to_the_lifecycle_example_with_its_seed_and_a_
     assert options.sandbox.send_interval_seconds == 1.0
 
 
+def test_a_missing_dags_folder_is_a_usage_error_that_says_where_the_examples_are(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pip install has no example_dags/ beside it: say so, no traceback, before any sandbox."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(run_dag, "run_dag", lambda options: pytest.fail("ran without a DAGs folder"))
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_dag.main([])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"no DAGs folder {tmp_path / 'example_dags'}; pass --dags-folder DIR" in error
+    assert run_dag.EXAMPLES_URL in error
+    assert "Traceback" not in error
+
+
 @pytest.mark.parametrize(
     ("state", "task_state", "code"),
     [("success", "success", 0), ("failed", "success", 1), ("success", "failed", 1)],

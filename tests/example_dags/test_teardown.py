@@ -188,7 +188,7 @@ def test_ids_come_from_every_triggering_event_and_the_conf_each_once(teardown_mo
 
 
 def test_an_event_without_a_list_of_ids_is_refused_naming_where_it_came_from(teardown_module: Any) -> None:
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.providers.common.compat.sdk import AirflowFailException
 
     collect = teardown_module.dag.get_task("campaigns_to_remove").python_callable
     events = {

@@ -533,8 +533,8 @@ def test_bad_campaign_type_is_refused_before_http(hook, mocked):
         ({"password": None}, "password"),
         ({"extra": {"account_id": ""}}, "extra.account_id"),
         ({"extra": {"stream_id": None}}, "extra.stream_id"),
-        ({"extra": {"token_ttl_seconds": 7200}}, "extra.token_ttl_seconds"),
-        ({"extra": {"token_ttl_seconds": "soon"}}, "extra.token_ttl_seconds"),
+        ({"extra": {"jwt_lifetime_seconds": 7200}}, "extra.jwt_lifetime_seconds"),
+        ({"extra": {"jwt_lifetime_seconds": "soon"}}, "extra.jwt_lifetime_seconds"),
         ({"extra": {"enforce_jti": "maybe"}}, "extra.enforce_jti"),
         ({"extra": {"trigger_path": "/trigger"}}, "extra.trigger_path"),
         ({"extra": {"requests_per_minute": 0}}, "extra.requests_per_minute"),
@@ -560,6 +560,20 @@ def test_host_forms(monkeypatch, host, expected):
     settings = CampaignHook().settings
     assert settings.base_url == expected
     assert settings.iid == STREAM_ID  # iid defaults to the stream id
+
+
+@pytest.mark.parametrize(
+    ("extra", "lifetime"),
+    [
+        ({}, 3600),
+        ({"jwt_lifetime_seconds": 600}, 600),
+        ({"token_ttl_seconds": 900}, 900),  # the key's name in 0.1.0
+        ({"token_ttl_seconds": "***", "jwt_lifetime_seconds": 600}, 600),  # a form saved in 0.1.0
+    ],
+)
+def test_the_jwt_lifetime_reads_the_new_key_then_the_old_one(monkeypatch, extra, lifetime):
+    monkeypatch.setenv("AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", connection_json(extra=extra))
+    assert CampaignHook().settings.token_ttl_seconds == lifetime
 
 
 def test_iid_can_differ_from_the_stream_id(monkeypatch, mocked):

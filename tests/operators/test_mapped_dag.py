@@ -15,7 +15,7 @@ def test_twenty_mapped_campaigns_run_through_every_operator(
     metadata_db: None, kore_sandbox: SandboxServer, dags_folder: Callable[[Path], None]
 ) -> None:
     dags_folder(DAGS_FOLDER)
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.airflow_names import DagBag
 
     bag = DagBag(dag_folder=DAGS_FOLDER)
     assert bag.import_errors == {}

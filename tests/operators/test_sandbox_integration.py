@@ -14,7 +14,7 @@ from unittest import mock
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_campaign_provider.api import ApiRequest
 from airflow_campaign_provider.exceptions import (

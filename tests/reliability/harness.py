@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, TaskDeferred
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators import base as operator_module

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase

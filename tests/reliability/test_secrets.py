@@ -65,7 +65,7 @@ def canary(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def example_dag_ids() -> set[str]:
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.airflow_names import DagBag
 
     return set(DagBag(dag_folder=EXAMPLES).dag_ids)
 

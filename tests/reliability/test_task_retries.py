@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
+from airflow.providers.common.compat.sdk import AirflowFailException, TaskDeferred
 
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.operators.campaign import CampaignNotStartableError

@@ -9,12 +9,12 @@ from unittest import mock
 
 import pytest
 import responses
-from airflow.sdk.exceptions import (
-    AirflowRescheduleException,
-    AirflowSensorTimeout,
-    AirflowSkipException,
-    TaskDeferred,
-)
+from airflow.providers.common.compat.sdk import AirflowSensorTimeout, AirflowSkipException, TaskDeferred
+
+try:
+    from airflow.sdk.exceptions import AirflowRescheduleException
+except ImportError:  # Airflow 3.1; common-compat does not map this one
+    from airflow.exceptions import AirflowRescheduleException
 
 from airflow_campaign_provider.exceptions import CampaignServerError, InvalidCampaignArgumentError
 from airflow_campaign_provider.sensors import campaign as sensor_module

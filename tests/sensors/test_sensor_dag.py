@@ -14,7 +14,7 @@ def test_every_mode_waits_for_completion_and_returns_the_status(
     metadata_db: None, kore_sandbox: SandboxServer, dags_folder: Callable[[Path], None]
 ) -> None:
     dags_folder(DAGS_FOLDER)
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.airflow_names import DagBag
 
     bag = DagBag(dag_folder=DAGS_FOLDER)
     assert bag.import_errors == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.sandbox import SandboxServer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
 from urllib.parse import parse_qsl
 
@@ -69,9 +70,16 @@ async def test_list_page_sends_the_filter_and_parses_the_page(hook, kore):
     }
 
 
-async def test_the_connection_is_never_read_with_the_blocking_lookup(hook, kore, monkeypatch):
-    def blocking(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the sync connection lookup ran on the event loop")
+async def test_the_connection_is_never_read_with_the_blocking_lookup_on_the_event_loop(
+    hook, kore, monkeypatch
+):
+    """Before Airflow 3.3.2 the blocking lookup is the safe one, but only in a worker thread."""
+    real = CampaignAsyncHook.get_connection.__func__
+
+    def blocking(cls: type, *args: object, **kwargs: object) -> object:
+        if threading.current_thread() is threading.main_thread():
+            raise AssertionError("the sync connection lookup ran on the event loop")
+        return real(cls, *args, **kwargs)
 
     monkeypatch.setattr(CampaignAsyncHook, "get_connection", classmethod(blocking))
     kore.post(STATUS).mock(return_value=status_answer(CAMPAIGN_ID, "Active"))
@@ -84,7 +92,7 @@ async def test_minted_tokens_are_masked_asynchronously(hook, kore, monkeypatch):
     async def amask(secret: object, name: str | None = None) -> None:
         masked.append(secret)
 
-    monkeypatch.setattr("airflow.sdk.log.amask_secret", amask)
+    monkeypatch.setattr("airflow_campaign_provider._compat.amask_secret", amask)
     route = kore.post(STATUS).mock(return_value=status_answer(CAMPAIGN_ID, "Active"))
     await hook.get_campaign_status(CAMPAIGN_ID)
     await hook.get_campaign_status(CAMPAIGN_ID)
@@ -217,16 +225,16 @@ async def test_importing_created_no_client():
 
 
 async def test_concurrent_first_calls_read_the_connection_once(hook, kore, monkeypatch):
-    from airflow.providers.common.compat import connection as compat
+    from airflow_campaign_provider import _compat
 
     reads: list[str] = []
-    real = compat.get_async_connection
+    real = _compat.aread_connection
 
-    async def counting(conn_id: str, hook: object = None) -> object:
+    async def counting(hook: CampaignAsyncHook, conn_id: str) -> object:
         reads.append(conn_id)
-        return await real(conn_id, hook=hook)
+        return await real(hook, conn_id)
 
-    monkeypatch.setattr(compat, "get_async_connection", counting)
+    monkeypatch.setattr(_compat, "aread_connection", counting)
     kore.post(STATUS).mock(return_value=status_answer(CAMPAIGN_ID, "Active"))
     statuses = await asyncio.gather(*(hook.get_campaign_status(CAMPAIGN_ID) for _ in range(50)))
     assert statuses == ["Active"] * 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, AirflowSensorTimeout
 
 from airflow_campaign_provider.exceptions import CampaignError, InvalidCampaignArgumentError
 from airflow_campaign_provider.status import WaitGoal, WaitOutcome, is_documented

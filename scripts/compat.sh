@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# `make compat`: the fast tests on the newest patch of every supported Airflow line, each in a
+# throwaway venv (uv); then a version x result
+# table. Exits non-zero if any cell fails.
+#
+# Each line runs on another Python, so 3.10-3.13 are all covered; Airflow 3.3 also runs on 3.10,
+# where the resolver picks common-compat 1.20 (the newest for Python 3.10). The main .venv
+# (make test) is one more cell: the Airflow and Python it has.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+UV=${UV:-.venv/bin/uv}
+# airflow-version@python@extra requirements (comma-separated). Airflow's own code breaks with
+# some newer releases of its dependencies; its constraints files pin them, and so do these cells.
+CELLS=${COMPAT_CELLS:-"3.1.*@3.10@structlog<25.5 3.2.*@3.12@svcs<26,fastapi<0.137 3.3.*@3.13@ 3.3.*@3.10@"}
+# Every module imported, the hook, operators, sensor and trigger driven against mocked HTTP,
+# the sensor in a DAG run of each mode, the example DAGs parsed. The slow whole-DAG, sandbox
+# and real-Airflow tests stay in make test.
+TESTS=(tests/test_compat.py tests/test_provider_info.py tests/hooks
+    tests/operators/test_create_operator.py tests/operators/test_start_stop_delete.py
+    tests/operators/test_payload.py tests/sensors/test_campaign_sensor.py tests/sensors/test_sensor_dag.py
+    tests/triggers/test_trigger.py tests/triggers/test_async_hook.py tests/triggers/test_wait.py
+    tests/triggers/test_token_bucket.py tests/example_dags/test_dagbag.py
+    # How many modules a DAG file pulls in is measured on the Airflow of make test: 3.1's Task SDK
+    # loads core's DAG model on the first DAG, which is Airflow's weight, not this package's.
+    --deselect tests/example_dags/test_dagbag.py::test_examples_import_cheaply_without_io_or_deprecations)
+
+find_python() {  # an interpreter of a minor version that runs: on PATH, else pyenv's newest
+    local minor=$1 candidate
+    for candidate in "$(command -v "python$minor" || true)" \
+        $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}/versions/$minor".*/bin/python 2>/dev/null | sort -rV); do
+        if [[ -n $candidate ]] && "$candidate" -c pass 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+versions_of() {  # "airflow|python|common-compat" of an interpreter
+    "$1" -c 'import sys
+from importlib.metadata import version as v
+print(v("apache-airflow"), "%d.%d.%d" % sys.version_info[:3], v("apache-airflow-providers-common-compat"), sep="|")'
+}
+
+work=$(mktemp -d -t kore-compat-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+rows=()
+failed=0
+read -r -a cells <<<"$CELLS"  # split on spaces, no globbing of the *s
+for cell in "${cells[@]}"; do
+    IFS=@ read -r airflow minor pins <<<"$cell"
+    IFS=, read -r -a pins <<<"$pins"
+    venv="$work/venv"
+    start=$SECONDS
+    if ! python=$(find_python "$minor"); then
+        rows+=("$airflow|-|$minor|-|FAILED: no Python $minor found|0")
+        failed=1
+        continue
+    fi
+    echo "== apache-airflow==$airflow on Python $minor ${pins[*]:+(with ${pins[*]})}"
+    if ! { "$UV" venv --quiet --python "$python" "$venv" &&
+        "$UV" pip install --quiet --python "$venv/bin/python" "apache-airflow==$airflow" "${pins[@]}" -e '.[test]'; }; then
+        rows+=("$airflow|-|$minor|-|FAILED: install|$((SECONDS - start))")
+        failed=1
+        rm -rf "$venv"
+        continue
+    fi
+    found=$(versions_of "$venv/bin/python")
+    log="$work/pytest.log"
+    if "$venv/bin/python" -m pytest -q -p no:cacheprovider "${TESTS[@]}" >"$log" 2>&1; then
+        result="passed: $(tail -n 1 "$log" | tr -d '=' | xargs)"
+    else
+        result="FAILED: $(tail -n 1 "$log" | tr -d '=' | xargs)"
+        failed=1
+        grep -E '^(FAILED|ERROR) ' "$log" || tail -n 40 "$log"
+    fi
+    echo "   $result in $((SECONDS - start)) s"
+    rows+=("$airflow|$found|$result|$((SECONDS - start))")
+    rm -rf "$venv"
+done
+
+main=$(versions_of .venv/bin/python)
+echo
+echo "| asked for | Airflow | Python | common-compat | fast tests | seconds |"
+echo "| --- | --- | --- | --- | --- | --- |"
+for row in "${rows[@]}"; do echo "| ${row//|/ | } |"; done
+echo "| .venv | ${main//|/ | } | make test | - |"
+exit $failed
