@@ -67,7 +67,11 @@ class SandboxConfig:
     Timings are in seconds. `rate_limit_per_window=None` switches the rate limit off.
     `iid=None` means the iid header must equal `stream_id`. `db_path=None` keeps state in memory;
     a file path keeps it in SQLite so a restart loses nothing. `send_interval_seconds` is the
-    delay between two messages of an active campaign (it applies to runs started after a change).
+    delay between two messages of an active campaign (it applies to runs started after a change);
+    `retry_minute_seconds` is how long one minute of a voice campaign's `defaultRetryPeriod` lasts.
+    `strict_trigger_paths` answers 404 to a play or stop sent in a path shape whose Kore page does
+    not document that campaign type and action (SMS start `{B}/{id}`, SMS stop `{B}//trigger/{id}`,
+    voice `/api/v2/public/{stream}/campaign/trigger/{id}`); by default every shape takes both.
     """
 
     host: str = "127.0.0.1"
@@ -84,6 +88,8 @@ class SandboxConfig:
     retry_after_header: bool = True
     preparing_seconds: float = 2.0
     send_interval_seconds: float = 1.0
+    retry_minute_seconds: float = 0.01
+    strict_trigger_paths: bool = False
     max_page_size: int = 100
     request_log_size: int = 10_000
     max_body_bytes: int = 1_048_576
@@ -102,7 +108,12 @@ class SandboxConfig:
         )
         for name in ("rate_limit_window_seconds", "tick_seconds"):
             _check(math.isfinite(getattr(self, name)) and getattr(self, name) > 0, f"{name} must be > 0")
-        for name in ("preparing_seconds", "send_interval_seconds", "jwt_leeway_seconds"):
+        for name in (
+            "preparing_seconds",
+            "send_interval_seconds",
+            "retry_minute_seconds",
+            "jwt_leeway_seconds",
+        ):
             value = getattr(self, name)
             _check(math.isfinite(value) and value >= 0, f"{name} must be >= 0")
         for name in ("max_page_size", "request_log_size", "max_body_bytes"):
@@ -135,6 +146,8 @@ RUNTIME_SETTINGS = frozenset(
         "retry_after_header",
         "preparing_seconds",
         "send_interval_seconds",
+        "retry_minute_seconds",
+        "strict_trigger_paths",
         "max_page_size",
     }
 )

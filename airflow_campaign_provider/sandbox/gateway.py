@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from airflow_campaign_provider.sandbox.state import RequestRecord, SandboxState
 
 KORE_PREFIX = "/campaign/api/v2/public/"
+#: The voice start and stop pages' paths lack the ``/campaign`` root.
+KORE_PREFIXES = (KORE_PREFIX, "/api/v2/public/")
 RATE_LIMIT_MESSAGE = "You've exceeded the per-minute rate limit"
 
 
@@ -49,7 +51,7 @@ class KoreGateway:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(KORE_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(KORE_PREFIXES):
             await self.app(scope, receive, send)
             return
         state = self.state
@@ -98,7 +100,8 @@ class KoreGateway:
         wait = state.limiter.admit(account_key, now)
         if wait is not None:
             return rate_limited(wait, cfg.retry_after_header)
-        path_stream = scope["path"][len(KORE_PREFIX) :].partition("/")[0]
+        prefix = next(p for p in KORE_PREFIXES if scope["path"].startswith(p))
+        path_stream = scope["path"][len(prefix) :].partition("/")[0]
         try:
             state.verifier.check(headers, query.get("accountId"), path_stream, now)
         except KoreError as exc:
