@@ -41,8 +41,33 @@ DEFAULT_HOST = "https://platform.kore.ai"
 DEFAULT_REQUESTS_PER_MINUTE = 60
 #: Kore accepts an ``exp`` of at most one hour.
 MAX_TOKEN_TTL_SECONDS = 3600
-#: The stop page's path, double slash included; Kore's pages disagree on start, so it is overridable.
-DEFAULT_TRIGGER_PATH = "//trigger/{campaign_id}"
+#: Start and stop paths from the host root, as each Kore page writes them: per (campaign type,
+#: trigger), the page's own shape first, then the other documented shape tried once on a 404.
+TRIGGER_PATH_SHAPES: dict[tuple[str, str], tuple[str, str]] = {
+    ("sms", "play"): (
+        API_ROOT + "/{stream_id}/campaign/{campaign_id}",
+        API_ROOT + "/{stream_id}/campaign//trigger/{campaign_id}",
+    ),
+    ("sms", "stop"): (
+        API_ROOT + "/{stream_id}/campaign//trigger/{campaign_id}",
+        API_ROOT + "/{stream_id}/campaign/{campaign_id}",
+    ),
+    ("voice", "play"): (
+        "/api/v2/public/{stream_id}/campaign/trigger/{campaign_id}",
+        API_ROOT + "/{stream_id}/campaign//trigger/{campaign_id}",
+    ),
+    ("voice", "stop"): (
+        "/api/v2/public/{stream_id}/campaign/trigger/{campaign_id}",
+        API_ROOT + "/{stream_id}/campaign//trigger/{campaign_id}",
+    ),
+}
+#: The connection extra that overrides each start or stop path (then no other shape is tried).
+TRIGGER_PATH_EXTRAS = {
+    ("sms", "play"): "sms_start_path",
+    ("sms", "stop"): "sms_stop_path",
+    ("voice", "play"): "voice_start_path",
+    ("voice", "stop"): "voice_stop_path",
+}
 RATE_LIMIT_TEXT = "rate limit"
 #: Logged by both transports before they mint a new token and send a refused request once more.
 TOKEN_REFUSED_LOG = "Kore.ai refused the token for %s; minting a new one, trying once more."
@@ -167,7 +192,8 @@ class KoreConnectionSettings:
     token_ttl_seconds: int = 3600
     enforce_jti: bool = False
     jwt_subject: str = "airflow-campaign-provider"
-    trigger_path: str = DEFAULT_TRIGGER_PATH
+    #: Start and stop paths the connection sets, by (campaign type, trigger); see TRIGGER_PATH_EXTRAS.
+    trigger_paths: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False)
     requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
 
     @classmethod
@@ -182,9 +208,6 @@ class KoreConnectionSettings:
     ) -> KoreConnectionSettings:
         """Validate connection fields; a missing or malformed one raises an error naming it."""
         stream_id = _required(extra.get("stream_id"), "extra.stream_id")
-        trigger_path = str(extra.get("trigger_path") or DEFAULT_TRIGGER_PATH)
-        if "{campaign_id}" not in trigger_path:
-            raise CampaignConnectionConfigError("extra.trigger_path", "must contain '{campaign_id}'")
         return cls(
             base_url=normalize_base_url(host, port),
             client_id=_required(login, "login (Client ID)"),
@@ -195,11 +218,29 @@ class KoreConnectionSettings:
             token_ttl_seconds=_extra_int(extra, "token_ttl_seconds", 3600, 60, MAX_TOKEN_TTL_SECONDS),
             enforce_jti=_extra_bool(extra, "enforce_jti", False),
             jwt_subject=str(extra.get("jwt_subject") or "airflow-campaign-provider"),
-            trigger_path=trigger_path,
+            trigger_paths=_trigger_paths(extra),
             requests_per_minute=_extra_int(
                 extra, "requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE, 1, 100_000
             ),
         )
+
+
+def _trigger_paths(extra: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """Start/stop paths set on the connection: per type and trigger, or the older ``trigger_path``
+    (after ``…/campaign``) for all four."""
+    paths: dict[tuple[str, str], str] = {}
+    legacy = str(extra.get("trigger_path") or "").strip()
+    if legacy and "{campaign_id}" not in legacy:
+        raise CampaignConnectionConfigError("extra.trigger_path", "must contain '{campaign_id}'")
+    for key, name in TRIGGER_PATH_EXTRAS.items():
+        path = str(extra.get(name) or "").strip()
+        if path and ("{campaign_id}" not in path or not path.startswith("/")):
+            raise CampaignConnectionConfigError(
+                f"extra.{name}", "must start with '/' and contain '{campaign_id}' (and may use '{stream_id}')"
+            )
+        if path or legacy:
+            paths[key] = path or API_ROOT + "/{stream_id}/campaign" + legacy
+    return paths
 
 
 class TokenMinter:
@@ -344,20 +385,29 @@ class CampaignRequests:
             "POST", self._campaign_path(campaign_id, "/status"), self._params(view="status"), {}
         )
 
-    def _trigger(self, campaign_id: str, campaign_type: str, action: str, replayable: bool) -> ApiRequest:
-        path = self.base_path + self.settings.trigger_path.format(
-            campaign_id=quote(validate_campaign_id(campaign_id), safe="")
-        )
+    def trigger_shapes(self, campaign_type: str, action: str) -> tuple[str, ...]:
+        """The path templates a play or stop may use, in order: the connection's, else both documented."""
+        key = (CampaignType.parse(campaign_type).value, action)
+        configured = self.settings.trigger_paths.get(key)
+        return (configured,) if configured else TRIGGER_PATH_SHAPES[key]
+
+    def _trigger(
+        self, campaign_id: str, campaign_type: str, action: str, shape: int, replayable: bool
+    ) -> ApiRequest:
         kind = CampaignType.parse(campaign_type).value
+        path = self.trigger_shapes(kind, action)[shape].format(
+            stream_id=quote(self.settings.stream_id, safe=""),
+            campaign_id=quote(validate_campaign_id(campaign_id), safe=""),
+        )
         return ApiRequest("POST", path, self._params(campaignType=kind, trigger=action), {}, replayable)
 
-    def start_campaign(self, campaign_id: str, campaign_type: str = "sms") -> ApiRequest:
+    def start_campaign(self, campaign_id: str, campaign_type: str = "sms", shape: int = 0) -> ApiRequest:
         """``trigger=play``; not replayed blindly: a lost answer is settled by reading the status."""
-        return self._trigger(campaign_id, campaign_type, "play", replayable=False)
+        return self._trigger(campaign_id, campaign_type, "play", shape, replayable=False)
 
-    def stop_campaign(self, campaign_id: str, campaign_type: str = "sms") -> ApiRequest:
+    def stop_campaign(self, campaign_id: str, campaign_type: str = "sms", shape: int = 0) -> ApiRequest:
         """``trigger=stop``; replaying a stop cannot send anything."""
-        return self._trigger(campaign_id, campaign_type, "stop", replayable=True)
+        return self._trigger(campaign_id, campaign_type, "stop", shape, replayable=True)
 
     def delete_campaign(self, campaign_id: str, campaign_type: str = "sms") -> ApiRequest:
         kind = CampaignType.parse(campaign_type).value
@@ -387,6 +437,47 @@ class CampaignRequests:
         if sort_by:
             body["sortBy"] = dict(sort_by)
         return ApiRequest("POST", f"{self.base_path}/getAllCampaignDetails", self._params(), body)
+
+    # voice campaigns, updates, schedules and per-contact results
+
+    def create_voice_campaign(self, payload: Mapping[str, Any]) -> ApiRequest:
+        """Create a voice campaign; never replayed blindly, like an SMS create."""
+        return ApiRequest(
+            "POST", self.base_path, self._params(campaignType="voice"), dict(payload), replayable=False
+        )
+
+    def update_campaign(self, campaign_id: str, campaign_type: str, body: Mapping[str, Any]) -> ApiRequest:
+        """PUT the full object; sending the same object twice changes nothing, so it is replayable."""
+        kind = CampaignType.parse(campaign_type).value
+        return ApiRequest(
+            "PUT", self._campaign_path(campaign_id), self._params(campaignType=kind), dict(body)
+        )
+
+    def set_schedule(self, campaign_name: str, body: Mapping[str, Any] | None) -> ApiRequest:
+        """Enable the schedule ``body`` describes (None disables it); keyed by name, as Kore does."""
+        if not isinstance(campaign_name, str) or not campaign_name.strip():
+            raise InvalidCampaignArgumentError(
+                "campaign_name", f"must be a non-empty string, got {campaign_name!r}"
+            )
+        enable = "true" if body is not None else "false"
+        params = self._params(enableSchedule=enable, campaignName=campaign_name)
+        return ApiRequest("POST", f"{self.base_path}/schedule", params, dict(body or {}))
+
+    def contact_results(self, campaign_id: str, page: int, limit: int) -> ApiRequest:
+        """One page of a voice campaign's per-contact results (``view=contacts``)."""
+        from airflow_campaign_provider.models.checks import validate
+        from airflow_campaign_provider.models.voice import ContactsPage
+
+        query, problems = validate(ContactsPage, {"page": page, "limit": limit})
+        if query is None:
+            field, rule = problems[0]
+            raise InvalidCampaignArgumentError("page_size" if field == "limit" else field, rule)
+        return ApiRequest(
+            "POST",
+            self._campaign_path(campaign_id, "/status"),
+            self._params(view="contacts"),
+            query.model_dump(),
+        )
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -573,6 +664,47 @@ def parse_deleted(answer: ApiAnswer) -> dict[str, Any]:
     return dict(_require_success(answer))
 
 
+def parse_schedule(answer: ApiAnswer) -> dict[str, Any]:
+    """An enable/disable-schedule answer ``{status:"success", message, id}``."""
+    return dict(_require_success(answer))
+
+
+@dataclass(frozen=True)
+class ContactResultsPage:
+    """One page of ``view=contacts``; Kore sends no ``hasMore``, only page counts."""
+
+    results: list[dict[str, Any]]
+    page: int
+    total_pages: int | None
+    total_results: int | None
+
+
+def parse_contact_results(answer: ApiAnswer) -> ContactResultsPage:
+    """``{data:{results, page, limit, totalPages, totalResults}}``."""
+    data, results = _results_of(answer)
+    page = _count(data, "page")
+    return ContactResultsPage(
+        results=results,
+        page=page if page is not None else 0,
+        total_pages=_count(data, "totalPages"),
+        total_results=_count(data, "totalResults"),
+    )
+
+
+def _results_of(answer: ApiAnswer) -> tuple[Mapping[str, Any], list[dict[str, Any]]]:
+    """A paged answer's ``data`` and its ``data.results`` objects."""
+    data = _require_success(answer).get("data")
+    results = data.get("results") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping) or not isinstance(results, list):
+        raise answer.fail("answer lacks data.results")
+    return data, [dict(item) for item in results if isinstance(item, Mapping)]
+
+
+def _count(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 @dataclass(frozen=True)
 class CampaignPage:
     """One page of the list endpoint."""
@@ -585,20 +717,12 @@ class CampaignPage:
 
 def parse_page(answer: ApiAnswer) -> CampaignPage:
     """A page of ``getAllCampaignDetails``: ``{data:{results, hasMore, totalPages, totalResults}}``."""
-    data = _require_success(answer).get("data")
-    results = data.get("results") if isinstance(data, Mapping) else None
-    if not isinstance(data, Mapping) or not isinstance(results, list):
-        raise answer.fail("answer lacks data.results")
-
-    def _int(key: str) -> int | None:
-        value = data.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
+    data, results = _results_of(answer)
     return CampaignPage(
-        results=[dict(item) for item in results if isinstance(item, Mapping)],
+        results=results,
         has_more=bool(data.get("hasMore")),
-        total_pages=_int("totalPages"),
-        total_results=_int("totalResults"),
+        total_pages=_count(data, "totalPages"),
+        total_results=_count(data, "totalResults"),
     )
 
 

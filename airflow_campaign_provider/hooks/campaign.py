@@ -30,7 +30,7 @@ from airflow_campaign_provider.api import (
     read_answer,
     transport_error,
 )
-from airflow_campaign_provider.exceptions import CampaignError
+from airflow_campaign_provider.exceptions import CampaignError, CampaignNotFoundError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     import requests
 
 DEFAULT_TIMEOUT = (10.0, 30.0)
+#: Per (connection, stream, campaign type, trigger): the documented path shape that worked last.
+_WORKING_TRIGGER_SHAPE: dict[tuple[str, str, str, str], int] = {}
 
 
 def _sleep(seconds: float) -> None:
@@ -224,11 +226,40 @@ class CampaignHook(CampaignHookBase):
 
     def start_campaign(self, campaign_id: str, campaign_type: str = "sms") -> dict[str, Any]:
         """``trigger=play``. After an ambiguous failure, read the status before trying again."""
-        return parse_trigger(self.run(self.api.start_campaign(campaign_id, campaign_type)))
+        return self._trigger(campaign_id, campaign_type, "play")
 
     def stop_campaign(self, campaign_id: str, campaign_type: str = "sms") -> dict[str, Any]:
         """``trigger=stop``; answers ``{status: "Stopped", message, updatedAt, …}``."""
-        return parse_trigger(self.run(self.api.stop_campaign(campaign_id, campaign_type)))
+        return self._trigger(campaign_id, campaign_type, "stop")
+
+    def _trigger(self, campaign_id: str, campaign_type: str, action: str) -> dict[str, Any]:
+        """Play or stop in the path shape known to work, else the page's own.
+
+        Kore's pages write three shapes. A 404 means nothing was played or stopped: if the status
+        view finds the campaign, the other documented shape is tried once, and the one that works
+        is remembered for this connection (in this process). A path set on the connection is the
+        only one tried.
+        """
+        build = self.api.start_campaign if action == "play" else self.api.stop_campaign
+        shapes = self.api.trigger_shapes(campaign_type, action)
+        memory = (self.kore_conn_id, self.settings.stream_id, campaign_type, action)
+        shape = _WORKING_TRIGGER_SHAPE.get(memory, 0)
+        try:
+            return parse_trigger(self.run(build(campaign_id, campaign_type, shape)))
+        except CampaignNotFoundError as error:
+            if len(shapes) < 2:
+                raise
+            self.get_campaign_status(campaign_id)  # a 404 here too: the campaign is truly unknown
+            other = 1 - shape
+            self.log.warning(
+                "Kore.ai answered 404 to %s (%s) but knows campaign %s; trying the other documented path.",
+                error.path,
+                action,
+                campaign_id,
+            )
+            answer = parse_trigger(self.run(build(campaign_id, campaign_type, other)))
+            _WORKING_TRIGGER_SHAPE[memory] = other
+            return answer
 
     def delete_campaign(self, campaign_id: str, campaign_type: str = "sms") -> dict[str, Any]:
         """Delete; answers ``{status: "success", message, data: {…the deleted campaign…}}``."""

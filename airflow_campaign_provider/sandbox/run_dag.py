@@ -65,8 +65,8 @@ def request_kind(record: Mapping[str, Any]) -> str:
     method, path, query = record["method"], str(record["path"]), str(record.get("query") or "")
     if path.endswith("/getAllCampaignDetails"):
         return "list"
-    if "/trigger/" in path:
-        action = dict(part.partition("=")[::2] for part in query.split("&")).get("trigger", "")
+    action = dict(part.partition("=")[::2] for part in query.split("&")).get("trigger", "")
+    if action or "/trigger/" in path:  # SMS start has no /trigger/ in its path, only trigger=play
         return action or "trigger"
     if method == "POST" and path.endswith("/campaign"):
         return "create"

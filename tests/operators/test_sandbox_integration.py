@@ -115,7 +115,7 @@ def test_a_retried_task_reuses_its_campaign_and_each_contact_gets_one_sms(
 
     assert start(first).execute(context) == "Active"
     assert start(first, wait_for_completion=True).execute(context) == "Completed"  # the retried start
-    assert len(kore_calls(kore_sandbox, "POST", f"//trigger/{first}", trigger="play")) == 1
+    assert len(kore_calls(kore_sandbox, "POST", f"/{first}", trigger="play")) == 1
     phones = Counter(m["phone"] for m in kore_sandbox.admin.messages())
     assert phones == dict.fromkeys(set(CONTACTS) - DNC, 1)
 
@@ -192,7 +192,7 @@ def test_a_preparing_campaign_is_not_started(kore_sandbox: SandboxServer, contex
     campaign_id = create(wait_for_ready=False).execute(context)
     with pytest.raises(CampaignNotStartableError, match="is Preparing, not Ready"):
         start(campaign_id).execute(context)
-    assert kore_calls(kore_sandbox, "POST", f"//trigger/{campaign_id}") == []
+    assert kore_calls(kore_sandbox, "POST", f"/{campaign_id}", trigger="play") == []
 
 
 def test_stop_is_idempotent(kore_sandbox: SandboxServer, context: dict[str, Any]) -> None:
