@@ -97,3 +97,8 @@ class CampaignTransportError(CampaignApiError):
 
 class CampaignOutcomeUnknownError(CampaignTransportError):
     """A create or start may or may not have taken effect; it was not sent again blindly."""
+
+
+class CampaignStateError(CampaignError, ValueError):
+    """The campaign's status forbids the change asked for (an update of an Active campaign, a
+    schedule on a running one); raised before any request that would change it."""

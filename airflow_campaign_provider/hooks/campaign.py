@@ -7,6 +7,8 @@ Importing this module stays cheap (DAG files import it at every parse): ``reques
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -19,21 +21,33 @@ from airflow_campaign_provider.api import (
     ApiRequest,
     CampaignPage,
     CampaignRequests,
+    CampaignStatus,
+    CampaignType,
     KoreConnectionSettings,
     RetryPolicy,
     TokenMinter,
+    campaign_id_of,
     parse_campaign,
+    parse_contact_results,
     parse_deleted,
     parse_page,
+    parse_schedule,
     parse_status,
     parse_trigger,
     read_answer,
     transport_error,
 )
-from airflow_campaign_provider.exceptions import CampaignError, CampaignNotFoundError
+from airflow_campaign_provider.exceptions import (
+    CampaignError,
+    CampaignNotFoundError,
+    CampaignStateError,
+    InvalidCampaignArgumentError,
+)
+from airflow_campaign_provider.payload import CampaignArgumentsError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Sequence
+    from datetime import tzinfo
 
     import requests
 
@@ -298,6 +312,149 @@ class CampaignHook(CampaignHookBase):
                 return campaign
         return None
 
+    # --- voice campaigns, updates, schedules, per-contact results -----------------------------
+
+    def create_voice_campaign(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a voice campaign; the answer's id is ``id`` and its status ``Preparing``.
+
+        Not replayed after an ambiguous failure, like an SMS create.
+        """
+        return parse_campaign(self.run(self.api.create_voice_campaign(payload)))
+
+    def update_campaign(
+        self, campaign_id: str, campaign_type: str, changes: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Change a campaign that has not started: read it, apply ``changes``, send the full object.
+
+        ``changes`` uses Kore's field names (``{"dialingStrategy": {"maxRingTime": 45}}``); objects
+        merge key by key, lists and values are replaced, None removes a field. The merged body is
+        checked against the documented rules before the PUT; a campaign that is not Preparing,
+        Ready or Scheduled is refused naming its status, and nothing is sent.
+        """
+        from airflow_campaign_provider.models.update import UPDATABLE_STATUSES, editable_body, merged
+
+        kind = CampaignType.parse(campaign_type).value
+        if not isinstance(changes, Mapping) or not changes:
+            raise InvalidCampaignArgumentError("changes", f"must be a non-empty mapping, got {changes!r}")
+        campaign = self.get_campaign(campaign_id)
+        status = campaign.get("status")
+        if status not in UPDATABLE_STATUSES:
+            raise CampaignStateError(
+                f"Campaign {campaign_id} is {status}: only a campaign that has not started "
+                f"({', '.join(UPDATABLE_STATUSES)}) is updated; nothing was sent."
+            )
+        body = check_campaign_body(
+            kind, merged(editable_body(campaign, kind), changes), "changes", UPDATE_HINTS
+        )
+        return parse_campaign(self.run(self.api.update_campaign(campaign_id, kind, body)))
+
+    def _campaign_named(self, campaign_name: str, campaign_type: str) -> dict[str, Any]:
+        """The full campaign with this name (schedules are keyed by name), or an error naming it."""
+        found = self.find_campaign_by_name(campaign_name, campaign_type)
+        campaign_id = campaign_id_of(found) if found is not None else None
+        if campaign_id is None:
+            raise InvalidCampaignArgumentError(
+                "campaign_name", f"no {campaign_type} campaign is named {campaign_name!r}"
+            )
+        return self.get_campaign(campaign_id)
+
+    def enable_campaign_schedule(
+        self,
+        campaign_name: str,
+        campaign_type: str = "sms",
+        *,
+        start: Any,
+        end: Any,
+        recurrence: str = "daily",
+        every: int = 1,
+        weekdays: Sequence[str] | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Turn the named campaign's schedule on: it becomes ``Scheduled`` and runs at ``start``.
+
+        ``start``/``end`` are datetimes (written in the campaign's calling-hours time zone, the
+        zone this provider reads Kore's zone-less times in) or strings as Kore writes them
+        (``2026-01-27 18:29:00``, taken as written). The end must be after the start and after
+        now. Idempotent: a campaign already on this very schedule is left as it is.
+        Returns ``{campaign_id, campaign_name, status, changed, startDateTime, endDateTime}``.
+        """
+        from airflow_campaign_provider.models.schedule import (
+            SCHEDULABLE_STATUSES,
+            schedule_body,
+            schedule_window_problems,
+        )
+
+        kind = CampaignType.parse(campaign_type).value
+        campaign = self._campaign_named(campaign_name, kind)
+        zone = _zone_of(campaign)
+        body, problems = schedule_body(
+            start=start, end=end, recurrence=recurrence, every=every, weekdays=weekdays, zone=zone
+        )
+        if body is not None:
+            local_now = (now or datetime.now(timezone.utc)).astimezone(zone).replace(tzinfo=None)
+            problems = [("end", rule) for _, rule in schedule_window_problems(body, local_now)]
+        if problems or body is None:
+            raise CampaignArgumentsError(problems)
+        wire = body.model_dump(exclude_none=True)
+        status = campaign.get("status")
+        current = campaign.get("schedule") or {}
+        summary = {
+            "campaign_id": campaign_id_of(campaign),
+            "campaign_name": campaign.get("name"),
+            "startDateTime": wire["startDateTime"],
+            "endDateTime": wire["endDateTime"],
+        }
+        if current.get("isSchedulingEnabled") and all(current.get(k) == v for k, v in wire.items()):
+            self.log.info(
+                "Campaign %r is already on this schedule (%s); nothing sent.", campaign_name, status
+            )
+            return {**summary, "status": status, "changed": False}
+        if status not in SCHEDULABLE_STATUSES:
+            raise CampaignStateError(
+                f"Campaign {campaign_name!r} is {status}: a schedule is enabled only when it is "
+                f"{', '.join(SCHEDULABLE_STATUSES)}; nothing was sent."
+            )
+        answer = parse_schedule(self.run(self.api.set_schedule(str(campaign["name"]), wire)))
+        self.log.info("%s", answer.get("message"))
+        return {**summary, "status": CampaignStatus.SCHEDULED.value, "changed": True}
+
+    def disable_campaign_schedule(self, campaign_name: str, campaign_type: str = "sms") -> dict[str, Any]:
+        """Turn the named campaign's schedule off; one with no schedule on is left as it is.
+
+        A campaign waiting for its schedule is ``Ready`` again; one running keeps running.
+        Returns ``{campaign_id, campaign_name, status, changed}``.
+        """
+        kind = CampaignType.parse(campaign_type).value
+        campaign = self._campaign_named(campaign_name, kind)
+        summary = {"campaign_id": campaign_id_of(campaign), "campaign_name": campaign.get("name")}
+        status = campaign.get("status")
+        scheduled = (campaign.get("schedule") or {}).get("isSchedulingEnabled")
+        if not scheduled and status != CampaignStatus.SCHEDULED.value:
+            self.log.info("Campaign %r has no schedule on (%s); nothing sent.", campaign_name, status)
+            return {**summary, "status": status, "changed": False}
+        answer = parse_schedule(self.run(self.api.set_schedule(str(campaign["name"]), None)))
+        self.log.info("%s", answer.get("message"))
+        return {**summary, "status": self.get_campaign_status(str(summary["campaign_id"])), "changed": True}
+
+    def iter_contact_results(self, campaign_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """A voice campaign's per-contact results, page by page (one call per page, at most 100 rows).
+
+        Kore's answer has no ``hasMore``: paging stops at ``totalPages`` as the first page states
+        it (a server that keeps growing it cannot page forever), at an empty page, or, without
+        ``totalPages``, at a short one.
+        """
+        last_page: int | None = None
+        page = 1
+        while True:
+            result = parse_contact_results(self.run(self.api.contact_results(campaign_id, page, page_size)))
+            yield from result.results
+            if last_page is None:
+                last_page = result.total_pages
+            short = last_page is None and len(result.results) < page_size
+            if not result.results or short or (last_page is not None and page >= last_page):
+                return
+            page += 1
+
     def test_connection(self) -> tuple[bool, str]:
         """Make one real authenticated call (one list page) and say whether it worked."""
         try:
@@ -310,6 +467,47 @@ class CampaignHook(CampaignHookBase):
             f"{page.total_results} SMS campaigns" if page.total_results is not None else "campaigns listed"
         )
         return True, f"Connected to Kore.ai account {self.settings.account_id}: {count}."
+
+
+def _zone_of(campaign: Mapping[str, Any]) -> tzinfo:
+    """The campaign's calling-hours time zone, in which its schedule times are written (UTC if none)."""
+    import pendulum
+
+    hours = (campaign.get("dialingStrategy") or {}).get("callingHours") or {}
+    name = hours.get("timezone")
+    try:
+        return pendulum.timezone(str(name)) if name else timezone.utc
+    except Exception:  # an unknown zone name: pendulum's error types vary between versions
+        return timezone.utc
+
+
+#: Why an update may have to repeat a field: Kore's GET answer does not show it as a PUT takes it.
+UPDATE_HINTS = {
+    "experienceFlowName": "Kore's GET answer shows only the flow's id, so an update passes the name again",
+    "enableMachineDetect": "Kore's GET answer shows only whether detection is on, so an update passes it again",
+}
+
+
+def check_campaign_body(
+    campaign_type: str, body: Mapping[str, Any], argument: str, hints: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``body`` checked against the documented rules of its campaign type; every problem is named
+    ``<argument>.<wire path>`` in one error, before any HTTP call. ``hints`` add why, by field."""
+    from airflow_campaign_provider.models.checks import validate
+    from airflow_campaign_provider.models.voice import VoiceCampaignBody
+
+    if campaign_type != "voice":
+        return dict(body)  # the SMS rules are checked by their own model (see payload)
+    model, problems = validate(VoiceCampaignBody, body)
+    if model is None:
+        hints = hints or {}
+        raise CampaignArgumentsError(
+            [
+                (f"{argument}.{field}", f"{rule} ({hints[field]})" if field in hints else rule)
+                for field, rule in problems
+            ]
+        )
+    return model.to_wire()
 
 
 def _never_connected(error: BaseException) -> bool:

@@ -31,9 +31,10 @@ def _rule(error: Mapping[str, Any]) -> str:
         return "is required"
     if error["type"] == "extra_forbidden":
         return "is not a documented field"
+    message = message[0].lower() + message[1:] if message else "is invalid"
     if error["type"] == "literal_error":
         return f"{message}; got {error.get('input')!r}"
-    return message[0].lower() + message[1:] if message else "is invalid"
+    return message
 
 
 def problems_of(error: ValidationError) -> list[tuple[str, str]]:

@@ -11,12 +11,12 @@ models; the rule "end after now" needs a clock and lives in :func:`schedule_wind
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from datetime import datetime, timedelta, tzinfo
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from airflow_campaign_provider.models.checks import field_errors
+from airflow_campaign_provider.models.checks import field_errors, validate
 
 #: Kore's spelling of a schedule time; the weekly sample writes a one-digit day ("2026-01-1").
 SCHEDULE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -154,3 +154,60 @@ def schedule_window_problems(body: ScheduleBody, now: datetime) -> list[tuple[st
             )
         ]
     return []
+
+
+#: Statuses in which a schedule may be enabled: not while the campaign is being prepared or runs.
+SCHEDULABLE_STATUSES = ("Ready", "Scheduled", "Stopped", "Completed")
+#: Operator (and hook) argument behind each field of the body, for error messages.
+SCHEDULE_ARGUMENTS = {
+    "startDateTime": "start",
+    "endDateTime": "end",
+    "recurrenceObject.recurType": "recurrence",
+    "recurrenceObject.dailyDetails.onceEveryNdays": "every",
+    "recurrenceObject.weeklyDetails.onceEveryNweeks": "every",
+    "recurrenceObject.weeklyDetails.whichDays": "weekdays",
+}
+
+
+def _argument(field: str) -> str:
+    for prefix, argument in SCHEDULE_ARGUMENTS.items():
+        if field == prefix or field.startswith(prefix + "["):
+            return argument
+    return field
+
+
+def _kore_time(value: Any, zone: tzinfo) -> Any:
+    """A datetime in Kore's spelling in ``zone`` (a naive one is taken as already in it)."""
+    if isinstance(value, datetime):
+        local = value.astimezone(zone) if value.tzinfo is not None else value
+        return format_schedule_time(local)
+    return value
+
+
+def schedule_body(
+    *, start: Any, end: Any, recurrence: Any, every: Any, weekdays: Any, zone: tzinfo
+) -> tuple[ScheduleBody | None, list[tuple[str, str]]]:
+    """The enable-schedule body the arguments describe, or every problem named by its argument.
+
+    ``start``/``end``: datetimes (converted to ``zone``, the campaign's) or Kore-spelled strings;
+    ``recurrence``: ``"daily"`` or ``"weekly"``; ``every``: N days or weeks; ``weekdays``: for weekly,
+    ``["Mon", …]``.
+    """
+    kind = recurrence.capitalize() if isinstance(recurrence, str) else recurrence
+    problems: list[tuple[str, str]] = []
+    if kind == "Weekly":
+        details: dict[str, Any] = {"weeklyDetails": {"onceEveryNweeks": every, "whichDays": weekdays}}
+    else:
+        details = {"dailyDetails": {"onceEveryNdays": every}}
+        if weekdays:
+            problems.append(("weekdays", "applies only to a weekly recurrence"))
+    body, wire_problems = validate(
+        ScheduleBody,
+        {
+            "startDateTime": _kore_time(start, zone),
+            "endDateTime": _kore_time(end, zone),
+            "recurrenceObject": {"recurType": kind, **details},
+        },
+    )
+    problems += [(_argument(field), rule) for field, rule in wire_problems]
+    return (body if not problems else None), list(dict.fromkeys(problems))
