@@ -14,16 +14,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow_campaign_provider import __version__
 from airflow_campaign_provider.exceptions import (
     CampaignApiError,
     CampaignAuthError,
-    CampaignConnectionConfigError,
     CampaignNotFoundError,
     CampaignOutcomeUnknownError,
     CampaignRateLimitError,
@@ -34,13 +33,11 @@ from airflow_campaign_provider.exceptions import (
     InvalidCampaignArgumentError,
 )
 
+if TYPE_CHECKING:
+    from airflow_campaign_provider.models.connection import KoreConnectionSettings
+
 USER_AGENT = f"airflow-campaign-provider/{__version__}"
 API_ROOT = "/campaign/api/v2/public"
-DEFAULT_HOST = "https://platform.kore.ai"
-#: Kore's documented limit for Contact Center APIs, campaigns included.
-DEFAULT_REQUESTS_PER_MINUTE = 60
-#: Kore accepts an ``exp`` of at most one hour.
-MAX_TOKEN_TTL_SECONDS = 3600
 #: Start and stop paths from the host root, as each Kore page writes them: per (campaign type,
 #: trigger), the page's own shape first, then the other documented shape tried once on a 404.
 TRIGGER_PATH_SHAPES: dict[tuple[str, str], tuple[str, str]] = {
@@ -61,49 +58,9 @@ TRIGGER_PATH_SHAPES: dict[tuple[str, str], tuple[str, str]] = {
         API_ROOT + "/{stream_id}/campaign//trigger/{campaign_id}",
     ),
 }
-#: The connection extra that overrides each start or stop path (then no other shape is tried).
-TRIGGER_PATH_EXTRAS = {
-    ("sms", "play"): "sms_start_path",
-    ("sms", "stop"): "sms_stop_path",
-    ("voice", "play"): "voice_start_path",
-    ("voice", "stop"): "voice_stop_path",
-}
 RATE_LIMIT_TEXT = "rate limit"
 #: Logged by both transports before they mint a new token and send a refused request once more.
 TOKEN_REFUSED_LOG = "Kore.ai refused the token for %s; minting a new one, trying once more."
-
-
-class CampaignStatus(str, Enum):
-    """Lifecycle status of a Kore.ai campaign, as the API spells it."""
-
-    PREPARING = "Preparing"
-    READY = "Ready"
-    ACTIVE = "Active"
-    PAUSED = "Paused"
-    SCHEDULED = "Scheduled"
-    RESCHEDULED = "Rescheduled"
-    COMPLETED = "Completed"
-    STOPPED = "Stopped"
-
-    @classmethod
-    def check_is_valid(cls, statuses: str | Iterable[str]) -> None:
-        """Raise ``InvalidCampaignArgumentError`` naming any status Kore does not document."""
-        values = [statuses] if isinstance(statuses, str) else list(statuses)
-        known = {status.value for status in cls}
-        unknown = [value for value in values if value not in known]
-        if unknown:
-            raise InvalidCampaignArgumentError(
-                "statuses", f"unknown status {unknown!r}; known: {sorted(known)}"
-            )
-
-    @classmethod
-    def is_terminal(cls, status: str) -> bool:
-        """Whether a campaign in ``status`` will never change again on its own."""
-        return status in TERMINAL_STATUSES
-
-
-TERMINAL_STATUSES = frozenset({CampaignStatus.COMPLETED.value, CampaignStatus.STOPPED.value})
-NON_TERMINAL_STATUSES = frozenset(status.value for status in CampaignStatus) - TERMINAL_STATUSES
 
 
 class CampaignType(str, Enum):
@@ -121,126 +78,6 @@ class CampaignType(str, Enum):
             raise InvalidCampaignArgumentError(
                 field_name, f"must be one of {[member.value for member in cls]}, got {value!r}"
             ) from None
-
-
-def _extra_bool(extra: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = extra.get(key, default)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in {
-        "true",
-        "1",
-        "yes",
-        "on",
-        "false",
-        "0",
-        "no",
-        "off",
-    }:
-        return value.strip().lower() in {"true", "1", "yes", "on"}
-    raise CampaignConnectionConfigError(f"extra.{key}", f"must be true or false, got {value!r}")
-
-
-def _extra_int(extra: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
-    value = extra.get(key, default)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise CampaignConnectionConfigError(
-            f"extra.{key}", f"must be a whole number, got {value!r}"
-        ) from None
-    if isinstance(value, bool) or not low <= number <= high:
-        raise CampaignConnectionConfigError(
-            f"extra.{key}", f"must be between {low} and {high}, got {value!r}"
-        )
-    return number
-
-
-def _required(value: Any, field_name: str) -> str:
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        raise CampaignConnectionConfigError(field_name, "is required")
-    return text
-
-
-def normalize_base_url(host: str | None, port: int | None = None) -> str:
-    """``scheme://host[:port]`` from a connection host; a host without a scheme means https."""
-    text = _required(host, "host")
-    if "://" not in text:
-        text = f"https://{text}"
-    scheme, _, rest = text.partition("://")
-    if scheme.lower() not in {"http", "https"}:
-        raise CampaignConnectionConfigError("host", f"scheme must be http or https, got {scheme!r}")
-    rest = rest.rstrip("/")
-    if not rest or any(char.isspace() for char in rest):
-        raise CampaignConnectionConfigError("host", f"is not a valid URL: {host!r}")
-    if port and ":" not in rest.split("/", 1)[0]:
-        rest = f"{rest}:{int(port)}"
-    return f"{scheme.lower()}://{rest}"
-
-
-@dataclass(frozen=True)
-class KoreConnectionSettings:
-    """Everything a request needs from an Airflow connection of type ``kore_campaign``."""
-
-    base_url: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    account_id: str
-    stream_id: str
-    iid: str
-    token_ttl_seconds: int = 3600
-    enforce_jti: bool = False
-    jwt_subject: str = "airflow-campaign-provider"
-    #: Start and stop paths the connection sets, by (campaign type, trigger); see TRIGGER_PATH_EXTRAS.
-    trigger_paths: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False)
-    requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
-
-    @classmethod
-    def from_connection(
-        cls,
-        *,
-        host: str | None,
-        port: int | None,
-        login: str | None,
-        password: str | None,
-        extra: Mapping[str, Any],
-    ) -> KoreConnectionSettings:
-        """Validate connection fields; a missing or malformed one raises an error naming it."""
-        stream_id = _required(extra.get("stream_id"), "extra.stream_id")
-        return cls(
-            base_url=normalize_base_url(host, port),
-            client_id=_required(login, "login (Client ID)"),
-            client_secret=_required(password, "password (Client Secret)"),
-            account_id=_required(extra.get("account_id"), "extra.account_id"),
-            stream_id=stream_id,
-            iid=str(extra.get("iid") or "").strip() or stream_id,
-            token_ttl_seconds=_extra_int(extra, "token_ttl_seconds", 3600, 60, MAX_TOKEN_TTL_SECONDS),
-            enforce_jti=_extra_bool(extra, "enforce_jti", False),
-            jwt_subject=str(extra.get("jwt_subject") or "airflow-campaign-provider"),
-            trigger_paths=_trigger_paths(extra),
-            requests_per_minute=_extra_int(
-                extra, "requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE, 1, 100_000
-            ),
-        )
-
-
-def _trigger_paths(extra: Mapping[str, Any]) -> dict[tuple[str, str], str]:
-    """Start/stop paths set on the connection: per type and trigger, or the older ``trigger_path``
-    (after ``…/campaign``) for all four."""
-    paths: dict[tuple[str, str], str] = {}
-    legacy = str(extra.get("trigger_path") or "").strip()
-    if legacy and "{campaign_id}" not in legacy:
-        raise CampaignConnectionConfigError("extra.trigger_path", "must contain '{campaign_id}'")
-    for key, name in TRIGGER_PATH_EXTRAS.items():
-        path = str(extra.get(name) or "").strip()
-        if path and ("{campaign_id}" not in path or not path.startswith("/")):
-            raise CampaignConnectionConfigError(
-                f"extra.{name}", "must start with '/' and contain '{campaign_id}' (and may use '{stream_id}')"
-            )
-        if path or legacy:
-            paths[key] = path or API_ROOT + "/{stream_id}/campaign" + legacy
-    return paths
 
 
 class TokenMinter:

@@ -1,12 +1,17 @@
-"""Typed errors of the provider: what went wrong, where, and in Kore's own words.
+"""Typed errors of the provider, all of them: what went wrong, where, and in Kore's own words.
 
 Plain ``Exception`` subclasses (not ``AirflowException``) so the protocol module and the sandbox
-never import Airflow; Airflow fails a task on any exception all the same.
+never import Airflow; Airflow fails a task on any exception all the same. The three that must
+tell Airflow how to fail a task (no retries, or a sensor timeout) subclass Airflow's own
+exceptions, so they are defined on first use (see :func:`__getattr__`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class CampaignError(Exception):
@@ -22,12 +27,28 @@ class InvalidCampaignArgumentError(CampaignError, ValueError):
         super().__init__(f"{field}: {rule}")
 
 
-class CampaignConnectionConfigError(InvalidCampaignArgumentError):
-    """The Airflow connection lacks a field or holds a malformed one."""
+class CampaignArgumentsError(InvalidCampaignArgumentError):
+    """One or more arguments broke a documented rule; raised before any HTTP call.
 
-    def __init__(self, field: str, rule: str) -> None:
+    ``problems`` holds every ``(field, rule)`` pair; ``fields`` the fields in order.
+    """
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        self.fields = tuple(dict.fromkeys(field for field, _ in self.problems))
+        super().__init__(", ".join(self.fields), "; ".join(rule for _, rule in self.problems))
+        listed = "\n".join(f"  - {field}: {rule}" for field, rule in self.problems)
+        count = len(self.problems)
+        self.args = (f"{count} invalid campaign argument{'s' if count > 1 else ''}:\n{listed}",)
+
+
+class CampaignConnectionConfigError(InvalidCampaignArgumentError):
+    """The Airflow connection lacks a field or holds a malformed one; every problem is named."""
+
+    def __init__(self, field: str, rule: str, more: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(field, rule)
-        self.args = (f"Kore.ai connection field {field}: {rule}",)
+        self.problems = [(field, rule), *more]
+        self.args = ("; ".join(f"Kore.ai connection field {f}: {r}" for f, r in self.problems),)
 
 
 class CampaignApiError(CampaignError):
@@ -99,6 +120,64 @@ class CampaignOutcomeUnknownError(CampaignTransportError):
     """A create or start may or may not have taken effect; it was not sent again blindly."""
 
 
+class CampaignConflictError(CampaignError):
+    """A campaign with the requested name exists and may not be reused."""
+
+
+class CampaignNotStartableError(CampaignError):
+    """The campaign's status does not allow starting it."""
+
+
+class CampaignWaitError(CampaignError):
+    """The wait itself broke (Kore kept failing, or the event is malformed); task retries apply."""
+
+
 class CampaignStateError(CampaignError, ValueError):
     """The campaign's status forbids the change asked for (an update of an Active campaign, a
     schedule on a running one); raised before any request that would change it."""
+
+
+# --- errors that tell Airflow how to fail the task ---------------------------------------------
+
+_TASK_ERRORS: dict[str, type[CampaignError]] = {}
+
+if TYPE_CHECKING:
+    #: The campaign has run (``Completed``) or was stopped before the task first tried to start
+    #: it: it will never be ``Ready`` again, so the task fails without retries.
+    CampaignAlreadyRunError: type[CampaignNotStartableError]
+    #: The campaign reached a failure status, or no longer exists: retrying cannot help.
+    CampaignWaitFailedError: type[CampaignError]
+    #: The campaign did not reach a target status before the deadline (a sensor timeout).
+    CampaignWaitTimeoutError: type[CampaignError]
+
+
+def _define_task_errors() -> dict[str, type[CampaignError]]:
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+
+    class CampaignAlreadyRunError(AirflowFailException, CampaignNotStartableError):
+        """The campaign has run (``Completed``) or was stopped before this task first tried to
+        start it: it will never be ``Ready`` again, so the task fails without retries."""
+
+    class CampaignWaitFailedError(AirflowFailException, CampaignError):
+        """The campaign reached a failure status, or no longer exists: retrying cannot help."""
+
+    class CampaignWaitTimeoutError(AirflowSensorTimeout, CampaignError):
+        """The campaign did not reach a target status before the deadline."""
+
+    errors: list[type[CampaignError]] = [
+        CampaignAlreadyRunError,
+        CampaignWaitFailedError,
+        CampaignWaitTimeoutError,
+    ]
+    for error in errors:
+        error.__module__, error.__qualname__ = __name__, error.__name__  # pickled by this module's name
+    return {error.__name__: error for error in errors}
+
+
+def __getattr__(name: str) -> type[CampaignError]:
+    """The Airflow-bound errors, defined (and Airflow imported) when first asked for."""
+    if name in ("CampaignAlreadyRunError", "CampaignWaitFailedError", "CampaignWaitTimeoutError"):
+        if not _TASK_ERRORS:
+            _TASK_ERRORS.update(_define_task_errors())
+        return _TASK_ERRORS[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

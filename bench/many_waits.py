@@ -95,7 +95,7 @@ def _rss_mb() -> float:
 async def _naive_wait(hook: Any, campaign_id: str, poll: float, end_time: float) -> dict[str, Any]:
     """One trigger reading its own status every poll interval until it is done or out of time."""
     from airflow_campaign_provider.exceptions import CampaignError, CampaignNotFoundError
-    from airflow_campaign_provider.triggers.wait import WaitGoal, WaitOutcome
+    from airflow_campaign_provider.status import WaitGoal, WaitOutcome
 
     goal = WaitGoal.of(["Completed"])
     status: str | None = None

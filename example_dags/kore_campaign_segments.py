@@ -41,8 +41,8 @@ import pendulum
 from airflow.sdk import DAG, Asset, Param, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_campaign_provider.models.common import is_e164
 from airflow_campaign_provider.operators.campaign import CreateSmsCampaignOperator, StartCampaignOperator
-from airflow_campaign_provider.rules import is_e164
 from airflow_campaign_provider.sensors.campaign import CampaignStatusSensor
 
 if TYPE_CHECKING:

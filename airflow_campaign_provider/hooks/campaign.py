@@ -21,9 +21,7 @@ from airflow_campaign_provider.api import (
     ApiRequest,
     CampaignPage,
     CampaignRequests,
-    CampaignStatus,
     CampaignType,
-    KoreConnectionSettings,
     RetryPolicy,
     TokenMinter,
     campaign_id_of,
@@ -38,12 +36,14 @@ from airflow_campaign_provider.api import (
     transport_error,
 )
 from airflow_campaign_provider.exceptions import (
+    CampaignArgumentsError,
     CampaignError,
     CampaignNotFoundError,
     CampaignStateError,
     InvalidCampaignArgumentError,
 )
-from airflow_campaign_provider.payload import CampaignArgumentsError
+from airflow_campaign_provider.models.connection import KoreConnectionSettings
+from airflow_campaign_provider.status import CampaignStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence

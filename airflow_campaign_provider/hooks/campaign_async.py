@@ -21,7 +21,6 @@ from airflow_campaign_provider.api import (
     ApiRequest,
     CampaignPage,
     CampaignRequests,
-    KoreConnectionSettings,
     TokenMinter,
     parse_page,
     parse_status,
@@ -30,6 +29,7 @@ from airflow_campaign_provider.api import (
 )
 from airflow_campaign_provider.exceptions import CampaignRateLimitError
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase
+from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable

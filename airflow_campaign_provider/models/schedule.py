@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, tzinfo
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from airflow_campaign_provider.models.checks import field_errors, validate
+from airflow_campaign_provider.models.common import choice, whole_number
 
 #: Kore's spelling of a schedule time; the weekly sample writes a one-digit day ("2026-01-1").
 SCHEDULE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -25,7 +26,7 @@ _SCHEDULE_TIME = re.compile(r"\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 RECURRENCE_TYPES = ("Daily", "Weekly")
 
-Weekday = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+Weekday = Annotated[str, choice(*WEEKDAYS)]
 
 
 def parse_schedule_time(text: str) -> datetime:
@@ -47,13 +48,13 @@ class _Strict(BaseModel):
 class DailyDetails(_Strict):
     """Run once every ``onceEveryNdays`` days."""
 
-    onceEveryNdays: Annotated[int, Field(strict=True, ge=1, le=365)]
+    onceEveryNdays: Annotated[int, whole_number(1, 365)]
 
 
 class WeeklyDetails(_Strict):
     """Run on ``whichDays`` of every ``onceEveryNweeks``-th week."""
 
-    onceEveryNweeks: Annotated[int, Field(strict=True, ge=1, le=52)]
+    onceEveryNweeks: Annotated[int, whole_number(1, 52)]
     whichDays: Annotated[list[Weekday], Field(min_length=1)]
 
     @field_validator("whichDays")
@@ -67,7 +68,7 @@ class WeeklyDetails(_Strict):
 class Recurrence(_Strict):
     """``recurType`` with the details it requires (and not the other type's)."""
 
-    recurType: Literal["Daily", "Weekly"]
+    recurType: Annotated[str, choice(*RECURRENCE_TYPES)]
     dailyDetails: DailyDetails | None = None
     weeklyDetails: WeeklyDetails | None = None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_campaign_provider.api import CampaignStatus
+from airflow_campaign_provider.status import CampaignStatus
 
 #: Statuses in which a campaign has not started, so an update cannot change a send under way.
 UPDATABLE_STATUSES = (

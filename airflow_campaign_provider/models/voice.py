@@ -4,95 +4,96 @@
 ``PUT {B}/{campaignId}?campaignType=voice`` take the same full object. What differs by
 ``dialingMode``: Agentless needs ``experienceFlowName`` and ``enableMachineDetect``; Progressive
 and Preview need ``queue_name``, Preview also ``maxSkips``. A DNC list is required for voice.
+Built from the shared types of :mod:`.common` and :mod:`.campaign`, so a name, a priority, a
+caller id or calling hours obey the very same rules as in an SMS body.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from airflow_campaign_provider import rules
+from airflow_campaign_provider.models.campaign import (
+    DialingStrategy,
+    FreeCampaignName,
+    KnownContactList,
+    KnownDncList,
+)
 from airflow_campaign_provider.models.checks import field_errors
+from airflow_campaign_provider.models.common import Description, Name, Priority, choice, whole_number
 
 DIALING_MODES = ("Agentless", "Progressive", "Preview")
 DIALING_ORDERS = ("FIFO", "LIFO")
 MACHINE_DETECT_CHOICES = ("no", "detect", "disconnect")
+#: Kore's overview: at most 10 contact lists per campaign.
+MAX_CONTACT_LISTS = 10
 #: Per dialing mode: the fields it requires and the ones it has no use for.
 MODE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Agentless": (("experienceFlowName", "enableMachineDetect"), ("queue_name", "maxSkips")),
     "Progressive": (("queue_name",), ("maxSkips",)),
     "Preview": (("queue_name", "maxSkips"), ()),
 }
-
-Text = Annotated[str, Field(strict=True, min_length=1, pattern=r"\S")]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
-class NamedList(_Strict):
-    """``{"name": …}``: how a body names its DNC list."""
+class VoiceDncList(BaseModel):
+    """``{"name": …}``: the DNC list a voice campaign must name."""
 
-    name: Text
+    model_config = _STRICT
 
-
-class CallerId(_Strict):
-    phoneNumber: Annotated[str, Field(strict=True, pattern=f"^{rules.E164.pattern}$")]
+    name: KnownDncList
 
 
-class CallingDay(_Strict):
-    day: Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-    start: Annotated[str, Field(strict=True, pattern=f"^{rules.TIME_OF_DAY.pattern}$")]
-    end: Annotated[str, Field(strict=True, pattern=f"^{rules.TIME_OF_DAY.pattern}$")]
+class VoiceDialingStrategy(DialingStrategy):
+    """Caller id and calling hours, plus the dialer's documented ranges."""
+
+    model_config = _STRICT
+
+    dialingOrder: Annotated[str, choice(*DIALING_ORDERS)]
+    maxAttemptsPerRecord: Annotated[int, whole_number(1, 100)]
+    defaultRetryPeriod: Annotated[int, whole_number(1, 1440), Field(description="minutes")]
+    maxRingTime: Annotated[int, whole_number(5, 120), Field(description="seconds")]
 
 
-class CallingHours(_Strict):
-    frequency: Literal["WEEKLY", "DAILY", "CUSTOM"]
-    timezone: Text
-    days: Annotated[list[CallingDay], Field(min_length=1)]
+class SchedulingFlag(BaseModel):
+    model_config = _STRICT
 
-
-class VoiceDialingStrategy(_Strict):
-    """Caller id, calling hours and the dialer's documented ranges."""
-
-    callerId: CallerId
-    callingHours: CallingHours
-    dialingOrder: Literal["FIFO", "LIFO"]
-    maxAttemptsPerRecord: Annotated[int, Field(strict=True, ge=1, le=100)]
-    defaultRetryPeriod: Annotated[int, Field(strict=True, ge=1, le=1440, description="minutes")]
-    maxRingTime: Annotated[int, Field(strict=True, ge=5, le=120, description="seconds")]
-
-
-class SchedulingFlag(_Strict):
     isSchedulingEnabled: bool = False
 
 
-class VoiceCampaignBody(_Strict):
+class VoiceCampaignBody(BaseModel):
     """A voice campaign's full object, as created and as updated."""
 
-    name: Annotated[str, Field(strict=True, min_length=1, max_length=rules.MAX_NAME_LENGTH, pattern=r"\S")]
-    description: Annotated[str, Field(strict=True, max_length=rules.MAX_DESCRIPTION_LENGTH)]
-    contactLists: Annotated[list[Text], Field(min_length=1, max_length=10)]
-    dncLists: NamedList
-    priority: Literal["1", "2", "3", "4", "5"]
-    dialingMode: Literal["Agentless", "Progressive", "Preview"]
+    model_config = _STRICT
+
+    name: FreeCampaignName
+    description: Description
+    contactLists: Annotated[list[KnownContactList], Field(min_length=1, max_length=MAX_CONTACT_LISTS)]
+    dncLists: VoiceDncList
+    priority: Priority
+    dialingMode: Annotated[str, choice(*DIALING_MODES)]
     dialingStrategy: VoiceDialingStrategy
     schedule: SchedulingFlag = SchedulingFlag()
-    experienceFlowName: Text | None = None
-    enableMachineDetect: Literal["no", "detect", "disconnect"] | None = None
-    queue_name: Text | None = None
-    maxSkips: Annotated[int, Field(strict=True, ge=0)] | None = None
-    campaignType: Literal["voice"] = "voice"
+    experienceFlowName: Name | None = None
+    enableMachineDetect: Annotated[str, choice(*MACHINE_DETECT_CHOICES)] | None = None
+    queue_name: Name | None = None
+    maxSkips: Annotated[int, whole_number(0, 1000)] | None = None
+    campaignType: Annotated[str, choice("voice")] = "voice"
 
     @model_validator(mode="after")
     def _fields_of_the_mode(self) -> VoiceCampaignBody:
         required, unused = MODE_FIELDS[self.dialingMode]
-        missing = [name for name in required if getattr(self, name) is None]
-        extra = [name for name in unused if getattr(self, name) is not None]
-        problems = [(name, f"is required when dialingMode is {self.dialingMode}") for name in missing]
-        problems += [(name, f"does not apply when dialingMode is {self.dialingMode}") for name in extra]
+        problems = [
+            (name, f"is required when dialingMode is {self.dialingMode}")
+            for name in required
+            if getattr(self, name) is None
+        ]
+        problems += [
+            (name, f"does not apply when dialingMode is {self.dialingMode}")
+            for name in unused
+            if getattr(self, name) is not None
+        ]
         if problems:
             raise field_errors(type(self).__name__, problems)
         return self
@@ -106,8 +107,10 @@ class VoiceCampaignBody(_Strict):
 MAX_CONTACTS_PAGE = 100
 
 
-class ContactsPage(_Strict):
+class ContactsPage(BaseModel):
     """The body of ``POST {B}/{campaignId}/status?view=contacts``: which page of results."""
 
-    page: Annotated[int, Field(strict=True, ge=1)] = 1
-    limit: Annotated[int, Field(strict=True, ge=1, le=MAX_CONTACTS_PAGE)] = MAX_CONTACTS_PAGE
+    model_config = _STRICT
+
+    page: Annotated[int, whole_number(1, 10**9)] = 1
+    limit: Annotated[int, whole_number(1, MAX_CONTACTS_PAGE)] = MAX_CONTACTS_PAGE

@@ -14,28 +14,29 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, conf
-from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_campaign_provider.api import (
-    TERMINAL_STATUSES,
-    CampaignStatus,
-    CampaignType,
-    campaign_id_of,
-    validate_campaign_id,
-)
+from airflow_campaign_provider.api import CampaignType, campaign_id_of, validate_campaign_id
 from airflow_campaign_provider.exceptions import (
+    CampaignAlreadyRunError,
+    CampaignArgumentsError,
+    CampaignConflictError,
     CampaignError,
     CampaignNotFoundError,
+    CampaignNotStartableError,
     CampaignOutcomeUnknownError,
     CampaignServerError,
     CampaignValidationError,
+    CampaignWaitFailedError,
+    CampaignWaitTimeoutError,
     InvalidCampaignArgumentError,
 )
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.payload import CampaignArgumentsError, SmsCampaignSpec
-from airflow_campaign_provider.triggers.wait import (
-    CampaignWaitFailedError,
-    CampaignWaitTimeoutError,
+from airflow_campaign_provider.payload import SmsCampaignSpec
+from airflow_campaign_provider.status import (
+    COMPLETION_GOAL,
+    READY_GOAL,
+    TERMINAL_STATUSES,
+    CampaignStatus,
     WaitGoal,
     campaign_status_from_event,
     is_documented,
@@ -49,23 +50,6 @@ IF_EXISTS_CHOICES = ("reuse", "fail")
 _SETTINGS = ("if_exists", "wait_for_ready", "ready_timeout", "poll_interval")
 _JINJA_MARKERS = ("{{", "{%", "{#")
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
-#: Waiting for a new campaign to leave ``Preparing``; no status fails it.
-READY_GOAL = WaitGoal.of([s.value for s in CampaignStatus if s is not CampaignStatus.PREPARING], ())
-#: Waiting for a started campaign to finish; ``Stopped`` fails it.
-COMPLETION_GOAL = WaitGoal.of(CampaignStatus.COMPLETED.value)
-
-
-class CampaignConflictError(CampaignError):
-    """A campaign with the requested name exists and may not be reused."""
-
-
-class CampaignNotStartableError(CampaignError):
-    """The campaign's status does not allow starting it."""
-
-
-class CampaignAlreadyRunError(AirflowFailException, CampaignNotStartableError):
-    """The campaign has run (``Completed``) or was stopped before this task first tried to start
-    it: it will never be ``Ready`` again, so the task fails without retries."""
 
 
 def _sleep(seconds: float) -> None:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import TypeAdapter
 from starlette.responses import JSONResponse
 
+from airflow_campaign_provider.models.common import E164Phone, is_e164
 from airflow_campaign_provider.sandbox.config import (
     RUNTIME_SETTINGS,
     FaultConfig,
@@ -22,7 +23,7 @@ from airflow_campaign_provider.sandbox.config import (
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
 from airflow_campaign_provider.sandbox.kore_routes import json_body
-from airflow_campaign_provider.sandbox.seed import E164, Template
+from airflow_campaign_provider.sandbox.seed import Template
 from airflow_campaign_provider.sandbox.store import ResourceKind
 
 if TYPE_CHECKING:
@@ -34,9 +35,7 @@ MAX_STATUS_LENGTH = 64
 _PHONES_SCHEMA = {
     "type": "object",
     "required": ["phones"],
-    "properties": {
-        "phones": {"type": "array", "items": {"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$"}}
-    },
+    "properties": {"phones": TypeAdapter(list[E164Phone]).json_schema()},
 }
 _TEMPLATE_SCHEMA = {
     "type": "object",
@@ -89,7 +88,7 @@ def _resource_value(kind: ResourceKind, body: dict[str, Any]) -> list[str] | Tem
             raise KoreError(400, 'body: must be {"body": <template text>, "id": <optional id>}')
         return Template(body=text, id=tid)
     phones = body.get("phones")
-    if not isinstance(phones, list) or not all(isinstance(p, str) and E164.fullmatch(p) for p in phones):
+    if not isinstance(phones, list) or not all(isinstance(p, str) and is_e164(p) for p in phones):
         raise KoreError(400, 'phones: must be an array of E.164 numbers like "+14155550100"')
     return list(phones)
 

@@ -28,12 +28,14 @@ from airflow_campaign_provider.sandbox.kore_routes import (
     STREAM_ID,
     _param,
     documented,
+    inline_schema,
     json_body,
 )
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from airflow_campaign_provider.models.common import KnownData
     from airflow_campaign_provider.sandbox.state import SandboxState
     from airflow_campaign_provider.sandbox.store import Campaign, Store
 
@@ -50,24 +52,6 @@ DOCUMENTED_TRIGGERS = {
 }
 #: Fields of a voice body the stored campaign shows differently (or not at all).
 _VOICE_INPUT_ONLY = ("experienceFlowName", "enableMachineDetect", "campaignType", "schedule")
-
-
-def model_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with its ``$defs`` inlined, for an ``openapi_extra`` request body."""
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return inline(defs[ref.removeprefix("#/$defs/")])
-            return {key: inline(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [inline(item) for item in node]
-        return node
-
-    return dict(inline(schema))
 
 
 TRIGGER = _param("trigger", "query", "play or stop", "play", "stop")
@@ -90,26 +74,12 @@ def _refuse(problems: list[tuple[str, str]]) -> None:
         raise KoreError(412, [f"{field}: {rule}" for field, rule in problems])
 
 
-def checked(model: type[BaseModel], raw: bytes) -> Any:
-    """The body as a valid ``model``, or a 412 naming every problem."""
-    body, problems = validate(model, parse_json(raw))
+def checked(model: type[BaseModel], raw: bytes, known: KnownData | None = None) -> Any:
+    """The body as a valid ``model`` (checked against the account's data when ``known`` is given),
+    or a 412 naming every problem."""
+    body, problems = validate(model, parse_json(raw), known)
     _refuse(problems)
     return body
-
-
-def reference_problems(store: Store, body: VoiceCampaignBody, own: Campaign | None) -> list[tuple[str, str]]:
-    """What the account's data refuses: unknown lists, a name another campaign has."""
-    problems = [
-        (f"contactLists[{i}]", f"contact list {name!r} does not exist")
-        for i, name in enumerate(body.contactLists)
-        if name not in store.contact_lists
-    ]
-    if body.dncLists.name not in store.dnc_lists:
-        problems.append(("dncLists.name", f"DNC list {body.dncLists.name!r} does not exist"))
-    renamed = own is None or body.name.lower() != own.doc["lname"]
-    if renamed and store.name_taken(body.name):
-        problems.append(("name", f"a campaign named {body.name!r} already exists"))
-    return problems
 
 
 def voice_fields(body: VoiceCampaignBody) -> dict[str, Any]:
@@ -127,8 +97,7 @@ def voice_fields(body: VoiceCampaignBody) -> dict[str, Any]:
 
 def create_voice_answer(store: Store, raw: bytes, now: float) -> JSONResponse:
     """``POST {B}?campaignType=voice``: Preparing at first, and the id as ``id``, not ``_id``."""
-    body = checked(VoiceCampaignBody, raw)
-    _refuse(reference_problems(store, body, None))
+    body = checked(VoiceCampaignBody, raw, store)
     view = store.view(store.create_voice(voice_fields(body), now))
     data = {key: value for key, value in view.items() if key != "_id"} | {"id": view["_id"]}
     return JSONResponse(
@@ -211,7 +180,7 @@ def campaign_router(state: SandboxState) -> APIRouter:
             STREAM_ID,
             _param("enableSchedule", "query", "true to enable, false to disable", "true", "false"),
             _param("campaignName", "query", "The campaign's name"),
-            body=json_body(model_schema(ScheduleBody), required=False),
+            body=json_body(inline_schema(ScheduleBody), required=False),
         ),
     )
     async def schedule_campaign(request: Request) -> JSONResponse:
@@ -268,8 +237,7 @@ def campaign_router(state: SandboxState) -> APIRouter:
         campaign = store.get(request.path_params["campaignId"], now, kind=campaign_type)
         raw = await request.body()
         if campaign_type == "voice":
-            body = checked(VoiceCampaignBody, raw)
-            _refuse(reference_problems(store, body, campaign))
+            body = checked(VoiceCampaignBody, raw, _OwnNameFree(store, str(campaign.doc["lname"])))
             fields = voice_fields(body)
         else:
             fields = sms_update_fields(store, campaign, parse_json(raw))

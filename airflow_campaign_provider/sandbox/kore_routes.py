@@ -1,9 +1,10 @@
 """The Kore.ai Campaign Management API v2 endpoints, with the documented paths and answers.
 
 Auth, rate limit and faults are handled before these run (see `gateway`). Parameters and
-bodies are read and validated here by hand rather than by FastAPI, so that every problem comes
-back in one Kore-style 412 answer instead of FastAPI's 422, and because FastAPI's per-parameter
-machinery is most of a request's cost; their schemas are still published in the OpenAPI document.
+bodies are read here rather than by FastAPI, so that every problem comes back in one Kore-style
+412 answer instead of FastAPI's 422, and because FastAPI's per-parameter machinery is most of a
+request's cost. Bodies are validated with the provider's own models (`models`), and the OpenAPI
+document publishes the schemas generated from them.
 """
 
 from __future__ import annotations
@@ -15,22 +16,15 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from airflow_campaign_provider.rules import E164, FORMATS, TIME_OF_DAY, TIME_OF_DAY_EXAMPLE
+from airflow_campaign_provider.models.campaign import CampaignListBody, SmsCampaignBody
+from airflow_campaign_provider.models.common import CAMPAIGN_TYPES
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
-from airflow_campaign_provider.sandbox.validation import (
-    CAMPAIGN_TYPES,
-    DAYS,
-    FREQUENCIES,
-    MAX_DESCRIPTION,
-    MAX_NAME,
-    PRIORITIES,
-    SORT_FIELDS,
-    ListQuery,
-    validate_create,
-)
+from airflow_campaign_provider.sandbox.validation import SORT_FIELDS, ListQuery, validate_create
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from airflow_campaign_provider.sandbox.state import SandboxState
 
 BASE = "/campaign/api/v2/public/{streamId}/campaign"
@@ -47,87 +41,32 @@ CAMPAIGN_ID = _param("campaignId", "path", "Campaign id (cd-…)")
 ACCOUNT_ID = _param("accountId", "query", "Account id; must equal the accountId header")
 CAMPAIGN_TYPE = _param("campaignType", "query", "sms or voice", *CAMPAIGN_TYPES)
 
-_TIME_SCHEMA = {"type": "string", "pattern": f"^{TIME_OF_DAY.pattern}$", "example": TIME_OF_DAY_EXAMPLE}
-CREATE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "name",
-        "description",
-        "contactLists",
-        "campaignType",
-        "priority",
-        "format",
-        "message",
-        "dialingStrategy",
-    ],
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
-        "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
-        "contactLists": {"type": "array", "minItems": 1, "items": {"type": "string"}},
-        "dncLists": {"type": "object", "properties": {"name": {"type": "string"}}},
-        "campaignType": {"type": "string", "enum": ["sms"]},
-        "priority": {"type": "string", "enum": list(PRIORITIES)},
-        "format": {"type": "string", "enum": list(FORMATS)},
-        "message": {
-            "type": "object",
-            "required": ["template_name", "message"],
-            "properties": {
-                "template_name": {"type": "string"},
-                "message": {"type": "string", "description": "base64 of the template's exact body"},
-            },
-        },
-        "dialingStrategy": {
-            "type": "object",
-            "required": ["callerId", "callingHours"],
-            "properties": {
-                "callerId": {
-                    "type": "object",
-                    "required": ["phoneNumber"],
-                    "properties": {"phoneNumber": {"type": "string", "pattern": f"^{E164.pattern}$"}},
-                },
-                "callingHours": {
-                    "type": "object",
-                    "required": ["frequency", "timezone", "days"],
-                    "properties": {
-                        "frequency": {"type": "string", "enum": list(FREQUENCIES)},
-                        "timezone": {"type": "string", "example": "Asia/Kolkata"},
-                        "days": {
-                            "type": "array",
-                            "minItems": 1,
-                            "items": {
-                                "type": "object",
-                                "required": ["day", "start", "end"],
-                                "properties": {
-                                    "day": {"type": "string", "enum": list(DAYS)},
-                                    "start": _TIME_SCHEMA,
-                                    "end": _TIME_SCHEMA,
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    },
-}
-LIST_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "type": {"type": "string", "enum": list(CAMPAIGN_TYPES)},
-        "limit": {"type": "integer", "minimum": 1},
-        "skip": {"type": "integer", "minimum": 0},
-        "page": {"type": "integer", "minimum": 1},
-        "filters": {
-            "type": "object",
-            "properties": {"status": {"type": "array", "items": {"type": "string"}}},
-        },
-        "sortBy": {
-            "oneOf": [
-                {"type": "string", "enum": [p + f for f in SORT_FIELDS for p in ("", "-")]},
-                {"type": "object", "additionalProperties": {"enum": [1, -1, "asc", "desc"]}},
-            ]
-        },
-    },
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with every ``$ref`` replaced by its definition, for ``openapi_extra``."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                return inline(definitions[ref.rsplit("/", 1)[1]])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return inline(schema)
+
+
+CREATE_SCHEMA = inline_schema(SmsCampaignBody)
+LIST_SCHEMA = inline_schema(CampaignListBody)
+LIST_SCHEMA["properties"]["sortBy"] = {
+    "oneOf": [
+        {"type": "string", "enum": [p + f for f in SORT_FIELDS for p in ("", "-")]},
+        {"type": "object", "additionalProperties": {"enum": [1, -1, "asc", "desc"]}},
+    ]
 }
 EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "example": {}}
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from airflow_campaign_provider.rules import E164, encode_message
-
 SAMPLE_CONTACT_LIST = "CL Only 2020 Dec 4"
 SAMPLE_DNC_LIST = "testdnc"
 SAMPLE_TEMPLATE = "Welcome"
@@ -48,9 +46,11 @@ class Seed:
     campaigns: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        from airflow_campaign_provider.models.common import is_e164  # pydantic: not at import
+
         for kind, lists in (("contact_lists", self.contact_lists), ("dnc_lists", self.dnc_lists)):
             for name, phones in lists.items():
-                bad = [p for p in phones if not E164.fullmatch(p)]
+                bad = [p for p in phones if not is_e164(p)]
                 if bad:
                     raise ValueError(f"{kind}[{name!r}]: not E.164 phone numbers: {bad}")
 
@@ -70,6 +70,8 @@ def default_seed() -> Seed:
 
 def sample_create_body(name: str = "Billing Alert Template Campaign-21212") -> dict[str, Any]:
     """The documented create-SMS-from-template request body, valid against the default seed."""
+    from airflow_campaign_provider.models.common import encode_message  # pydantic: not at import
+
     weekdays = ["MO", "TU", "WE", "TH", "FR"]
     return {
         "name": name,

@@ -20,11 +20,11 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.api import CampaignStatus
 from airflow_campaign_provider.sandbox import dialer, schedules
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
 from airflow_campaign_provider.sandbox.jsonutil import is_plain_json, iso
 from airflow_campaign_provider.sandbox.seed import Seed, Template, sample_create_body
+from airflow_campaign_provider.status import CampaignStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

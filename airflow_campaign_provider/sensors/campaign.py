@@ -11,16 +11,15 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 
 from airflow_campaign_provider.api import CampaignType, validate_campaign_id
-from airflow_campaign_provider.exceptions import CampaignNotFoundError
+from airflow_campaign_provider.exceptions import CampaignNotFoundError, CampaignWaitFailedError
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.triggers.campaign import defer_to_trigger
-from airflow_campaign_provider.triggers.wait import (
-    CampaignWaitFailedError,
+from airflow_campaign_provider.status import (
     WaitGoal,
     WaitOutcome,
     campaign_status_from_event,
     log_status,
 )
+from airflow_campaign_provider.triggers.campaign import defer_to_trigger
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

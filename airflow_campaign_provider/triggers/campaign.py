@@ -15,23 +15,21 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_campaign_provider.api import CampaignType, validate_campaign_id
-from airflow_campaign_provider.exceptions import InvalidCampaignArgumentError
-from airflow_campaign_provider.triggers.poller import poller_registry
-from airflow_campaign_provider.triggers.wait import (
+from airflow_campaign_provider.exceptions import (
     CampaignWaitError,
     CampaignWaitFailedError,
     CampaignWaitTimeoutError,
-    WaitGoal,
-    WaitOutcome,
-    campaign_status_from_event,
-    log_status,
+    InvalidCampaignArgumentError,
 )
+from airflow_campaign_provider.status import WaitGoal, WaitOutcome, campaign_status_from_event, log_status
+from airflow_campaign_provider.triggers.poller import poller_registry
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
     from airflow.sdk import BaseOperator
 
+#: What a deferring task's ``execute_complete`` needs, importable from here as before.
 __all__ = [
     "CampaignStatusTrigger",
     "CampaignWaitError",

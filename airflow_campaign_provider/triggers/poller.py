@@ -42,7 +42,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from airflow_campaign_provider.api import NON_TERMINAL_STATUSES, RetryPolicy, campaign_id_of
+from airflow_campaign_provider.api import RetryPolicy, campaign_id_of
 from airflow_campaign_provider.exceptions import (
     CampaignError,
     CampaignNotFoundError,
@@ -51,13 +51,13 @@ from airflow_campaign_provider.exceptions import (
 )
 from airflow_campaign_provider.hooks.campaign import DEFAULT_TIMEOUT
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook, TokenBucket, wait_event
-from airflow_campaign_provider.triggers.wait import WaitOutcome
+from airflow_campaign_provider.status import NON_TERMINAL_STATUSES, WaitOutcome
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from airflow_campaign_provider.api import KoreConnectionSettings
-    from airflow_campaign_provider.triggers.wait import WaitGoal
+    from airflow_campaign_provider.models.connection import KoreConnectionSettings
+    from airflow_campaign_provider.status import WaitGoal
 
 log = logging.getLogger(__name__)
 

@@ -10,16 +10,17 @@ import pytest
 import responses
 from airflow.sdk import DAG
 
-from airflow_campaign_provider import rules
 from airflow_campaign_provider.exceptions import (
+    CampaignArgumentsError,
     CampaignError,
     CampaignOutcomeUnknownError,
     CampaignServerError,
     CampaignValidationError,
+    CampaignWaitTimeoutError,
 )
+from airflow_campaign_provider.models import common as rules
 from airflow_campaign_provider.operators.campaign import CampaignConflictError, CreateSmsCampaignOperator
-from airflow_campaign_provider.payload import CampaignArgumentsError, SmsCampaignSpec
-from airflow_campaign_provider.triggers.wait import CampaignWaitTimeoutError
+from airflow_campaign_provider.payload import SmsCampaignSpec
 from tests.hooks.conftest import ACCOUNT_ID, BASE
 
 from .conftest import FakeClock, valid_args

@@ -9,9 +9,10 @@ import pendulum
 import pytest
 import responses
 
-from airflow_campaign_provider import rules
+from airflow_campaign_provider.exceptions import CampaignArgumentsError
+from airflow_campaign_provider.models import common as rules
 from airflow_campaign_provider.operators.campaign import CreateSmsCampaignOperator
-from airflow_campaign_provider.payload import CampaignArgumentsError, SmsCampaignSpec
+from airflow_campaign_provider.payload import SmsCampaignSpec
 from airflow_campaign_provider.sandbox import sample_create_body
 
 from .conftest import VALID_ARGS, WELCOME, valid_args

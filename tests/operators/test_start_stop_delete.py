@@ -18,6 +18,9 @@ from airflow_campaign_provider.exceptions import (
     CampaignOutcomeUnknownError,
     CampaignServerError,
     CampaignValidationError,
+    CampaignWaitError,
+    CampaignWaitFailedError,
+    CampaignWaitTimeoutError,
     InvalidCampaignArgumentError,
 )
 from airflow_campaign_provider.operators.campaign import (
@@ -28,11 +31,6 @@ from airflow_campaign_provider.operators.campaign import (
 )
 from airflow_campaign_provider.payload import CampaignArgumentsError
 from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
-from airflow_campaign_provider.triggers.wait import (
-    CampaignWaitError,
-    CampaignWaitFailedError,
-    CampaignWaitTimeoutError,
-)
 from tests.hooks.conftest import BASE
 
 from .conftest import FakeClock

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_campaign_provider.api import CampaignStatus
 from airflow_campaign_provider.exceptions import InvalidCampaignArgumentError
+from airflow_campaign_provider.status import CampaignStatus
 from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
 from tests.hooks.conftest import BASE
 

@@ -8,13 +8,13 @@ import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
 from airflow_campaign_provider.exceptions import CampaignError, InvalidCampaignArgumentError
+from airflow_campaign_provider.status import WaitGoal, WaitOutcome, is_documented
 from airflow_campaign_provider.triggers.campaign import (
     CampaignWaitError,
     CampaignWaitFailedError,
     CampaignWaitTimeoutError,
     campaign_status_from_event,
 )
-from airflow_campaign_provider.triggers.wait import WaitGoal, WaitOutcome, is_documented
 
 CAMPAIGN_ID = "cd-1"
 

@@ -1,34 +1,51 @@
-"""What a wait for a campaign status is after, how it ends, and the event that says so.
+"""A campaign's statuses, what a wait for one is after, how it ends, and the event that says so.
 
-Shared by the sensor (which judges each poke), the shared poller (which judges each status it
-reads) and every ``execute_complete`` that receives a :class:`CampaignStatusTrigger` event
-(the sensor's and the operators'), so all of them agree on statuses, messages and errors.
+:class:`CampaignStatus` with its terminal sets, and beside it the wait vocabulary shared by the
+hook (which polls in the worker), the sensor (which judges each poke), the shared poller (which
+judges each status it reads) and every ``execute_complete`` that receives a
+:class:`~airflow_campaign_provider.triggers.campaign.CampaignStatusTrigger` event, so all of
+them agree on statuses, messages and errors. No Airflow and no HTTP here: the sandbox imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+from airflow_campaign_provider import exceptions
+from airflow_campaign_provider.exceptions import CampaignWaitError, InvalidCampaignArgumentError
 
-from airflow_campaign_provider.api import NON_TERMINAL_STATUSES, TERMINAL_STATUSES, CampaignStatus
-from airflow_campaign_provider.exceptions import CampaignError, InvalidCampaignArgumentError
+
+class CampaignStatus(str, Enum):
+    """Lifecycle status of a Kore.ai campaign, as the API spells it."""
+
+    PREPARING = "Preparing"
+    READY = "Ready"
+    ACTIVE = "Active"
+    PAUSED = "Paused"
+    SCHEDULED = "Scheduled"
+    RESCHEDULED = "Rescheduled"
+    COMPLETED = "Completed"
+    STOPPED = "Stopped"
+
+    @classmethod
+    def check_is_valid(cls, statuses: str | Iterable[str]) -> None:
+        """Raise ``InvalidCampaignArgumentError`` naming any status Kore does not document."""
+        values = [statuses] if isinstance(statuses, str) else list(statuses)
+        known = {status.value for status in cls}
+        unknown = [value for value in values if value not in known]
+        if unknown:
+            raise InvalidCampaignArgumentError(
+                "statuses", f"unknown status {unknown!r}; known: {sorted(known)}"
+            )
+
+
+TERMINAL_STATUSES = frozenset({CampaignStatus.COMPLETED.value, CampaignStatus.STOPPED.value})
+NON_TERMINAL_STATUSES = frozenset(status.value for status in CampaignStatus) - TERMINAL_STATUSES
 
 EVENT_STATUSES = ("success", "failure", "timeout", "error")
-
-
-class CampaignWaitFailedError(AirflowFailException, CampaignError):
-    """The campaign reached a failure status, or no longer exists: retrying cannot help."""
-
-
-class CampaignWaitTimeoutError(AirflowSensorTimeout, CampaignError):
-    """The campaign did not reach a target status before the deadline."""
-
-
-class CampaignWaitError(CampaignError):
-    """The wait itself broke (Kore kept failing, or the event is malformed); task retries apply."""
 
 
 def _status_list(field: str, statuses: str | Iterable[str], *, allow_empty: bool) -> tuple[str, ...]:
@@ -165,12 +182,18 @@ def campaign_status_from_event(event: Any, campaign_id: str | None = None) -> st
             f"the event is about campaign {event.get('campaign_id')!r}, not {campaign_id!r}: {message}"
         )
     if status == "failure":
-        raise CampaignWaitFailedError(message)
+        raise exceptions.CampaignWaitFailedError(message)
     if status == "timeout":
-        raise CampaignWaitTimeoutError(message)
+        raise exceptions.CampaignWaitTimeoutError(message)
     if status == "error":
         raise CampaignWaitError(message)
     campaign_status = event.get("campaign_status")
     if not isinstance(campaign_status, str) or not campaign_status:
         raise CampaignWaitError(f"a success event without a campaign status: {dict(event)!r}")
     return campaign_status
+
+
+#: Waiting for a new campaign to leave ``Preparing``; no status fails it.
+READY_GOAL = WaitGoal.of([s.value for s in CampaignStatus if s is not CampaignStatus.PREPARING], ())
+#: Waiting for a started campaign to finish; ``Stopped`` fails it.
+COMPLETION_GOAL = WaitGoal.of(CampaignStatus.COMPLETED.value)

@@ -1,0 +1,265 @@
+"""Campaign bodies: the create-SMS-from-template request, its operator arguments, the list query.
+
+:class:`SmsCampaignBody` is the wire body the client sends and the sandbox validates (with its
+account data in the validation context, which adds the checks only the receiving side can make:
+the lists and template exist, the message is the template's body, the name is free).
+:class:`SmsCampaignArguments` is the same campaign as an operator's arguments; it is built from
+the very same types and turns itself into the wire body.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from airflow_campaign_provider.models.common import (
+    PRIORITIES,
+    Base64Text,
+    CampaignName,
+    CampaignTypeName,
+    DayCode,
+    Description,
+    E164Phone,
+    Format,
+    Frequency,
+    Name,
+    NameList,
+    Priority,
+    Rule,
+    TimeOfDay,
+    TimeZoneName,
+    UnicodeText,
+    broken,
+    choice,
+    decode_message,
+    encode_message,
+    known_data,
+    minutes_of_day,
+    show,
+    whole_number,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from airflow_campaign_provider.models.common import KnownData
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+_OPEN = ConfigDict(extra="ignore", frozen=True)
+
+
+class DayWindow(BaseModel):
+    """One day's calling window, e.g. ``{"day": "MO", "start": "9:00 AM", "end": "6:00 PM"}``."""
+
+    model_config = _STRICT
+
+    day: DayCode
+    start: TimeOfDay
+    end: TimeOfDay
+
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, end: str, info: ValidationInfo) -> str:
+        start = info.data.get("start")  # absent when start itself is wrong
+        if start is not None and (minutes_of_day(start) or 0) >= (minutes_of_day(end) or 0):
+            raise broken("time_order", f"must be later than start ({start} to {end})")
+        return end
+
+
+class CallingHours(BaseModel):
+    """When contacts may be messaged: a frequency, an IANA time zone and day windows."""
+
+    model_config = _STRICT
+
+    frequency: Frequency
+    timezone: TimeZoneName
+    days: Annotated[list[DayWindow], Field(min_length=1)]
+
+
+# --- the wire body ------------------------------------------------------------------------
+
+
+def _known(refused: Callable[[KnownData, str], bool], rule: str) -> AfterValidator:
+    """A check only the receiving side makes, against the account data in the validation context;
+    ``rule`` has a ``{}`` where the value goes."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        data = known_data(info.context)
+        if data is not None and refused(data, value):
+            raise broken("unknown_name", rule.format(show(value)))
+        return value
+
+    return AfterValidator(check)
+
+
+KnownContactList = Annotated[
+    Name, _known(lambda data, name: name not in data.contact_lists, "contact list {} does not exist")
+]
+KnownDncList = Annotated[
+    Name, _known(lambda data, name: name not in data.dnc_lists, "DNC list {} does not exist")
+]
+KnownTemplate = Annotated[
+    Name, _known(lambda data, name: name not in data.templates, "template {} does not exist")
+]
+FreeCampaignName = Annotated[
+    CampaignName, _known(lambda data, name: data.name_taken(name), "a campaign named {} already exists")
+]
+
+
+class DncListRef(BaseModel):
+    model_config = _OPEN
+
+    name: KnownDncList | None = None
+
+
+class TemplateMessage(BaseModel):
+    """The template a campaign sends and its exact body, base64-encoded."""
+
+    model_config = _OPEN
+
+    template_name: KnownTemplate
+    message: Base64Text
+
+    @model_validator(mode="after")
+    def _is_the_template_body(self, info: ValidationInfo) -> TemplateMessage:
+        data = known_data(info.context)
+        template = data.templates.get(self.template_name) if data is not None else None
+        if template is not None and decode_message(self.message) != template.body:
+            raise broken(
+                "template_body",
+                f"must be the base64 of template {show(self.template_name)}'s body exactly",
+                at="message",
+            )
+        return self
+
+
+class CallerId(BaseModel):
+    model_config = _OPEN
+
+    phoneNumber: E164Phone
+
+
+class DialingStrategy(BaseModel):
+    model_config = _OPEN
+
+    callerId: CallerId
+    callingHours: CallingHours
+
+
+class SmsCampaignBody(BaseModel):
+    """``POST …/campaign?campaignType=sms``: create an SMS campaign from a template."""
+
+    model_config = _OPEN
+
+    name: FreeCampaignName
+    description: Description
+    contactLists: list[KnownContactList] = Field(min_length=1)
+    dncLists: DncListRef | None = None
+    campaignType: Annotated[str, choice("sms")] = Field(default=None, validate_default=True)
+    priority: Priority
+    format: Format
+    message: TemplateMessage
+    dialingStrategy: DialingStrategy
+
+
+# --- the same campaign as operator arguments ----------------------------------------------
+
+
+def _priority_argument(value: Any) -> str:
+    """``"1"``…``"5"`` from an int 1 to 5 or its digit string (a rendered template)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    elif isinstance(value, str):
+        value = value.strip()
+    if value in PRIORITIES:
+        return str(value)
+    raise broken("priority", f"must be a whole number from 1 to 5; got {show(value)}")
+
+
+def _not_padded(name: str) -> str:
+    if name != name.strip():
+        raise broken("padded", "must not start or end with whitespace (campaigns are found by name)")
+    return name
+
+
+class SmsCampaignArguments(BaseModel):
+    """An SMS campaign from a template as operator arguments; field names are the arguments'.
+
+    Fields are declared in the order their problems are listed.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    name: Annotated[CampaignName, AfterValidator(_not_padded)]
+    description: Description
+    contact_lists: NameList
+    template_name: Name
+    message: UnicodeText
+    caller_id: E164Phone
+    calling_hours: CallingHours
+    priority: Annotated[str, Rule(_priority_argument, {"type": ["integer", "string"]})] = "5"
+    format: Format = "simple"
+    dnc_list: Name | None = None
+
+    def to_body(self) -> dict[str, Any]:
+        """The documented create body."""
+        hours = self.calling_hours
+        body: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "contactLists": list(self.contact_lists),
+            "campaignType": "sms",
+            "priority": self.priority,
+            "format": self.format,
+            "message": {"template_name": self.template_name, "message": encode_message(self.message)},
+            "dialingStrategy": {
+                "callerId": {"phoneNumber": self.caller_id},
+                "callingHours": hours.model_dump(),
+            },
+        }
+        if self.dnc_list is not None:
+            body["dncLists"] = {"name": self.dnc_list}
+        return body
+
+
+# --- the list query -----------------------------------------------------------------------
+
+
+class StatusFilter(BaseModel):
+    model_config = _OPEN
+
+    status: (
+        Annotated[list[str], Rule(_status_names, {"type": "array", "items": {"type": "string"}})] | None
+    ) = None
+
+
+def _status_names(value: Any) -> list[str]:
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
+        raise broken("statuses", "must be an array of status names")
+    return values
+
+
+class CampaignListBody(BaseModel):
+    """``POST …/campaign/getAllCampaignDetails``: one page of campaigns, filtered.
+
+    ``sortBy`` is read by the receiving side (see the sandbox); the provider does not send it.
+    """
+
+    model_config = _OPEN
+
+    type: CampaignTypeName | None = None
+    limit: Annotated[int, whole_number(1, 10**9)] | None = None
+    skip: Annotated[int, whole_number(0, 10**12)] | None = None
+    page: Annotated[int, whole_number(1, 10**9)] | None = None
+    filters: StatusFilter | None = None
+    sortBy: Any = None
