@@ -37,9 +37,13 @@ from airflow_campaign_provider.api import (
 )
 from airflow_campaign_provider.exceptions import (
     CampaignArgumentsError,
+    CampaignConflictError,
     CampaignError,
     CampaignNotFoundError,
+    CampaignOutcomeUnknownError,
+    CampaignServerError,
     CampaignStateError,
+    CampaignValidationError,
     InvalidCampaignArgumentError,
 )
 from airflow_campaign_provider.models.connection import KoreConnectionSettings
@@ -320,6 +324,100 @@ class CampaignHook(CampaignHookBase):
         Not replayed after an ambiguous failure, like an SMS create.
         """
         return parse_campaign(self.run(self.api.create_voice_campaign(payload)))
+
+    #: Create attempts at most; each after the first only once the name is surely absent.
+    max_create_attempts = 3
+    #: Name look-ups after an ambiguous create before concluding it did not happen, and their spacing.
+    ambiguity_lookups = 2
+    ambiguity_recheck_seconds = 5.0
+
+    def create_voice_campaign_once(
+        self, body: Mapping[str, Any], *, if_exists: str = "reuse"
+    ) -> dict[str, Any]:
+        """Create a voice campaign unless this very campaign exists; return it, never two.
+
+        ``body`` is Kore's create body (see :class:`~airflow_campaign_provider.models.voice.VoiceCampaignBody`),
+        checked before any HTTP call. A same-named voice campaign is adopted when it matches
+        (``if_exists="reuse"``) or refused naming every differing field; ``"fail"`` refuses any.
+        After an ambiguous failure (timeout, dropped connection, 5xx) the name is looked up again
+        before any new attempt, so a retried task never creates a second campaign.
+        """
+        from airflow_campaign_provider.models.update import wire_differences
+
+        if if_exists not in ("reuse", "fail"):
+            raise InvalidCampaignArgumentError("if_exists", f"must be reuse or fail, got {if_exists!r}")
+        wire = check_campaign_body("voice", body, "body")
+        name = str(wire["name"])
+
+        def adopt(found: Mapping[str, Any], why: str) -> dict[str, Any]:
+            campaign = self.get_campaign(str(campaign_id_of(found)))
+            differing, unchecked = wire_differences(wire, campaign, "voice")
+            if differing:
+                raise CampaignConflictError(
+                    f"A voice campaign named {name!r} ({campaign_id_of(campaign)}) {why} but differs from "
+                    "what is asked, so it is not reused:\n" + "\n".join(f"  - {line}" for line in differing)
+                )
+            if unchecked:
+                self.log.info(
+                    "Kore.ai does not show %s of campaign %r; not compared.", ", ".join(unchecked), name
+                )
+            self.log.info(
+                "Reusing voice campaign %r (%s, %s): it %s.",
+                name,
+                campaign_id_of(campaign),
+                campaign.get("status"),
+                why,
+            )
+            return campaign
+
+        found = self.find_campaign_by_name(name, "voice")
+        if found is not None:
+            if if_exists == "fail":
+                raise CampaignConflictError(
+                    f"A voice campaign named {name!r} already exists ({campaign_id_of(found)}); if_exists='fail'."
+                )
+            return adopt(found, "already exists")
+        ambiguous: CampaignError | None = None
+        for attempt in range(1, self.max_create_attempts + 1):
+            try:
+                campaign = self.create_voice_campaign(wire)
+            except (CampaignOutcomeUnknownError, CampaignServerError) as error:
+                ambiguous = error
+                self.log.warning(
+                    "Creating voice campaign %r may or may not have worked (attempt %d of %d): %s. "
+                    "Looking it up by name before any new attempt.",
+                    name,
+                    attempt,
+                    self.max_create_attempts,
+                    error,
+                )
+                for lookup in range(self.ambiguity_lookups):
+                    if lookup:
+                        _sleep(self.ambiguity_recheck_seconds)
+                    found = self.find_campaign_by_name(name, "voice")
+                    if found is not None:
+                        return adopt(found, "was created by the unanswered attempt")
+                continue
+            except CampaignValidationError:
+                found = self.find_campaign_by_name(name, "voice")  # a taken name: ours, or a concurrent run's
+                if found is None:
+                    raise
+                if ambiguous is None and if_exists == "fail":
+                    raise CampaignConflictError(
+                        f"A voice campaign named {name!r} was created concurrently; if_exists='fail'."
+                    ) from None
+                return adopt(found, "was created concurrently")
+            self.log.info(
+                "Created voice campaign %r (%s), status %s.",
+                name,
+                campaign_id_of(campaign),
+                campaign.get("status"),
+            )
+            return campaign
+        raise CampaignError(
+            f"Gave up creating voice campaign {name!r} after {self.max_create_attempts} attempts that each "
+            f"failed ambiguously; none took effect. Last error: {ambiguous}"
+        ) from ambiguous
 
     def update_campaign(
         self, campaign_id: str, campaign_type: str, changes: Mapping[str, Any]

@@ -72,3 +72,45 @@ def merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any
         else:
             out[key] = value
     return out
+
+
+def _flat(body: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out |= _flat(value, path + ".")
+        else:
+            out[path] = value
+    return out
+
+
+def _comparable(value: Any) -> Any:
+    """Lists compare regardless of order (contact lists, day windows); numbers as their text."""
+    if isinstance(value, list):
+        return sorted(repr(_comparable(item)) for item in value)
+    if isinstance(value, Mapping):
+        return {key: _comparable(item) for key, item in value.items()}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def wire_differences(
+    asked: Mapping[str, Any], campaign: Mapping[str, Any], campaign_type: str
+) -> tuple[list[str], list[str]]:
+    """``(differing, unchecked)`` between the body a task would send and an existing campaign
+    (a GET answer's ``data``): one ``"field: asked …, found …"`` line per differing field, and the
+    fields the campaign does not show (Kore's answers leave some out; those are not held against it)."""
+    ours = _flat(asked)
+    theirs = _flat(editable_body(campaign, campaign_type))
+    differing: list[str] = []
+    unchecked: list[str] = []
+    for path, value in ours.items():
+        if path == "schedule.isSchedulingEnabled":
+            continue  # a schedule is turned on after the create, by its own call
+        if path not in theirs:
+            unchecked.append(path)
+        elif _comparable(theirs[path]) != _comparable(value):
+            differing.append(f"{path}: asked {value!r}, found {theirs[path]!r}")
+    return differing, unchecked
