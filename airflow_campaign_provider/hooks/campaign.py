@@ -50,10 +50,11 @@ from airflow_campaign_provider.models.connection import KoreConnectionSettings
 from airflow_campaign_provider.status import CampaignStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from datetime import tzinfo
 
     import requests
+    from pydantic import BaseModel
 
 DEFAULT_TIMEOUT = (10.0, 30.0)
 #: Per (connection, stream, campaign type, trigger): the documented path shape that worked last.
@@ -342,19 +343,37 @@ class CampaignHook(CampaignHookBase):
         After an ambiguous failure (timeout, dropped connection, 5xx) the name is looked up again
         before any new attempt, so a retried task never creates a second campaign.
         """
+        return self._create_by_name_once("voice", body, if_exists, self.create_voice_campaign)
+
+    def create_sms_text_campaign_once(
+        self, body: Mapping[str, Any], *, if_exists: str = "reuse"
+    ) -> dict[str, Any]:
+        """Create an SMS campaign without a template (``format`` ``simple`` with the message text, or
+        ``advanced`` with an experience flow), exactly once, as :meth:`create_voice_campaign_once`."""
+        return self._create_by_name_once("sms", body, if_exists, self.create_sms_campaign)
+
+    def _create_by_name_once(
+        self,
+        campaign_type: str,
+        body: Mapping[str, Any],
+        if_exists: str,
+        send: Callable[[Mapping[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Adopt the same-named campaign of ``campaign_type`` if it matches ``body``, else create it
+        with ``send``; after an ambiguous failure, look the name up before any new attempt."""
         from airflow_campaign_provider.models.update import wire_differences
 
         if if_exists not in ("reuse", "fail"):
             raise InvalidCampaignArgumentError("if_exists", f"must be reuse or fail, got {if_exists!r}")
-        wire = check_campaign_body("voice", body, "body")
+        wire = check_campaign_body(campaign_type, body, "body")
         name = str(wire["name"])
 
         def adopt(found: Mapping[str, Any], why: str) -> dict[str, Any]:
             campaign = self.get_campaign(str(campaign_id_of(found)))
-            differing, unchecked = wire_differences(wire, campaign, "voice")
+            differing, unchecked = wire_differences(wire, campaign, campaign_type)
             if differing:
                 raise CampaignConflictError(
-                    f"A voice campaign named {name!r} ({campaign_id_of(campaign)}) {why} but differs from "
+                    f"A {campaign_type} campaign named {name!r} ({campaign_id_of(campaign)}) {why} but differs from "
                     "what is asked, so it is not reused:\n" + "\n".join(f"  - {line}" for line in differing)
                 )
             if unchecked:
@@ -362,7 +381,8 @@ class CampaignHook(CampaignHookBase):
                     "Kore.ai does not show %s of campaign %r; not compared.", ", ".join(unchecked), name
                 )
             self.log.info(
-                "Reusing voice campaign %r (%s, %s): it %s.",
+                "Reusing %s campaign %r (%s, %s): it %s.",
+                campaign_type,
                 name,
                 campaign_id_of(campaign),
                 campaign.get("status"),
@@ -370,22 +390,23 @@ class CampaignHook(CampaignHookBase):
             )
             return campaign
 
-        found = self.find_campaign_by_name(name, "voice")
+        found = self.find_campaign_by_name(name, campaign_type)
         if found is not None:
             if if_exists == "fail":
                 raise CampaignConflictError(
-                    f"A voice campaign named {name!r} already exists ({campaign_id_of(found)}); if_exists='fail'."
+                    f"A {campaign_type} campaign named {name!r} already exists ({campaign_id_of(found)}); if_exists='fail'."
                 )
             return adopt(found, "already exists")
         ambiguous: CampaignError | None = None
         for attempt in range(1, self.max_create_attempts + 1):
             try:
-                campaign = self.create_voice_campaign(wire)
+                campaign = send(wire)
             except (CampaignOutcomeUnknownError, CampaignServerError) as error:
                 ambiguous = error
                 self.log.warning(
-                    "Creating voice campaign %r may or may not have worked (attempt %d of %d): %s. "
+                    "Creating %s campaign %r may or may not have worked (attempt %d of %d): %s. "
                     "Looking it up by name before any new attempt.",
+                    campaign_type,
                     name,
                     attempt,
                     self.max_create_attempts,
@@ -394,28 +415,31 @@ class CampaignHook(CampaignHookBase):
                 for lookup in range(self.ambiguity_lookups):
                     if lookup:
                         _sleep(self.ambiguity_recheck_seconds)
-                    found = self.find_campaign_by_name(name, "voice")
+                    found = self.find_campaign_by_name(name, campaign_type)
                     if found is not None:
                         return adopt(found, "was created by the unanswered attempt")
                 continue
             except CampaignValidationError:
-                found = self.find_campaign_by_name(name, "voice")  # a taken name: ours, or a concurrent run's
+                found = self.find_campaign_by_name(
+                    name, campaign_type
+                )  # a taken name: ours, or a concurrent run's
                 if found is None:
                     raise
                 if ambiguous is None and if_exists == "fail":
                     raise CampaignConflictError(
-                        f"A voice campaign named {name!r} was created concurrently; if_exists='fail'."
+                        f"A {campaign_type} campaign named {name!r} was created concurrently; if_exists='fail'."
                     ) from None
                 return adopt(found, "was created concurrently")
             self.log.info(
-                "Created voice campaign %r (%s), status %s.",
+                "Created %s campaign %r (%s), status %s.",
+                campaign_type,
                 name,
                 campaign_id_of(campaign),
                 campaign.get("status"),
             )
             return campaign
         raise CampaignError(
-            f"Gave up creating voice campaign {name!r} after {self.max_create_attempts} attempts that each "
+            f"Gave up creating {campaign_type} campaign {name!r} after {self.max_create_attempts} attempts that each "
             f"failed ambiguously; none took effect. Last error: {ambiguous}"
         ) from ambiguous
 
@@ -579,6 +603,14 @@ def _zone_of(campaign: Mapping[str, Any]) -> tzinfo:
         return timezone.utc
 
 
+def body_model(campaign_type: str, body: Mapping[str, Any]) -> type[BaseModel]:
+    """The model a create or update body of ``campaign_type`` is checked with."""
+    from airflow_campaign_provider.models.campaign import sms_body_model
+    from airflow_campaign_provider.models.voice import VoiceCampaignBody
+
+    return VoiceCampaignBody if campaign_type == "voice" else sms_body_model(dict(body))
+
+
 #: Why an update may have to repeat a field: Kore's GET answer does not show it as a PUT takes it.
 UPDATE_HINTS = {
     "experienceFlowName": "Kore's GET answer shows only the flow's id, so an update passes the name again",
@@ -592,11 +624,8 @@ def check_campaign_body(
     """``body`` checked against the documented rules of its campaign type; every problem is named
     ``<argument>.<wire path>`` in one error, before any HTTP call. ``hints`` add why, by field."""
     from airflow_campaign_provider.models.checks import validate
-    from airflow_campaign_provider.models.voice import VoiceCampaignBody
 
-    if campaign_type != "voice":
-        return dict(body)  # the SMS rules are checked by their own model (see payload)
-    model, problems = validate(VoiceCampaignBody, body)
+    model, problems = validate(body_model(campaign_type, body), body)
     if model is None:
         hints = hints or {}
         raise CampaignArgumentsError(
@@ -605,7 +634,7 @@ def check_campaign_body(
                 for field, rule in problems
             ]
         )
-    return model.to_wire()
+    return model.model_dump(exclude_none=True)
 
 
 def _never_connected(error: BaseException) -> bool:

@@ -10,7 +10,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from airflow_campaign_provider.models.common import KNOWN_DATA, problems_of
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from airflow_campaign_provider.models.common import KnownData
 
@@ -26,6 +26,15 @@ def validate(
         return model.model_validate(data, context={KNOWN_DATA: known} if known is not None else None), []
     except ValidationError as error:
         return None, problems_of(error)
+
+
+def renamed(field: str, names: Mapping[str, str]) -> str:
+    """A problem's field under the name the caller knows it by: with ``{"contactLists":
+    "contact_lists"}``, ``contactLists[0]`` becomes ``contact_lists[0]`` (sub-paths follow)."""
+    for wire, name in names.items():
+        if field == wire or field.startswith((wire + ".", wire + "[")):
+            return name + field[len(wire) :]
+    return field
 
 
 def field_errors(title: str, problems: Iterable[tuple[str, str]]) -> ValidationError:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from airflow_campaign_provider.models.checks import field_errors, validate
+from airflow_campaign_provider.models.checks import field_errors, renamed, validate
 from airflow_campaign_provider.models.common import choice, whole_number
 
 #: Kore's spelling of a schedule time; the weekly sample writes a one-digit day ("2026-01-1").
@@ -170,13 +170,6 @@ SCHEDULE_ARGUMENTS = {
 }
 
 
-def _argument(field: str) -> str:
-    for prefix, argument in SCHEDULE_ARGUMENTS.items():
-        if field == prefix or field.startswith(prefix + "["):
-            return argument
-    return field
-
-
 def _kore_time(value: Any, zone: tzinfo) -> Any:
     """A datetime in Kore's spelling in ``zone`` (a naive one is taken as already in it)."""
     if isinstance(value, datetime):
@@ -210,5 +203,5 @@ def schedule_body(
             "recurrenceObject": {"recurType": kind, **details},
         },
     )
-    problems += [(_argument(field), rule) for field, rule in wire_problems]
+    problems += [(renamed(field, SCHEDULE_ARGUMENTS), rule) for field, rule in wire_problems]
     return (body if not problems else None), list(dict.fromkeys(problems))

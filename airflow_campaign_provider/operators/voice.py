@@ -4,37 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.api import campaign_id_of
-from airflow_campaign_provider.exceptions import CampaignError
-from airflow_campaign_provider.operators.campaign import (
-    IF_EXISTS_CHOICES,
-    _CampaignOperator,
-    _check_positive,
-    _is_templated,
-    _raise_problems,
+from airflow_campaign_provider.operators.create import (
+    CreateCampaignFromBodyOperator,
+    wire_list,
+    wire_priority,
 )
-from airflow_campaign_provider.status import READY_GOAL, CampaignStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow.sdk import Context
-
-#: The operator argument behind each field of Kore's voice body (a field's sub-path follows it).
-ARGUMENT_OF_FIELD = {
-    "contactLists": "contact_lists",
-    "dncLists": "dnc_list",
-    "dialingMode": "dialing_mode",
-    "dialingStrategy.callerId.phoneNumber": "caller_id",
-    "dialingStrategy.callingHours": "calling_hours",
-    "dialingStrategy.dialingOrder": "dialing_order",
-    "dialingStrategy.maxAttemptsPerRecord": "max_attempts_per_record",
-    "dialingStrategy.defaultRetryPeriod": "default_retry_period",
-    "dialingStrategy.maxRingTime": "max_ring_time",
-    "experienceFlowName": "experience_flow_name",
-    "enableMachineDetect": "enable_machine_detect",
-    "maxSkips": "max_skips",
-}
 _CAMPAIGN_ARGUMENTS = (
     "name",
     "description",
@@ -55,15 +33,7 @@ _CAMPAIGN_ARGUMENTS = (
 )
 
 
-def argument_of(field: str) -> str:
-    """``dialingStrategy.callingHours.days[0].end`` → ``calling_hours.days[0].end``."""
-    for wire, argument in ARGUMENT_OF_FIELD.items():
-        if field == wire or field.startswith((wire + ".", wire + "[")):
-            return argument + field[len(wire) :]
-    return field
-
-
-class CreateVoiceCampaignOperator(_CampaignOperator):
+class CreateVoiceCampaignOperator(CreateCampaignFromBodyOperator):
     """
     Create a Kore.ai voice campaign, exactly once, and return its id (also XCom ``campaign_id``).
 
@@ -95,16 +65,14 @@ class CreateVoiceCampaignOperator(_CampaignOperator):
     :param queue_name: The agents' queue; required for Progressive and Preview.
     :param max_skips: Preview only, required there: skips an agent may make before the contact
         is flagged.
-    :param if_exists: ``"reuse"`` (default) or ``"fail"``, as for SMS.
-    :param wait_for_ready: Wait until the campaign leaves ``Preparing``.
-    :param ready_timeout: Seconds to wait for ``Ready``.
-    :param poll_interval: Seconds between two status reads while waiting.
-    :param stream_id: Bot/stream id overriding the connection's.
-    :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
+
+    ``if_exists``, ``wait_for_ready``, ``ready_timeout``, ``poll_interval``, ``stream_id`` and
+    ``kore_conn_id`` are those of every create operator (see ``CreateCampaignFromBodyOperator``).
     """
 
-    template_fields: Sequence[str] = ("kore_conn_id", "stream_id", *_CAMPAIGN_ARGUMENTS)
-    template_fields_renderers = {"calling_hours": "json", "contact_lists": "json"}
+    campaign_type = "voice"
+    campaign_arguments = _CAMPAIGN_ARGUMENTS
+    deciding_argument = "dialing_mode"
 
     def __init__(
         self,
@@ -125,10 +93,6 @@ class CreateVoiceCampaignOperator(_CampaignOperator):
         enable_machine_detect: str | None = None,
         queue_name: str | None = None,
         max_skips: int | None = None,
-        if_exists: str = "reuse",
-        wait_for_ready: bool = True,
-        ready_timeout: float = 600.0,
-        poll_interval: float = 5.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -148,36 +112,19 @@ class CreateVoiceCampaignOperator(_CampaignOperator):
         self.enable_machine_detect = enable_machine_detect
         self.queue_name = queue_name
         self.max_skips = max_skips
-        self.if_exists = if_exists
-        self.wait_for_ready = wait_for_ready
-        self.ready_timeout = ready_timeout
-        self.poll_interval = poll_interval
-        problems = self._problems()
-        if if_exists not in IF_EXISTS_CHOICES:
-            problems.append(
-                ("if_exists", f"must be one of {', '.join(IF_EXISTS_CHOICES)}, got {if_exists!r}")
-            )
-        _check_positive(problems, "ready_timeout", ready_timeout)
-        _check_positive(problems, "poll_interval", poll_interval)
-        names = (*_CAMPAIGN_ARGUMENTS, "if_exists", "ready_timeout", "poll_interval")
-        _raise_problems(problems, {argument: getattr(self, argument) for argument in names})
+        self._check_arguments()
 
     def body(self) -> dict[str, Any]:
         """Kore's create body from the (rendered) arguments."""
-        priority = self.priority
         machine_detect = self.enable_machine_detect
         if machine_detect is None and self.dialing_mode == "Agentless":
             machine_detect = "no"
         body: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
-            "contactLists": list(self.contact_lists)
-            if isinstance(self.contact_lists, (list, tuple))
-            else self.contact_lists,
+            "contactLists": wire_list(self.contact_lists),
             "dncLists": {"name": self.dnc_list},
-            "priority": str(priority)
-            if isinstance(priority, int) and not isinstance(priority, bool)
-            else priority,
+            "priority": wire_priority(self.priority),
             "dialingMode": self.dialing_mode,
             "dialingStrategy": {
                 "callerId": {"phoneNumber": self.caller_id},
@@ -198,26 +145,5 @@ class CreateVoiceCampaignOperator(_CampaignOperator):
         }
         return body | {key: value for key, value in optional.items() if value is not None}
 
-    def _problems(self) -> list[tuple[str, str]]:
-        """Every broken rule, by argument; a templated argument's rules wait for its rendering."""
-        from airflow_campaign_provider.models.checks import validate
-        from airflow_campaign_provider.models.voice import VoiceCampaignBody
-
-        body = self.body()
-        if _is_templated(body.get("dialingMode")):  # which fields apply is not known yet
-            return []
-        _, problems = validate(VoiceCampaignBody, body)
-        return [(argument_of(field), rule) for field, rule in problems]
-
-    def execute(self, context: Context) -> str:
-        _raise_problems(self._problems())
-        campaign = self.hook.create_voice_campaign_once(self.body(), if_exists=self.if_exists)
-        campaign_id = campaign_id_of(campaign)
-        if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
-            raise CampaignError(f"Kore.ai returned voice campaign {self.name!r} without an id.")
-        context["ti"].xcom_push(key="campaign_id", value=campaign_id)
-        if self.wait_for_ready and campaign.get("status") != CampaignStatus.READY.value:
-            self._wait_for(
-                campaign_id, READY_GOAL, timeout=self.ready_timeout, poll_interval=self.poll_interval
-            )
-        return campaign_id
+    def _create_once(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.hook.create_voice_campaign_once(body, if_exists=self.if_exists)

@@ -260,7 +260,9 @@ def sms_update_fields(store: Store, campaign: Campaign, body: Any) -> dict[str, 
     problems = validate_create(body, "sms", lookups)
     if problems:
         raise KoreError(412, problems)
-    return {"name": body["name"], **sms_fields(body, store.templates[body["message"]["template_name"]])}
+    template_name = (body.get("message") or {}).get("template_name")
+    template = store.templates[template_name] if template_name is not None else None
+    return {"name": body["name"], **sms_fields(body, template)}
 
 
 class _OwnNameFree:

@@ -187,7 +187,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4()}"
 
 
-def sms_fields(body: dict[str, Any], template: Template) -> dict[str, Any]:
+def sms_fields(body: dict[str, Any], template: Template | None) -> dict[str, Any]:
     """The stored fields of an SMS campaign made from a (validated) create body."""
     hours = body["dialingStrategy"]["callingHours"]
     fields: dict[str, Any] = {"description": body["description"]}
@@ -204,15 +204,21 @@ def sms_fields(body: dict[str, Any], template: Template) -> dict[str, Any]:
                 "days": [{"day": d["day"], "start": d["start"], "end": d["end"]} for d in hours["days"]],
             },
         },
-        message={
-            "template_name": body["message"]["template_name"],
-            "message": body["message"]["message"],
-            "templateId": template.id,
-        },
         contactLists=list(body["contactLists"]),
         format=body["format"],
         direction=body["format"],
     )
+    message = body.get("message") or {}
+    if template is not None:
+        fields["message"] = {
+            "template_name": message["template_name"],
+            "message": message["message"],
+            "templateId": template.id,
+        }
+    elif message:  # without a template: the text as sent
+        fields["message"] = {"message": message["message"]}
+    if body.get("experienceFlowName"):  # an advanced campaign shows its flow's id, as Kore's sample
+        fields["experienceFlow"] = f"cf-{uuid.uuid5(uuid.NAMESPACE_URL, body['experienceFlowName'])}"
     return fields
 
 
@@ -426,7 +432,8 @@ class Store:
 
     def create_sms(self, body: dict[str, Any], now: float) -> Campaign:
         """Create an SMS campaign from a validated create body: Preparing, then Ready."""
-        template = self.templates[body["message"]["template_name"]]
+        template_name = (body.get("message") or {}).get("template_name")
+        template = self.templates[template_name] if template_name is not None else None
         fields = {"name": body["name"], **sms_fields(body, template)}
         preparing = self.config.preparing_seconds
         c = self._new("sms", fields, PREPARING if preparing > 0 else READY, now)
