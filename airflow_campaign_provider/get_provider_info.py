@@ -37,7 +37,14 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": ["airflow_campaign_provider.operators.campaign"],
+                "python-modules": [
+                    "airflow_campaign_provider.operators.campaign",
+                    "airflow_campaign_provider.operators.voice",
+                    "airflow_campaign_provider.operators.sms_text",
+                    "airflow_campaign_provider.operators.update",
+                    "airflow_campaign_provider.operators.schedule",
+                    "airflow_campaign_provider.operators.results",
+                ],
             }
         ],
         "sensors": [
