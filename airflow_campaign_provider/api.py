@@ -256,7 +256,6 @@ class CampaignRequests:
         statuses: Iterable[str] | None = None,
         page: int = 1,
         page_size: int = 50,
-        sort_by: Mapping[str, Any] | None = None,
     ) -> ApiRequest:
         """One page of ``getAllCampaignDetails`` (pages count from 1)."""
         if page < 1:
@@ -271,8 +270,6 @@ class CampaignRequests:
         }
         if statuses:
             body["filters"] = {"status": list(statuses)}
-        if sort_by:
-            body["sortBy"] = dict(sort_by)
         return ApiRequest("POST", f"{self.base_path}/getAllCampaignDetails", self._params(), body)
 
     # voice campaigns, updates, schedules and per-contact results
@@ -582,9 +579,6 @@ class RetryPolicy:
     rate_limit_window_seconds: float = 60.0
     max_retry_after_seconds: float = 120.0
     max_total_seconds: float = 300.0
-
-    def should_retry(self, error: BaseException, request: ApiRequest) -> bool:
-        return self._retryable(error, request.replayable)
 
     @staticmethod
     def _retryable(error: BaseException, replayable: bool) -> bool:

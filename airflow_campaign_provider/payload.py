@@ -45,6 +45,11 @@ class SmsCampaignSpec:
     :param dnc_list: Name of a Do-Not-Call list, or None.
     """
 
+    @property
+    def campaign_type(self) -> str:
+        """What kind of campaign this describes, for the hook's create-once."""
+        return "sms"
+
     name: Any
     description: Any
     contact_lists: Any
@@ -156,3 +161,7 @@ def _normalized(field: str, value: Any) -> Any:
     if field == "priority":
         return str(value)
     return value
+
+
+#: The arguments a spec is made of, in the order their problems are listed.
+SPEC_FIELDS = tuple(SmsCampaignSpec.__dataclass_fields__)

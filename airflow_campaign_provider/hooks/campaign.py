@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -36,27 +37,36 @@ from airflow_campaign_provider.api import (
     transport_error,
 )
 from airflow_campaign_provider.exceptions import (
+    CampaignAlreadyRunError,
     CampaignArgumentsError,
     CampaignConflictError,
     CampaignError,
     CampaignNotFoundError,
+    CampaignNotStartableError,
     CampaignOutcomeUnknownError,
     CampaignServerError,
     CampaignStateError,
     CampaignValidationError,
+    CampaignWaitFailedError,
+    CampaignWaitTimeoutError,
     InvalidCampaignArgumentError,
 )
 from airflow_campaign_provider.models.connection import KoreConnectionSettings
-from airflow_campaign_provider.status import CampaignStatus
+from airflow_campaign_provider.status import TERMINAL_STATUSES, CampaignStatus, WaitGoal, is_documented
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
     from datetime import tzinfo
 
     import requests
+    from airflow.sdk import Connection
     from pydantic import BaseModel
 
+    from airflow_campaign_provider.models.update import CampaignSpec
+    from airflow_campaign_provider.payload import SmsCampaignSpec
+
 DEFAULT_TIMEOUT = (10.0, 30.0)
+IF_EXISTS_CHOICES = ("reuse", "fail")
 #: Per (connection, stream, campaign type, trigger): the documented path shape that worked last.
 _WORKING_TRIGGER_SHAPE: dict[tuple[str, str, str, str], int] = {}
 
@@ -64,6 +74,19 @@ _WORKING_TRIGGER_SHAPE: dict[tuple[str, str, str, str], int] = {}
 def _sleep(seconds: float) -> None:
     """Back-off sleep; a seam tests replace so retries cost no wall time."""
     time.sleep(seconds)
+
+
+def _pause(seconds: float) -> None:
+    """Polling and re-check sleep of the lifecycle methods; a seam tests replace with a fake clock."""
+    time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class CampaignStart:
+    """What :meth:`CampaignHook.start_campaign_once` did: the status, and whether this call played it."""
+
+    status: str
+    started: bool
 
 
 class CampaignHookBase(BaseHook):
@@ -81,6 +104,7 @@ class CampaignHookBase(BaseHook):
         *,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         retry_policy: RetryPolicy | None = None,
+        stream_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -89,6 +113,16 @@ class CampaignHookBase(BaseHook):
         self.kore_conn_id = kore_conn_id
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
+        self.stream_id = stream_id or None
+
+    def settings_of(self, conn: Connection, extra: Mapping[str, Any]) -> KoreConnectionSettings:
+        """The validated settings of ``conn`` (its ``extra`` already decoded), this hook's stream
+        replacing the connection's; a missing or malformed field raises an error naming it."""
+        if self.stream_id:
+            extra = {**extra, "stream_id": self.stream_id}
+        return KoreConnectionSettings.from_connection(
+            host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra
+        )
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -119,30 +153,13 @@ class CampaignHook(CampaignHookBase):
         (the ``iid`` header follows it unless the connection sets ``extra.iid``).
     """
 
-    def __init__(
-        self,
-        kore_conn_id: str = CampaignHookBase.default_conn_name,
-        *,
-        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-        retry_policy: RetryPolicy | None = None,
-        stream_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(kore_conn_id, timeout=timeout, retry_policy=retry_policy, **kwargs)
-        self.stream_id = stream_id
-
     # --- connection, auth, transport ----------------------------------------------------------
 
     @cached_property
     def settings(self) -> KoreConnectionSettings:
         """The validated connection; a missing field raises an error naming it."""
         conn = self.get_connection(self.kore_conn_id)
-        extra = conn.extra_dejson
-        if self.stream_id:
-            extra = {**extra, "stream_id": self.stream_id}
-        settings = KoreConnectionSettings.from_connection(
-            host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra
-        )
+        settings = self.settings_of(conn, conn.extra_dejson)
         from airflow.sdk.log import mask_secret
 
         mask_secret(settings.client_secret)
@@ -317,6 +334,383 @@ class CampaignHook(CampaignHookBase):
                 return campaign
         return None
 
+    # --- the lifecycle, exactly once ----------------------------------------------------------
+
+    #: Create or play attempts at most; each after the first only once Kore surely did not act.
+    max_attempts = 3
+    #: Name look-ups after an ambiguous create before concluding it did not happen.
+    ambiguity_lookups = 2
+    #: Pause between two look-ups (or status reads) that settle an ambiguous create (or play).
+    ambiguity_recheck_seconds = 5.0
+
+    def create_sms_campaign_once(
+        self,
+        spec: SmsCampaignSpec,
+        *,
+        if_exists: str = "reuse",
+        max_attempts: int | None = None,
+        ambiguity_lookups: int | None = None,
+        ambiguity_recheck_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """Create the SMS campaign ``spec`` describes unless this very campaign exists; return it.
+
+        Every argument is checked before any HTTP call (one error lists every problem). A
+        same-named campaign is looked up first and adopted when it matches (``if_exists="reuse"``)
+        or refused, naming every differing field; ``if_exists="fail"`` refuses any. After an
+        ambiguous failure (timeout, dropped connection, 5xx) the name is looked up again before
+        any new attempt, so a retried task never creates a second campaign.
+        """
+        return self.create_campaign_once(
+            spec,
+            if_exists=if_exists,
+            max_attempts=max_attempts,
+            ambiguity_lookups=ambiguity_lookups,
+            ambiguity_recheck_seconds=ambiguity_recheck_seconds,
+        )
+
+    def create_campaign_once(
+        self,
+        spec: CampaignSpec,
+        *,
+        if_exists: str = "reuse",
+        max_attempts: int | None = None,
+        ambiguity_lookups: int | None = None,
+        ambiguity_recheck_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """The exactly-once create of every campaign type (see :meth:`create_sms_campaign_once`):
+        ``spec`` names the campaign, builds its checked body and tells how an existing one differs."""
+        body = spec.to_body()  # every argument is checked before any HTTP call
+        if if_exists not in IF_EXISTS_CHOICES:
+            raise InvalidCampaignArgumentError(
+                "if_exists", f"must be one of {', '.join(IF_EXISTS_CHOICES)}, got {if_exists!r}"
+            )
+        found = self.find_campaign_by_name(spec.name, spec.campaign_type)
+        if found is not None:
+            if if_exists == "fail":
+                raise CampaignConflictError(
+                    f"A campaign named {found.get('name')!r} already exists ({campaign_id_of(found)}, "
+                    f"status {found.get('status')}); if_exists='fail' forbids reusing it."
+                )
+            return self._adopt(spec, found, "already exists")
+        return self._create_once(
+            spec,
+            body,
+            if_exists=if_exists,
+            max_attempts=max_attempts or self.max_attempts,
+            lookups=ambiguity_lookups or self.ambiguity_lookups,
+            recheck_seconds=self._recheck(ambiguity_recheck_seconds),
+        )
+
+    def _recheck(self, seconds: float | None) -> float:
+        return self.ambiguity_recheck_seconds if seconds is None else seconds
+
+    def _adopt(self, spec: CampaignSpec, found: Mapping[str, Any], why: str) -> dict[str, Any]:
+        """The full campaign behind a name match, if it is what ``spec`` asks for."""
+        campaign_id = campaign_id_of(found)
+        if campaign_id is None:
+            raise CampaignConflictError(f"Kore.ai lists a campaign named {spec.name!r} without an id.")
+        campaign = self.get_campaign(campaign_id)
+        differing, unchecked = spec.differences(campaign)
+        if differing:
+            raise CampaignConflictError(
+                f"A campaign named {campaign.get('name')!r} ({campaign_id}) {why} but differs from what "
+                f"this task asks for, so it is not reused:\n" + "\n".join(f"  - {line}" for line in differing)
+            )
+        if unchecked:
+            self.log.info(
+                "Kore.ai does not show %s of campaign %s; not compared.", ", ".join(unchecked), campaign_id
+            )
+        status = campaign.get("status")
+        self.log.info(
+            "Reusing campaign %s (%s, %s): it %s and matches the request.",
+            spec.name,
+            campaign_id,
+            status,
+            why,
+        )
+        if status in TERMINAL_STATUSES:
+            self.log.warning(
+                "Campaign %s is already %s: it has run and will not be started again.", campaign_id, status
+            )
+        return campaign
+
+    def _create_once(
+        self,
+        spec: CampaignSpec,
+        body: dict[str, Any],
+        *,
+        if_exists: str,
+        max_attempts: int,
+        lookups: int,
+        recheck_seconds: float,
+    ) -> dict[str, Any]:
+        """Create, and after an ambiguous failure resend only once the name is surely absent."""
+        ambiguous: CampaignError | None = None
+        for attempt in range(1, max_attempts + 1):
+            try:
+                send = (
+                    self.create_voice_campaign if spec.campaign_type == "voice" else self.create_sms_campaign
+                )
+                campaign = send(body)
+            except (CampaignOutcomeUnknownError, CampaignServerError) as error:
+                ambiguous = error
+                self.log.warning(
+                    "Creating campaign %s may or may not have worked (attempt %d of %d): %s. "
+                    "Looking it up by name before any new attempt.",
+                    spec.name,
+                    attempt,
+                    max_attempts,
+                    error,
+                )
+                found = self._lookup_after_ambiguity(spec, lookups, recheck_seconds)
+                if found is not None:
+                    return self._adopt(spec, found, "was created by the unanswered attempt")
+                self.log.info("No campaign named %s exists: the attempt did not take effect.", spec.name)
+                continue
+            except CampaignValidationError:
+                # Kore refuses a taken name: a lost attempt of ours, or a concurrent run, got there first.
+                found = self.find_campaign_by_name(spec.name, spec.campaign_type)
+                if found is None:
+                    raise
+                if ambiguous is None and if_exists == "fail":
+                    raise CampaignConflictError(
+                        f"A campaign named {spec.name!r} was created concurrently; if_exists='fail'."
+                    ) from None
+                return self._adopt(spec, found, "was created concurrently")
+            self.log.info(
+                "Created campaign %s (%s), status %s.",
+                spec.name,
+                campaign_id_of(campaign),
+                campaign.get("status"),
+            )
+            return campaign
+        raise CampaignError(
+            f"Gave up creating campaign {spec.name!r} after {max_attempts} attempts "
+            f"that each failed ambiguously; none took effect. Last error: {ambiguous}"
+        ) from ambiguous
+
+    def _lookup_after_ambiguity(
+        self, spec: CampaignSpec, lookups: int, recheck_seconds: float
+    ) -> dict[str, Any] | None:
+        for lookup in range(lookups):
+            if lookup:
+                _pause(recheck_seconds)
+            found = self.find_campaign_by_name(spec.name, spec.campaign_type)
+            if found is not None:
+                return found
+        return None
+
+    def start_campaign_once(
+        self,
+        campaign_id: str,
+        campaign_type: str = "sms",
+        *,
+        is_retry: bool = False,
+        max_attempts: int | None = None,
+        ambiguity_recheck_seconds: float | None = None,
+    ) -> CampaignStart:
+        """Play a ``Ready`` campaign, never twice; an ``Active`` one is left alone.
+
+        Any other status is refused, naming it: ``Completed`` or ``Stopped`` fail for good
+        (:class:`CampaignAlreadyRunError`, no task retries), except that on a retry
+        (``is_retry``, e.g. ``ti.try_number > 1``) a ``Completed`` campaign is the one an earlier
+        try started. When the play's answer is lost, the status settles whether it took effect.
+        """
+        status = self.get_campaign_status(campaign_id)
+        if status == CampaignStatus.ACTIVE.value:
+            self.log.info("Campaign %s is already Active; not triggering play again.", campaign_id)
+            return CampaignStart(status, started=False)
+        if status == CampaignStatus.READY.value:
+            return self._play_once(
+                campaign_id,
+                campaign_type,
+                max_attempts or self.max_attempts,
+                self._recheck(ambiguity_recheck_seconds),
+            )
+        if status == CampaignStatus.COMPLETED.value and is_retry:
+            # The first try did not refuse it (that refusal is final), so an earlier try started it.
+            self.log.info(
+                "Campaign %s is already Completed on a retry: an earlier try started it; "
+                "not triggering play again.",
+                campaign_id,
+            )
+            return CampaignStart(status, started=False)
+        if status in TERMINAL_STATUSES:
+            raise CampaignAlreadyRunError(_not_startable(campaign_id, status))
+        raise CampaignNotStartableError(_not_startable(campaign_id, status))
+
+    def _play_once(
+        self, campaign_id: str, campaign_type: str, max_attempts: int, recheck_seconds: float
+    ) -> CampaignStart:
+        """Play once; after a lost answer, read the status and play again only while it is ``Ready``."""
+        unanswered = False
+        for attempt in range(1, max_attempts + 1):
+            try:
+                answer = self.start_campaign(campaign_id, campaign_type)
+            except (CampaignOutcomeUnknownError, CampaignServerError) as error:
+                unanswered = True
+                self.log.warning(
+                    "Starting campaign %s may or may not have worked (attempt %d of %d): %s. "
+                    "Reading its status to settle it.",
+                    campaign_id,
+                    attempt,
+                    max_attempts,
+                    error,
+                )
+                status = self.get_campaign_status(campaign_id)
+                if status == CampaignStatus.READY.value:
+                    _pause(recheck_seconds)
+                    status = self.get_campaign_status(campaign_id)
+                if status == CampaignStatus.READY.value:
+                    self.log.info("Campaign %s is still Ready: the play did not take effect.", campaign_id)
+                    continue
+                if status not in (CampaignStatus.ACTIVE.value, CampaignStatus.COMPLETED.value):
+                    raise CampaignNotStartableError(
+                        f"After an unanswered play, campaign {campaign_id} is {status}: "
+                        "neither started by it nor startable."
+                    ) from error
+                self.log.info("Campaign %s is %s: the unanswered play took effect.", campaign_id, status)
+                return CampaignStart(status, started=True)
+            except CampaignValidationError as error:
+                status = self.get_campaign_status(campaign_id)
+                if status == CampaignStatus.ACTIVE.value:
+                    self.log.info("Campaign %s was started meanwhile; it is Active.", campaign_id)
+                    return CampaignStart(status, started=unanswered)  # late effect of our lost play?
+                raise CampaignNotStartableError(
+                    f"Kore.ai refused to start campaign {campaign_id} (now {status}): {error.kore_message}"
+                ) from error
+            status = str(answer.get("status") or CampaignStatus.ACTIVE.value)
+            self.log.info("Started campaign %s: %s (%s).", campaign_id, answer.get("message"), status)
+            return CampaignStart(status, started=True)
+        raise CampaignError(
+            f"Gave up starting campaign {campaign_id} after {max_attempts} unanswered plays; it is still Ready."
+        )
+
+    def stop_campaign_if_running(self, campaign_id: str, campaign_type: str = "sms") -> str:
+        """Stop a running campaign and return its status; a stopped, completed or never started
+        one (``Preparing``, ``Ready``) is left as is, and the log says which."""
+        status = self.get_campaign_status(campaign_id)
+        if status in TERMINAL_STATUSES:
+            self.log.info("Campaign %s is already %s; nothing to stop.", campaign_id, status)
+            return status
+        if status in (CampaignStatus.PREPARING.value, CampaignStatus.READY.value):
+            self.log.info("Campaign %s is %s: it was never started; nothing to stop.", campaign_id, status)
+            return status
+        try:
+            answer = self.stop_campaign(campaign_id, campaign_type)
+        except CampaignValidationError:
+            status = self.get_campaign_status(campaign_id)
+            if status not in TERMINAL_STATUSES:
+                raise
+            self.log.info("Campaign %s became %s meanwhile; nothing to stop.", campaign_id, status)
+            return status
+        status = str(answer.get("status") or CampaignStatus.STOPPED.value)
+        self.log.info("Stopped campaign %s: %s (%s).", campaign_id, answer.get("message"), status)
+        return status
+
+    def delete_campaign_if_exists(
+        self,
+        campaign_id: str,
+        campaign_type: str = "sms",
+        *,
+        missing_ok: bool = True,
+        stop_first: bool = True,
+    ) -> dict[str, Any]:
+        """Delete a campaign (stopping an ``Active`` one first with ``stop_first``) and summarize it:
+        ``campaign_id``, ``campaign_type``, ``name``, ``status``, ``deleted`` (False when it was
+        already gone, accepted with ``missing_ok``) and Kore's ``message``."""
+        try:
+            if stop_first and self.get_campaign_status(campaign_id) == CampaignStatus.ACTIVE.value:
+                self.stop_campaign_if_running(campaign_id, campaign_type)
+            answer = self.delete_campaign(campaign_id, campaign_type)
+        except CampaignNotFoundError as error:
+            if not missing_ok:
+                raise
+            return self._already_deleted(campaign_id, campaign_type, error)
+        data = answer.get("data")
+        data = data if isinstance(data, Mapping) else {}
+        summary = {
+            "campaign_id": campaign_id_of(data) or campaign_id,
+            "campaign_type": campaign_type,
+            "name": data.get("name"),
+            "status": data.get("status"),
+            "deleted": True,
+            "message": answer.get("message"),
+        }
+        self.log.info(
+            "Deleted %s campaign %s (%s): %s", campaign_type, campaign_id, summary["name"], summary["message"]
+        )
+        return summary
+
+    def _already_deleted(
+        self, campaign_id: str, campaign_type: str, error: CampaignNotFoundError
+    ) -> dict[str, Any]:
+        """A 404 on delete: the campaign is gone, or it exists with the other type."""
+        try:
+            status = self.get_campaign_status(campaign_id)
+        except CampaignNotFoundError:
+            self.log.info("Campaign %s does not exist (already deleted?); nothing to delete.", campaign_id)
+            return {
+                "campaign_id": campaign_id,
+                "campaign_type": campaign_type,
+                "name": None,
+                "status": None,
+                "deleted": False,
+                "message": error.kore_message,
+            }
+        raise InvalidCampaignArgumentError(
+            "campaign_type",
+            f"campaign {campaign_id} exists ({status}) but Kore.ai finds no {campaign_type} campaign "
+            "with that id; is it of the other type?",
+        ) from error
+
+    def check_campaign_status(self, campaign_id: str, goal: WaitGoal) -> tuple[str, bool]:
+        """Read the status once: ``(status, whether it ends a wait for goal)``; a failure status raises
+        :class:`CampaignWaitFailedError` (no task retries: the campaign will not get there)."""
+        status = self.get_campaign_status(campaign_id)
+        outcome = goal.judge(campaign_id, status)
+        if outcome is None:
+            return status, False
+        if outcome.status == "failure":
+            raise CampaignWaitFailedError(outcome.message)
+        self.log.info("%s", outcome.message)
+        return status, True
+
+    def wait_for_campaign_status(
+        self,
+        campaign_id: str,
+        target_statuses: WaitGoal | str | Iterable[str],
+        failure_statuses: str | Iterable[str] | None = None,
+        *,
+        timeout: float,
+        poll_interval: float,
+    ) -> str:
+        """Poll until the status is a target and return it; fail at once on a failure status (by
+        default every terminal status that is not a target), with :class:`CampaignWaitTimeoutError`
+        after ``timeout`` seconds."""
+        goal = (
+            target_statuses
+            if isinstance(target_statuses, WaitGoal)
+            else WaitGoal.of(target_statuses, failure_statuses)
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            status, reached = self.check_campaign_status(campaign_id, goal)
+            if reached:
+                return status
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise CampaignWaitTimeoutError(goal.timed_out(campaign_id, status).message)
+            if is_documented(status):
+                self.log.info("Campaign %s is %s; waiting.", campaign_id, status)
+            else:
+                self.log.warning(
+                    "Campaign %s is in status %r, which Kore.ai does not document; waiting on.",
+                    campaign_id,
+                    status,
+                )
+            _pause(min(poll_interval, remaining))
+
     # --- voice campaigns, updates, schedules, per-contact results -----------------------------
 
     def create_voice_campaign(self, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -326,122 +720,30 @@ class CampaignHook(CampaignHookBase):
         """
         return parse_campaign(self.run(self.api.create_voice_campaign(payload)))
 
-    #: Create attempts at most; each after the first only once the name is surely absent.
-    max_create_attempts = 3
-    #: Name look-ups after an ambiguous create before concluding it did not happen, and their spacing.
-    ambiguity_lookups = 2
-    ambiguity_recheck_seconds = 5.0
-
     def create_voice_campaign_once(
         self, body: Mapping[str, Any], *, if_exists: str = "reuse"
     ) -> dict[str, Any]:
         """Create a voice campaign unless this very campaign exists; return it, never two.
 
         ``body`` is Kore's create body (see :class:`~airflow_campaign_provider.models.voice.VoiceCampaignBody`),
-        checked before any HTTP call. A same-named voice campaign is adopted when it matches
-        (``if_exists="reuse"``) or refused naming every differing field; ``"fail"`` refuses any.
-        After an ambiguous failure (timeout, dropped connection, 5xx) the name is looked up again
-        before any new attempt, so a retried task never creates a second campaign.
+        checked before any HTTP call; the rest is :meth:`create_sms_campaign_once`'s: a matching
+        same-named campaign is adopted, a differing one refused naming each field, and after an
+        ambiguous failure the name is looked up before any new attempt.
         """
-        return self._create_by_name_once("voice", body, if_exists, self.create_voice_campaign)
+        from airflow_campaign_provider.models.update import BodySpec
+
+        spec = BodySpec("voice", check_campaign_body("voice", body, "body"))
+        return self.create_campaign_once(spec, if_exists=if_exists)
 
     def create_sms_text_campaign_once(
         self, body: Mapping[str, Any], *, if_exists: str = "reuse"
     ) -> dict[str, Any]:
         """Create an SMS campaign without a template (``format`` ``simple`` with the message text, or
         ``advanced`` with an experience flow), exactly once, as :meth:`create_voice_campaign_once`."""
-        return self._create_by_name_once("sms", body, if_exists, self.create_sms_campaign)
+        from airflow_campaign_provider.models.update import BodySpec
 
-    def _create_by_name_once(
-        self,
-        campaign_type: str,
-        body: Mapping[str, Any],
-        if_exists: str,
-        send: Callable[[Mapping[str, Any]], dict[str, Any]],
-    ) -> dict[str, Any]:
-        """Adopt the same-named campaign of ``campaign_type`` if it matches ``body``, else create it
-        with ``send``; after an ambiguous failure, look the name up before any new attempt."""
-        from airflow_campaign_provider.models.update import wire_differences
-
-        if if_exists not in ("reuse", "fail"):
-            raise InvalidCampaignArgumentError("if_exists", f"must be reuse or fail, got {if_exists!r}")
-        wire = check_campaign_body(campaign_type, body, "body")
-        name = str(wire["name"])
-
-        def adopt(found: Mapping[str, Any], why: str) -> dict[str, Any]:
-            campaign = self.get_campaign(str(campaign_id_of(found)))
-            differing, unchecked = wire_differences(wire, campaign, campaign_type)
-            if differing:
-                raise CampaignConflictError(
-                    f"A {campaign_type} campaign named {name!r} ({campaign_id_of(campaign)}) {why} but differs from "
-                    "what is asked, so it is not reused:\n" + "\n".join(f"  - {line}" for line in differing)
-                )
-            if unchecked:
-                self.log.info(
-                    "Kore.ai does not show %s of campaign %r; not compared.", ", ".join(unchecked), name
-                )
-            self.log.info(
-                "Reusing %s campaign %r (%s, %s): it %s.",
-                campaign_type,
-                name,
-                campaign_id_of(campaign),
-                campaign.get("status"),
-                why,
-            )
-            return campaign
-
-        found = self.find_campaign_by_name(name, campaign_type)
-        if found is not None:
-            if if_exists == "fail":
-                raise CampaignConflictError(
-                    f"A {campaign_type} campaign named {name!r} already exists ({campaign_id_of(found)}); if_exists='fail'."
-                )
-            return adopt(found, "already exists")
-        ambiguous: CampaignError | None = None
-        for attempt in range(1, self.max_create_attempts + 1):
-            try:
-                campaign = send(wire)
-            except (CampaignOutcomeUnknownError, CampaignServerError) as error:
-                ambiguous = error
-                self.log.warning(
-                    "Creating %s campaign %r may or may not have worked (attempt %d of %d): %s. "
-                    "Looking it up by name before any new attempt.",
-                    campaign_type,
-                    name,
-                    attempt,
-                    self.max_create_attempts,
-                    error,
-                )
-                for lookup in range(self.ambiguity_lookups):
-                    if lookup:
-                        _sleep(self.ambiguity_recheck_seconds)
-                    found = self.find_campaign_by_name(name, campaign_type)
-                    if found is not None:
-                        return adopt(found, "was created by the unanswered attempt")
-                continue
-            except CampaignValidationError:
-                found = self.find_campaign_by_name(
-                    name, campaign_type
-                )  # a taken name: ours, or a concurrent run's
-                if found is None:
-                    raise
-                if ambiguous is None and if_exists == "fail":
-                    raise CampaignConflictError(
-                        f"A {campaign_type} campaign named {name!r} was created concurrently; if_exists='fail'."
-                    ) from None
-                return adopt(found, "was created concurrently")
-            self.log.info(
-                "Created %s campaign %r (%s), status %s.",
-                campaign_type,
-                name,
-                campaign_id_of(campaign),
-                campaign.get("status"),
-            )
-            return campaign
-        raise CampaignError(
-            f"Gave up creating {campaign_type} campaign {name!r} after {self.max_create_attempts} attempts that each "
-            f"failed ambiguously; none took effect. Last error: {ambiguous}"
-        ) from ambiguous
+        spec = BodySpec("sms", check_campaign_body("sms", body, "body"))
+        return self.create_campaign_once(spec, if_exists=if_exists)
 
     def update_campaign(
         self, campaign_id: str, campaign_type: str, changes: Mapping[str, Any]
@@ -589,6 +891,20 @@ class CampaignHook(CampaignHookBase):
             f"{page.total_results} SMS campaigns" if page.total_results is not None else "campaigns listed"
         )
         return True, f"Connected to Kore.ai account {self.settings.account_id}: {count}."
+
+
+def _not_startable(campaign_id: str, status: str) -> str:
+    """Why a campaign in ``status`` is not started."""
+    reasons = {
+        CampaignStatus.PREPARING.value: "it is still being prepared; start it once it is Ready",
+        CampaignStatus.COMPLETED.value: "it has already run; starting it again could message its contacts twice",
+        CampaignStatus.STOPPED.value: "it was stopped; restarting it is a decision for a person in Kore.ai",
+        CampaignStatus.PAUSED.value: "it is paused; resume it in Kore.ai",
+        CampaignStatus.SCHEDULED.value: "it starts on its own schedule",
+        CampaignStatus.RESCHEDULED.value: "it starts on its own schedule",
+    }
+    reason = reasons.get(status, "only a Ready campaign is started")
+    return f"Campaign {campaign_id} is {status}, not Ready: {reason}."
 
 
 def _zone_of(campaign: Mapping[str, Any]) -> tzinfo:

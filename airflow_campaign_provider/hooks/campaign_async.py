@@ -10,8 +10,6 @@ request budget. Importing this module creates no client and does no I/O.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import deque
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -29,127 +27,22 @@ from airflow_campaign_provider.api import (
 )
 from airflow_campaign_provider.exceptions import CampaignRateLimitError
 from airflow_campaign_provider.hooks.campaign import CampaignHookBase
-from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable
 
     import httpx
 
+    from airflow_campaign_provider.models.connection import KoreConnectionSettings
+    from airflow_campaign_provider.triggers.budget import TokenBucket
+
+    #: A budget, or how to find the account's budget once the connection is read.
+    Budget = TokenBucket | Callable[[KoreConnectionSettings], TokenBucket]
+
 
 async def _sleep(seconds: float) -> None:
     """Back-off sleep; a seam tests replace so retries cost no wall time."""
     await asyncio.sleep(seconds)
-
-
-async def wait_event(event: asyncio.Event, timeout: float | None) -> bool:
-    """Wait until ``event`` is set (True) or ``timeout`` seconds pass (False).
-
-    Unlike ``asyncio.wait_for`` before Python 3.12, it never swallows a cancellation that
-    arrives just as the event is set: a cancelled trigger or poller really stops.
-    """
-    if event.is_set():
-        return True
-    waiting = asyncio.ensure_future(event.wait())
-    try:
-        done, _ = await asyncio.wait({waiting}, timeout=timeout)
-    finally:
-        waiting.cancel()
-    return bool(done)
-
-
-class TokenBucket:
-    """At most ``capacity`` requests in any ``window_seconds``, shared by the coroutines of one loop.
-
-    A token is taken before a request is sent and comes back one window after its answer arrived
-    (or the send failed), not after it started: however slow the exchange, the server never sees
-    more than ``capacity`` requests inside one window, whatever its clock. A burst of up to
-    ``capacity`` requests is allowed. A rate-limited answer makes :meth:`hold` pause every sender,
-    since the server's count evidently includes requests this bucket never saw.
-
-    Bound: a sender waits at most ``max_wait_seconds`` for a token, then gets a
-    ``CampaignRateLimitError``, which the retry policy treats like Kore's own 429.
-    """
-
-    def __init__(
-        self,
-        capacity: int,
-        window_seconds: float = 60.0,
-        *,
-        max_wait_seconds: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if capacity < 1:
-            raise ValueError(f"capacity: must be at least 1, got {capacity}")
-        if not window_seconds > 0:
-            raise ValueError(f"window_seconds: must be positive, got {window_seconds}")
-        self.capacity = capacity
-        self.window_seconds = window_seconds
-        self.max_wait_seconds = max_wait_seconds if max_wait_seconds is not None else 5 * window_seconds
-        self._clock = clock
-        self._returns: deque[float] = deque()  # when each spent token comes back, oldest first
-        self._in_flight = 0
-        self._hold_until = 0.0
-        self._released = asyncio.Event()
-        self.sent = 0
-        self.waited_seconds = 0.0
-
-    @property
-    def in_use(self) -> int:
-        """Tokens spent within the last window or held by a request still in flight."""
-        self._forget_returned(self._clock())
-        return self._in_flight + len(self._returns)
-
-    def lower_capacity(self, capacity: int) -> None:
-        """Shrink the budget (two connections of one account declared different budgets)."""
-        self.capacity = max(1, min(self.capacity, capacity))
-
-    def hold(self, seconds: float | None) -> None:
-        """Send nothing for ``seconds`` (a quarter window when the server gave no ``Retry-After``)."""
-        pause = self.window_seconds / 4 if seconds is None else max(0.0, seconds)
-        self._hold_until = max(self._hold_until, self._clock() + pause)
-
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one token around one HTTP exchange."""
-        await self._take()
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            self._returns.append(self._clock() + self.window_seconds)
-            self._released.set()
-            self._released.clear()
-
-    def _forget_returned(self, now: float) -> None:
-        while self._returns and self._returns[0] <= now:
-            self._returns.popleft()
-
-    async def _take(self) -> None:
-        started = self._clock()
-        deadline = started + self.max_wait_seconds
-        # Each pass takes a token, gives up at the deadline, or sleeps until a token returns, a
-        # hold ends or an in-flight request finishes: bounded in time by the deadline.
-        while True:
-            now = self._clock()
-            self._forget_returned(now)
-            if now >= self._hold_until and self._in_flight + len(self._returns) < self.capacity:
-                self._in_flight += 1
-                self.sent += 1
-                self.waited_seconds += now - started
-                return
-            if now >= deadline:
-                raise CampaignRateLimitError(
-                    f"no room in the budget of {self.capacity} requests per {self.window_seconds:g}s "
-                    f"within {self.max_wait_seconds:g}s"
-                )
-            if now < self._hold_until:
-                wake = self._hold_until
-            elif self._returns:
-                wake = self._returns[0]
-            else:
-                wake = deadline  # every token is in flight: a release sets the event
-            await wait_event(self._released, max(0.0, min(wake, deadline) - now))
 
 
 class CampaignAsyncHook(CampaignHookBase):
@@ -163,7 +56,9 @@ class CampaignAsyncHook(CampaignHookBase):
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     :param timeout: Connect and read timeouts in seconds, or one number for both.
     :param retry_policy: What is retried and how long to wait; see :class:`RetryPolicy`.
-    :param budget: The shared request budget of the account, if any.
+    :param budget: The shared request budget of the account, if any: a bucket, or a function
+        that gives the account's bucket for the connection's settings once they are read.
+    :param stream_id: Use this bot/stream id instead of the connection's ``extra.stream_id``.
     :param max_connections: Size of the connection pool (one client per hook: creating an
         ``httpx.AsyncClient`` loads the CA bundle, about 40 ms and 0.8 MB, so share hooks).
     """
@@ -172,12 +67,13 @@ class CampaignAsyncHook(CampaignHookBase):
         self,
         kore_conn_id: str = CampaignHookBase.default_conn_name,
         *,
-        budget: TokenBucket | None = None,
+        budget: Budget | None = None,
         max_connections: int = 16,
         **kwargs: Any,
     ) -> None:
         super().__init__(kore_conn_id, **kwargs)
-        self.budget = budget
+        self._budget = budget
+        self.budget: TokenBucket | None = None  # known once the connection is read
         self.max_connections = max_connections
         self._loaded: tuple[KoreConnectionSettings, CampaignRequests, TokenMinter] | None = None
         self._loading = asyncio.Lock()
@@ -201,11 +97,9 @@ class CampaignAsyncHook(CampaignHookBase):
         from airflow.sdk.log import amask_secret
 
         conn = await get_async_connection(self.kore_conn_id, hook=self)
-        extra = await get_async_extra_dejson(conn)
-        settings = KoreConnectionSettings.from_connection(
-            host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra
-        )
+        settings = self.settings_of(conn, await get_async_extra_dejson(conn))
         await amask_secret(settings.client_secret)
+        self.budget = self._budget(settings) if callable(self._budget) else self._budget
         return settings, CampaignRequests(settings), TokenMinter(settings)
 
     def _http(self) -> httpx.AsyncClient:

@@ -9,7 +9,8 @@ flow as its id ``experienceFlow`` only); :func:`editable_body` undoes that where
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from airflow_campaign_provider.status import CampaignStatus
 
@@ -114,3 +115,39 @@ def wire_differences(
         elif _comparable(theirs[path]) != _comparable(value):
             differing.append(f"{path}: asked {value!r}, found {theirs[path]!r}")
     return differing, unchecked
+
+
+class CampaignSpec(Protocol):
+    """What creating a campaign exactly once needs to know of it, whatever its type."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def campaign_type(self) -> str: ...
+
+    def to_body(self) -> dict[str, Any]:
+        """The create body, checked: raises naming every problem before any call."""
+        ...
+
+    def differences(self, campaign: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+        """``(differing, unchecked)`` between this spec and an existing campaign (a GET's ``data``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class BodySpec:
+    """A campaign given as Kore's own (already checked) create body: voice, SMS without a template."""
+
+    campaign_type: str
+    body: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.body["name"])
+
+    def to_body(self) -> dict[str, Any]:
+        return dict(self.body)
+
+    def differences(self, campaign: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+        return wire_differences(self.body, campaign, self.campaign_type)

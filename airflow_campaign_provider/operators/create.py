@@ -8,13 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import campaign_id_of
 from airflow_campaign_provider.exceptions import CampaignError
-from airflow_campaign_provider.operators.campaign import (
-    IF_EXISTS_CHOICES,
-    _CampaignOperator,
-    _check_positive,
-    _is_templated,
-    _raise_problems,
-)
+from airflow_campaign_provider.operators.arguments import check_create_settings, is_templated, raise_problems
+from airflow_campaign_provider.operators.campaign import _CampaignOperator
 from airflow_campaign_provider.status import READY_GOAL, CampaignStatus
 
 if TYPE_CHECKING:
@@ -93,14 +88,11 @@ class CreateCampaignFromBodyOperator(_CampaignOperator):
     def _check_arguments(self) -> None:
         """Every rule of the (not templated) arguments, at construction; call it last in ``__init__``."""
         problems = self._problems()
-        if self.if_exists not in IF_EXISTS_CHOICES:
-            problems.append(
-                ("if_exists", f"must be one of {', '.join(IF_EXISTS_CHOICES)}, got {self.if_exists!r}")
-            )
-        _check_positive(problems, "ready_timeout", self.ready_timeout)
-        _check_positive(problems, "poll_interval", self.poll_interval)
-        names = (*self.campaign_arguments, "if_exists", "ready_timeout", "poll_interval")
-        _raise_problems(problems, {argument: getattr(self, argument) for argument in names})
+        check_create_settings(
+            problems, self.if_exists, self.wait_for_ready, self.ready_timeout, self.poll_interval
+        )
+        names = (*self.campaign_arguments, "if_exists", "wait_for_ready", "ready_timeout", "poll_interval")
+        raise_problems(problems, {argument: getattr(self, argument) for argument in names})
 
     def body(self) -> dict[str, Any]:
         """Kore's create body from the (rendered) arguments."""
@@ -111,7 +103,7 @@ class CreateCampaignFromBodyOperator(_CampaignOperator):
         from airflow_campaign_provider.hooks.campaign import body_model
         from airflow_campaign_provider.models.checks import renamed, validate
 
-        if self.deciding_argument and _is_templated(getattr(self, self.deciding_argument)):
+        if self.deciding_argument and is_templated(getattr(self, self.deciding_argument)):
             return []  # which fields apply is not known yet
         body = self.body()
         _, problems = validate(body_model(self.campaign_type, body), body)
@@ -121,14 +113,14 @@ class CreateCampaignFromBodyOperator(_CampaignOperator):
         raise NotImplementedError
 
     def execute(self, context: Context) -> str:
-        _raise_problems(self._problems())
+        raise_problems(self._problems())
         campaign = self._create_once(self.body())
         campaign_id = campaign_id_of(campaign)
         if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
             raise CampaignError(f"Kore.ai returned campaign {campaign.get('name')!r} without an id.")
         context["ti"].xcom_push(key="campaign_id", value=campaign_id)
         if self.wait_for_ready and campaign.get("status") != CampaignStatus.READY.value:
-            self._wait_for(
+            self.hook.wait_for_campaign_status(
                 campaign_id, READY_GOAL, timeout=self.ready_timeout, poll_interval=self.poll_interval
             )
         return campaign_id

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.operators.campaign import _raise_problems, _TargetCampaignOperator
+from airflow_campaign_provider.operators.arguments import raise_problems
+from airflow_campaign_provider.operators.campaign import _TargetCampaignOperator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -60,7 +61,7 @@ class ExportCampaignResultsOperator(_TargetCampaignOperator):
         self.storage_conn_id = storage_conn_id
         self.page_size = page_size
         arguments = ("path", "file_format", "per_contact", "page_size")
-        _raise_problems(self._problems(), {name: getattr(self, name) for name in arguments})
+        raise_problems(self._problems(), {name: getattr(self, name) for name in arguments})
 
     def _problems(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
@@ -85,7 +86,7 @@ class ExportCampaignResultsOperator(_TargetCampaignOperator):
         from airflow_campaign_provider.results import write_rows, write_totals
 
         campaign_id, campaign_type = self._target()
-        _raise_problems(self._problems())
+        raise_problems(self._problems())
         path = ObjectStoragePath(self.path, conn_id=self.storage_conn_id)
         summary: dict[str, Any] = {
             "campaign_id": campaign_id,

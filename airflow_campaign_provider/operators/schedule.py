@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import CampaignType
 from airflow_campaign_provider.exceptions import InvalidCampaignArgumentError
-from airflow_campaign_provider.operators.campaign import _CampaignOperator, _raise_problems
+from airflow_campaign_provider.operators.arguments import raise_problems
+from airflow_campaign_provider.operators.campaign import _CampaignOperator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -81,7 +82,7 @@ class EnableCampaignScheduleOperator(_NamedCampaignOperator):
         self.every = every
         self.weekdays = list(weekdays) if weekdays is not None else None
         arguments = ("campaign_name", "campaign_type", "start", "end", "recurrence", "every", "weekdays")
-        _raise_problems(self._problems(), {name: getattr(self, name) for name in arguments})
+        raise_problems(self._problems(), {name: getattr(self, name) for name in arguments})
 
     def _problems(self) -> list[tuple[str, str]]:
         """Every rule but "after now", which waits for the run (a DAG file outlives its dates)."""
@@ -98,7 +99,7 @@ class EnableCampaignScheduleOperator(_NamedCampaignOperator):
         return self._named_problems() + problems
 
     def execute(self, context: Context) -> dict[str, Any]:
-        _raise_problems(self._problems())
+        raise_problems(self._problems())
         return self.hook.enable_campaign_schedule(
             self.campaign_name,
             CampaignType.parse(self.campaign_type).value,
@@ -124,12 +125,12 @@ class DisableCampaignScheduleOperator(_NamedCampaignOperator):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        _raise_problems(
+        raise_problems(
             self._named_problems(), {"campaign_name": self.campaign_name, "campaign_type": self.campaign_type}
         )
 
     def execute(self, context: Context) -> dict[str, Any]:
-        _raise_problems(self._named_problems())
+        raise_problems(self._named_problems())
         return self.hook.disable_campaign_schedule(
             self.campaign_name, CampaignType.parse(self.campaign_type).value
         )

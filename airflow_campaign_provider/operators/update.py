@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.operators.campaign import _raise_problems, _TargetCampaignOperator
+from airflow_campaign_provider.operators.arguments import raise_problems
+from airflow_campaign_provider.operators.campaign import _TargetCampaignOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -40,7 +41,7 @@ class UpdateCampaignOperator(_TargetCampaignOperator):
     def __init__(self, *, changes: Mapping[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.changes = changes
-        _raise_problems(self._problems(), {"changes": changes})
+        raise_problems(self._problems(), {"changes": changes})
 
     def _problems(self) -> list[tuple[str, str]]:
         if isinstance(self.changes, Mapping) and self.changes:
@@ -49,7 +50,7 @@ class UpdateCampaignOperator(_TargetCampaignOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         campaign_id, campaign_type = self._target()
-        _raise_problems(self._problems())
+        raise_problems(self._problems())
         campaign = self.hook.update_campaign(campaign_id, campaign_type, self.changes)
         self.log.info("Updated %s campaign %s: %s.", campaign_type, campaign_id, sorted(self.changes))
         return {

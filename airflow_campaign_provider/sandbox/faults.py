@@ -51,11 +51,6 @@ class FaultInjector:
             or faults.burst_429
         )
 
-    @property
-    def burst_left(self) -> int:
-        """How many more requests the current 429 burst will refuse."""
-        return self._burst_left
-
     def draw(self) -> FaultDraw:
         """Decide the faults of the next request."""
         if self._idle:

@@ -51,10 +51,11 @@ class CampaignStatusSensor(BaseSensorOperator):
         that is not a target (``Stopped`` when waiting for ``Completed``). ``()`` for none.
     :param campaign_type: ``sms`` or ``voice``; templated.
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``; templated.
+    :param stream_id: Bot/stream id overriding the connection's; templated.
     :param deferrable: Wait in the triggerer; default ``[operators] default_deferrable``.
     """
 
-    template_fields: Sequence[str] = ("campaign_id", "campaign_type", "kore_conn_id")
+    template_fields: Sequence[str] = ("campaign_id", "campaign_type", "kore_conn_id", "stream_id")
     ui_color = "#dbeaf7"
 
     def __init__(
@@ -65,6 +66,7 @@ class CampaignStatusSensor(BaseSensorOperator):
         failure_statuses: str | Iterable[str] | None = None,
         campaign_type: str = "sms",
         kore_conn_id: str = CampaignHook.default_conn_name,
+        stream_id: str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -75,12 +77,13 @@ class CampaignStatusSensor(BaseSensorOperator):
         self.campaign_id = campaign_id
         self.campaign_type = campaign_type
         self.kore_conn_id = kore_conn_id
+        self.stream_id = stream_id
         self.deferrable = deferrable
         self._last_status: str | None = None
 
     @cached_property
     def hook(self) -> CampaignHook:
-        return CampaignHook(self.kore_conn_id)
+        return CampaignHook(self.kore_conn_id, stream_id=self.stream_id or None)
 
     def poke(self, context: Context) -> PokeReturnValue:
         """Read the status once; done on a target status, fail at once on a failure status or 404."""
@@ -115,6 +118,7 @@ class CampaignStatusSensor(BaseSensorOperator):
             kore_conn_id=self.kore_conn_id,
             poll_interval=max(self.poke_interval, 1.0),
             timeout=self.timeout,
+            stream_id=self.stream_id or None,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:

@@ -67,6 +67,7 @@ class CampaignStatusTrigger(BaseTrigger):
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     :param poll_interval: Seconds between two reads of this campaign's status.
     :param end_time: Deadline in epoch seconds; by default 7 days from now.
+    :param stream_id: Bot/stream id overriding the connection's.
     """
 
     def __init__(
@@ -78,8 +79,10 @@ class CampaignStatusTrigger(BaseTrigger):
         kore_conn_id: str = "kore_campaign_default",
         poll_interval: float = 30.0,
         end_time: float | None = None,
+        stream_id: str | None = None,
     ) -> None:
         super().__init__()
+        self.stream_id = stream_id or None
         self.campaign_id = validate_campaign_id(campaign_id)
         self.goal = WaitGoal.of(target_statuses, failure_statuses)
         self.campaign_type = CampaignType.parse(campaign_type).value
@@ -109,6 +112,7 @@ class CampaignStatusTrigger(BaseTrigger):
                 "kore_conn_id": self.kore_conn_id,
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
+                **({"stream_id": self.stream_id} if self.stream_id else {}),
             },
         )
 
@@ -123,6 +127,7 @@ class CampaignStatusTrigger(BaseTrigger):
                 poll_interval=self.poll_interval,
                 end_time=self.end_time,
                 on_change=self._log_change,
+                stream_id=self.stream_id,
             )
         except Exception as error:
             outcome = WaitOutcome.error(self.campaign_id, error)
@@ -143,6 +148,7 @@ def defer_to_trigger(
     kore_conn_id: str,
     poll_interval: float,
     timeout: float,
+    stream_id: str | None = None,
 ) -> NoReturn:
     """Hand a task's wait to the triggerer; it resumes in ``execute_complete``.
 
@@ -160,6 +166,7 @@ def defer_to_trigger(
             kore_conn_id=kore_conn_id,
             poll_interval=poll_interval,
             end_time=time.time() + timeout,
+            stream_id=stream_id,
         ),
         method_name="execute_complete",
         timeout=timedelta(seconds=timeout + poll_interval + DEFERRAL_TIMEOUT_GRACE_SECONDS),

@@ -50,8 +50,9 @@ from airflow_campaign_provider.exceptions import (
     CampaignValidationError,
 )
 from airflow_campaign_provider.hooks.campaign import DEFAULT_TIMEOUT
-from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook, TokenBucket, wait_event
+from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
 from airflow_campaign_provider.status import NON_TERMINAL_STATUSES, WaitOutcome
+from airflow_campaign_provider.triggers.budget import TokenBucket, wait_event
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -133,12 +134,17 @@ class Waiter:
 class SharedPoller:
     """Reads statuses for every waiter of one connection; see the module docstring."""
 
-    def __init__(self, registry: PollerRegistry, kore_conn_id: str) -> None:
+    def __init__(self, registry: PollerRegistry, kore_conn_id: str, stream_id: str | None = None) -> None:
         self._registry = registry
         self._options = registry.options
         self.kore_conn_id = kore_conn_id
+        self.stream_id = stream_id
         self.hook = CampaignAsyncHook(
-            kore_conn_id, timeout=self._options.timeout, retry_policy=self._options.retry_policy
+            kore_conn_id,
+            stream_id=stream_id,
+            timeout=self._options.timeout,
+            retry_policy=self._options.retry_policy,
+            budget=registry.bucket_for,
         )
         self._waiters: set[Waiter] = set()
         self._wakeup = asyncio.Event()
@@ -151,7 +157,7 @@ class SharedPoller:
         # trigger happened to create it.
         loop = asyncio.get_running_loop()
         self._task = contextvars.Context().run(
-            loop.create_task, self._run(), name=f"kore-campaign-poller:{kore_conn_id}"
+            loop.create_task, self._run(), name=f"kore-campaign-poller:{kore_conn_id}:{stream_id or ''}"
         )
 
     @property
@@ -177,8 +183,7 @@ class SharedPoller:
 
     async def _run(self) -> None:
         try:
-            settings = await self.hook.get_settings()
-            self.hook.budget = self._registry.bucket_for(settings)
+            await self.hook.get_settings()  # a broken connection ends every wait at once
             # Runs while anyone waits; every waiter leaves by its deadline.
             while self._waiters:
                 active = [waiter for waiter in self._waiters if waiter.outcome is None]
@@ -348,26 +353,28 @@ class SharedPoller:
 
 
 class PollerRegistry:
-    """The shared pollers (by connection) and token buckets (by account) of one event loop."""
+    """The shared pollers (by connection and stream) and token buckets (by account) of one event loop."""
 
     def __init__(self, options: PollerOptions | None = None) -> None:
         self.options = options or PollerOptions()
-        self._pollers: dict[str, SharedPoller] = {}
+        self._pollers: dict[tuple[str, str | None], SharedPoller] = {}
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
 
-    def poller(self, kore_conn_id: str) -> SharedPoller:
-        """The connection's poller, started on first use."""
-        poller = self._pollers.get(kore_conn_id)
+    def poller(self, kore_conn_id: str, stream_id: str | None = None) -> SharedPoller:
+        """The poller of the connection (and of ``stream_id`` instead of its own), started on first use."""
+        key = (kore_conn_id, stream_id or None)
+        poller = self._pollers.get(key)
         if poller is None:
-            poller = self._pollers[kore_conn_id] = SharedPoller(self, kore_conn_id)
+            poller = self._pollers[key] = SharedPoller(self, *key)
         return poller
 
     def pollers(self) -> list[SharedPoller]:
         return list(self._pollers.values())
 
     def forget(self, poller: SharedPoller) -> None:
-        if self._pollers.get(poller.kore_conn_id) is poller:
-            del self._pollers[poller.kore_conn_id]
+        key = (poller.kore_conn_id, poller.stream_id)
+        if self._pollers.get(key) is poller:
+            del self._pollers[key]
 
     def bucket_for(self, settings: KoreConnectionSettings) -> TokenBucket:
         """The account's bucket; it outlives pollers, so a new poller cannot overspend the window.
@@ -396,12 +403,13 @@ class PollerRegistry:
         poll_interval: float,
         end_time: float,
         on_change: Callable[[str], None],
+        stream_id: str | None = None,
     ) -> WaitOutcome:
         """Wait until the campaign ends ``goal`` or ``end_time`` (epoch seconds) passes.
 
         ``on_change`` is called here, in the caller's coroutine, with every status change read.
         """
-        poller = self.poller(kore_conn_id)
+        poller = self.poller(kore_conn_id, stream_id)
         waiter = poller.join(campaign_id, campaign_type, goal, poll_interval)
         try:
             # Each pass sleeps until the poller signals or the deadline: bounded by the deadline.

@@ -39,6 +39,19 @@ def valid_args(**overrides: Any) -> dict[str, Any]:
     return {**copy.deepcopy(VALID_ARGS), **overrides}
 
 
+#: The hook methods that each make one call to Kore.ai.
+KORE_CALLS = (
+    "create_sms_campaign",
+    "get_campaign",
+    "get_campaign_status",
+    "start_campaign",
+    "stop_campaign",
+    "delete_campaign",
+    "list_campaigns_page",
+    "find_campaign_by_name",
+)
+
+
 class FakeClock:
     """``time.monotonic`` for the operator module that only moves when it sleeps."""
 
@@ -62,9 +75,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     from airflow_campaign_provider.triggers import campaign as trigger_module
 
     fake = FakeClock()
-    monkeypatch.setattr(operator_module, "time", fake)
+    monkeypatch.setattr(hook_module, "time", fake)  # the hook's waits and re-checks
     monkeypatch.setattr(trigger_module, "time", fake)  # the trigger's deadline is set when deferring
-    monkeypatch.setattr(operator_module, "_sleep", fake.sleep)
+    monkeypatch.setattr(hook_module, "_pause", fake.sleep)
     return fake
 
 
@@ -80,10 +93,17 @@ def context(ti: mock.MagicMock) -> dict[str, Any]:
 
 @pytest.fixture
 def hook(monkeypatch: pytest.MonkeyPatch) -> mock.MagicMock:
-    """A CampaignHook double every operator of the test gets instead of a real hook."""
-    double = mock.create_autospec(CampaignHook, instance=True)
+    """The CampaignHook every operator of the test gets: its lifecycle methods are real, the
+    calls they make to Kore.ai (one per method below) are mocks."""
+    double = CampaignHook()
+    calls = mock.Mock()  # records every Kore call in order, as ``method_calls``
+    for name in KORE_CALLS:
+        method = mock.create_autospec(getattr(double, name))
+        calls.attach_mock(method, name)
+        monkeypatch.setattr(double, name, method)
+    double.method_calls = calls.method_calls  # type: ignore[attr-defined]
     monkeypatch.setattr(operator_module, "CampaignHook", mock.Mock(return_value=double))
-    return double
+    return double  # type: ignore[return-value]
 
 
 @pytest.fixture

@@ -319,11 +319,17 @@ def test_execute_complete_refuses_events_that_are_not_a_completion(
         start().execute_complete({}, event)
 
 
-def test_a_stream_override_cannot_be_polled_by_the_trigger() -> None:
-    with pytest.raises(CampaignArgumentsError) as raised:
-        start(wait_for_completion=True, deferrable=True, stream_id="st-other")
-    assert raised.value.fields == ("stream_id",)
-    start(wait_for_completion=True, stream_id="st-other")  # polling in the worker honours it
+def test_a_stream_override_is_handed_to_the_trigger(
+    hook: mock.MagicMock, context: dict[str, Any], clock: FakeClock
+) -> None:
+    hook.get_campaign_status.side_effect = ["Ready", "Active"]
+    hook.start_campaign.return_value = STARTED
+    operator = start(wait_for_completion=True, deferrable=True, stream_id="st-other")
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context)
+    trigger = deferred.value.trigger
+    assert trigger.serialize()[1]["stream_id"] == "st-other"
+    assert type(trigger)(**trigger.serialize()[1]).stream_id == "st-other"
 
 
 # --- stop ------------------------------------------------------------------------------------

@@ -222,10 +222,10 @@ CASES = [
     Case("argument", "start: timeout 0", "timeout", lambda env: StartCampaignOperator(task_id="s", campaign_id=CAMPAIGN_ID, timeout=0)),
     Case(
         "argument",
-        "start: stream_id with a deferred wait",
-        "stream_id",
+        "start: poll_interval 0 with a deferred wait",
+        "poll_interval",
         lambda env: StartCampaignOperator(
-            task_id="s", campaign_id=CAMPAIGN_ID, stream_id="st-2", wait_for_completion=True, deferrable=True
+            task_id="s", campaign_id=CAMPAIGN_ID, poll_interval=0, wait_for_completion=True, deferrable=True
         ),
     ),
     Case("argument", "sensor: target status Done", "target_statuses", lambda env: CampaignStatusSensor(task_id="w", campaign_id=CAMPAIGN_ID, target_statuses=["Done"])),

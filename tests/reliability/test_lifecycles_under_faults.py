@@ -43,9 +43,9 @@ from airflow_campaign_provider.exceptions import (
     CampaignServerError,
     CampaignTransportError,
 )
+from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook, CampaignHookBase
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
-from airflow_campaign_provider.operators import campaign as operator_module
 from airflow_campaign_provider.operators.campaign import (
     CreateSmsCampaignOperator,
     DeleteCampaignOperator,
@@ -200,21 +200,21 @@ def tally(monkeypatch: pytest.MonkeyPatch) -> Tally:
 
     outcomes("create_sms_campaign")
     outcomes("start_campaign")
-    lookup = CreateSmsCampaignOperator._lookup_after_ambiguity
+    lookup = CampaignHook._lookup_after_ambiguity
 
-    def counted_lookup(operator: CreateSmsCampaignOperator, name: str) -> Any:
-        found = lookup(operator, name)
+    def counted_lookup(hook: CampaignHook, name: str, *args: Any) -> Any:
+        found = lookup(hook, name, *args)
         counts.add("lookup found" if found is not None else "lookup absent")
         return found
 
-    monkeypatch.setattr(CreateSmsCampaignOperator, "_lookup_after_ambiguity", counted_lookup)
-    adopt = CreateSmsCampaignOperator._adopt
+    monkeypatch.setattr(CampaignHook, "_lookup_after_ambiguity", counted_lookup)
+    adopt = CampaignHook._adopt
 
-    def counted_adopt(operator: CreateSmsCampaignOperator, spec: Any, found: Any, why: str) -> Any:
+    def counted_adopt(hook: CampaignHook, spec: Any, found: Any, why: str) -> Any:
         counts.add(f"adopt {why}")
-        return adopt(operator, spec, found, why)
+        return adopt(hook, spec, found, why)
 
-    monkeypatch.setattr(CreateSmsCampaignOperator, "_adopt", counted_adopt)
+    monkeypatch.setattr(CampaignHook, "_adopt", counted_adopt)
     return counts
 
 
@@ -223,7 +223,7 @@ def scaled_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The suite's hook settings for operators and sensor; the operators' pauses scaled down; the
     retry policy's jitter seeded (and the global generator put back afterwards)."""
     use_hook_settings(monkeypatch, timeout=TIMEOUT, retry_policy=SCALED_RETRIES)
-    monkeypatch.setattr(operator_module, "_sleep", lambda seconds: time.sleep(seconds * OPERATOR_TIME_SCALE))
+    monkeypatch.setattr(hook_module, "_pause", lambda seconds: time.sleep(seconds * OPERATOR_TIME_SCALE))
     state = random.getstate()
     random.seed(SEED)
     yield

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from airflow_campaign_provider.api import ApiRequest, RetryPolicy
+from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.operators import campaign as operator_module
 from airflow_campaign_provider.operators.campaign import (
     CreateSmsCampaignOperator,
     DeleteCampaignOperator,
@@ -45,7 +45,7 @@ def lose_answer(kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) ->
         timeout=(2.0, READ_TIMEOUT),
         retry_policy=RetryPolicy(base_wait_seconds=0.05, max_wait_seconds=0.2),
     )
-    monkeypatch.setattr(operator_module, "_sleep", lambda seconds: time.sleep(seconds * 0.3))
+    monkeypatch.setattr(hook_module, "_pause", lambda seconds: time.sleep(seconds * 0.3))
     send = CampaignHook._send
     held: list[str] = []
 

@@ -60,7 +60,7 @@ def test_defaults_wait_for_completed_and_fail_on_stopped():
     assert waiting.kore_conn_id == "kore_campaign_default"
     assert waiting.campaign_type == "sms"
     assert waiting.deferrable is False
-    assert set(waiting.template_fields) == {"campaign_id", "campaign_type", "kore_conn_id"}
+    assert set(waiting.template_fields) == {"campaign_id", "campaign_type", "kore_conn_id", "stream_id"}
 
 
 @pytest.mark.parametrize(

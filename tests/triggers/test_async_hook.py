@@ -18,7 +18,8 @@ from airflow_campaign_provider.exceptions import (
     CampaignServerError,
     CampaignTransportError,
 )
-from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook, TokenBucket
+from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
+from airflow_campaign_provider.triggers.budget import TokenBucket
 from tests.hooks.conftest import ACCOUNT_ID, BASE, CLIENT_ID, CLIENT_SECRET, STREAM_ID
 
 from .conftest import FAST_RETRIES, LIST_URL, page_answer, request_body, status_answer

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from airflow_campaign_provider.exceptions import CampaignRateLimitError
-from airflow_campaign_provider.hooks.campaign_async import TokenBucket
+from airflow_campaign_provider.triggers.budget import TokenBucket
 
 
 def _now() -> float:
