@@ -21,8 +21,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One worker per core; each test file runs whole on one worker (its module fixtures and tables
+# stay together), each worker with its own AIRFLOW_HOME, metadata DB and sandbox.
 unit: $(STAMP)
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q -n auto --dist loadfile --durations=15
 
 test: lint typecheck unit
 

@@ -35,6 +35,11 @@ from airflow_campaign_provider.exceptions import (
 
 if TYPE_CHECKING:
     from airflow_campaign_provider.models.connection import KoreConnectionSettings
+    from airflow_campaign_provider.models.contact_list import (
+        AddContactsBody,
+        ContactListCreate,
+        ContactListUpdate,
+    )
 
 USER_AGENT = f"airflow-campaign-provider/{__version__}"
 API_ROOT = "/campaign/api/v2/public"
@@ -314,6 +319,61 @@ class CampaignRequests:
         )
 
 
+class ContactListRequests:
+    """Builds every Kore contact-list request for one connection.
+
+    Lists live under the v2 campaign root; adding contacts is Kore's one v1 call, keyed by the
+    list's *name* and the app's iid, documented without the ``accountId`` query parameter.
+    """
+
+    def __init__(self, settings: KoreConnectionSettings) -> None:
+        self.settings = settings
+        self.base_path = f"{API_ROOT}/{quote(settings.stream_id, safe='')}/campaign/contactList"
+        self.add_contacts_path = (
+            f"/api/1.1/public/{quote(settings.iid, safe='')}/campaign/contactList/addContacts"
+        )
+
+    def _params(self, **extra: str) -> dict[str, str]:
+        return {"accountId": self.settings.account_id, **extra}
+
+    def _list_path(self, contact_list_id: str, suffix: str = "") -> str:
+        list_id = validate_campaign_id(contact_list_id, "contact_list_id")
+        return f"{self.base_path}/{quote(list_id, safe='')}{suffix}"
+
+    def create_contact_list(self, body: ContactListCreate) -> ApiRequest:
+        """Create; never replayed blindly: a lost answer is settled by looking the name up."""
+        path = f"{self.base_path}/createContactList"
+        return ApiRequest("POST", path, self._params(), body.wire(), replayable=False)
+
+    def list_contact_lists(self) -> ApiRequest:
+        """``getAllListDetails``: the page's table says POST, its sample (followed here) sends GET."""
+        return ApiRequest("GET", f"{self.base_path}/getAllListDetails", self._params(type="call"))
+
+    def get_contact_list(self, contact_list_id: str) -> ApiRequest:
+        return ApiRequest("GET", self._list_path(contact_list_id), self._params())
+
+    def update_contact_list(self, contact_list_id: str, body: ContactListUpdate) -> ApiRequest:
+        """Setting a name or description twice changes nothing more, so it is replayable."""
+        return ApiRequest("PUT", self._list_path(contact_list_id), self._params(), body.wire())
+
+    def delete_contact_list(self, contact_list_id: str) -> ApiRequest:
+        return ApiRequest("DELETE", self._list_path(contact_list_id), self._params())
+
+    def list_contacts(self, contact_list_id: str, skip: int, limit: int) -> ApiRequest:
+        """One page of ``getAllContacts``; Kore leaves its paging parameters undocumented, its
+        answers echo ``skip`` and ``limit``, which are sent here."""
+        if skip < 0:
+            raise InvalidCampaignArgumentError("skip", f"must be >= 0, got {skip}")
+        if not 1 <= limit <= 100:
+            raise InvalidCampaignArgumentError("page_size", f"must be between 1 and 100, got {limit}")
+        path = self._list_path(contact_list_id, "/getAllContacts")
+        return ApiRequest("GET", path, self._params(skip=str(skip), limit=str(limit)))
+
+    def add_contacts(self, body: AddContactsBody) -> ApiRequest:
+        """Not replayable: on a list that allows duplicates a replay would add the batch twice."""
+        return ApiRequest("POST", self.add_contacts_path, {}, body.wire(), replayable=False)
+
+
 # --- answers -------------------------------------------------------------------------------
 
 
@@ -558,6 +618,44 @@ def parse_page(answer: ApiAnswer) -> CampaignPage:
         total_pages=_count(data, "totalPages"),
         total_results=_count(data, "totalResults"),
     )
+
+
+# --- contact-list answers ------------------------------------------------------------------
+
+
+def parse_contact_list(answer: ApiAnswer) -> dict[str, Any]:
+    """A contact list from ``{status:"success", data:{_id:"cl-…", totalRecordCount, …}}``."""
+    data = _require_success(answer).get("data")
+    if not isinstance(data, Mapping) or not data.get("_id"):
+        raise answer.fail("answer lacks data._id (the contact list id)")
+    return dict(data)
+
+
+def parse_contact_lists(answer: ApiAnswer) -> list[dict[str, Any]]:
+    """Every list of ``getAllListDetails``: ``{status:"success", data:[…]}``."""
+    data = _require_success(answer).get("data")
+    if not isinstance(data, list):
+        raise answer.fail("answer lacks the data array of contact lists")
+    return [dict(item) for item in data if isinstance(item, Mapping)]
+
+
+def parse_contacts_page(answer: ApiAnswer) -> CampaignPage:
+    """A page of ``getAllContacts``: the same ``{data:{results, hasMore, …}}`` shape as campaigns."""
+    return parse_page(answer)
+
+
+def parse_contacts_queued(answer: ApiAnswer) -> str:
+    """``addContacts`` answers only ``{message: "Adding contacts … is in progress"}``."""
+    body = _require_success(answer)
+    return str(body.get("message") or "")
+
+
+def record_count(contact_list: Mapping[str, Any]) -> int:
+    """``totalRecordCount`` of a list, which must be a whole number."""
+    count = contact_list.get("totalRecordCount")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise CampaignResponseError(f"contact list {contact_list.get('_id')} has no valid totalRecordCount")
+    return count
 
 
 # --- retries -------------------------------------------------------------------------------

@@ -181,3 +181,32 @@ def __getattr__(name: str) -> type[CampaignError]:
             _TASK_ERRORS.update(_define_task_errors())
         return _TASK_ERRORS[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class ContactListConflictError(CampaignError):
+    """A contact list of that name exists with other settings; it was neither reused nor changed."""
+
+
+class ContactListInUseError(CampaignError):
+    """A running campaign still uses the contact list; it was not deleted."""
+
+
+class ContactFileError(CampaignError, ValueError):
+    """A contact source cannot be read as contacts: missing, unreadable, or without a phone column."""
+
+
+class InvalidContactsError(CampaignError, ValueError):
+    """More contacts broke the E.164 rule than allowed; nothing was sent."""
+
+
+class ContactUploadError(CampaignError):
+    """An upload stopped part way; the message says how far it got. A retry sends only the rest."""
+
+    def __init__(self, message: str, *, sent: int, already_present: int) -> None:
+        self.sent = sent
+        self.already_present = already_present
+        super().__init__(message)
+
+
+class ContactImportTimeoutError(ContactUploadError):
+    """Every batch was accepted but the list did not reach the expected count in time."""

@@ -44,6 +44,8 @@ class CampaignStatus(str, Enum):
 
 TERMINAL_STATUSES = frozenset({CampaignStatus.COMPLETED.value, CampaignStatus.STOPPED.value})
 NON_TERMINAL_STATUSES = frozenset(status.value for status in CampaignStatus) - TERMINAL_STATUSES
+#: Statuses of a campaign that was started and has not finished: it may still send.
+RUNNING_STATUSES = NON_TERMINAL_STATUSES - {CampaignStatus.PREPARING.value, CampaignStatus.READY.value}
 
 EVENT_STATUSES = ("success", "failure", "timeout", "error")
 

@@ -25,16 +25,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import resource
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from benchkit import (
+    ScaledTime,
+    busiest_window,
+    cpu_seconds,
+    format_table,
+    rss_mb,
+    run_child,
+    scaled_retry_policy,
+)
 
 BUDGET = 60
 RSS_TARGET_MB = 300.0
@@ -43,7 +49,7 @@ RESULT_MARK = "MANY_WAITS_RESULT "
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(ScaledTime):
     """The scaled timeline, shared by the parent and both children."""
 
     campaigns: int
@@ -51,14 +57,6 @@ class Plan:
     poll_real: float
     first_real: float
     spread_real: float
-
-    @property
-    def window(self) -> float:
-        return 60.0 / self.scale
-
-    @property
-    def poll(self) -> float:
-        return self.poll_real / self.scale
 
     def completions(self) -> list[float]:
         """Seconds from seeding until each campaign completes, evenly staggered."""
@@ -72,24 +70,10 @@ class Plan:
 
     def retry_policy(self) -> Any:
         """The hook's retry policy with Kore's 60 s window scaled like everything else."""
-        from airflow_campaign_provider.api import RetryPolicy
-
-        policy = RetryPolicy()
-        return RetryPolicy(
-            max_attempts=policy.max_attempts,
-            base_wait_seconds=policy.base_wait_seconds / self.scale,
-            max_wait_seconds=policy.max_wait_seconds / self.scale,
-            rate_limit_window_seconds=self.window,
-            max_retry_after_seconds=policy.max_retry_after_seconds / self.scale,
-            max_total_seconds=policy.max_total_seconds / self.scale,
-        )
+        return scaled_retry_policy(self.scale)
 
 
 # --- the child: N triggers in one event loop --------------------------------------------------------
-
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 async def _naive_wait(hook: Any, campaign_id: str, poll: float, end_time: float) -> dict[str, Any]:
@@ -129,7 +113,7 @@ async def _run_child(approach: str, plan: Plan, admin_url: str) -> dict[str, Any
     admin.close()
     completes_at = {cid: seeded_at + s for cid, s in zip(campaign_ids, completions, strict=True)}
     end_time = seeded_at + plan.deadline
-    baseline_rss = _rss_mb()
+    baseline_rss = rss_mb()
     woken: dict[str, tuple[float, dict[str, Any]]] = {}
 
     if approach == "shared":
@@ -179,8 +163,8 @@ async def _run_child(approach: str, plan: Plan, admin_url: str) -> dict[str, Any
         "p50_delay": delays[len(delays) // 2] if delays else None,
         "p95_delay": delays[int(len(delays) * 0.95)] if delays else None,
         "baseline_rss_mb": baseline_rss,
-        "peak_rss_mb": _rss_mb(),
-        "cpu_seconds": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+        "peak_rss_mb": rss_mb(),
+        "cpu_seconds": cpu_seconds(),
     }
 
 
@@ -215,14 +199,6 @@ class Figures:
 
 def _run_approach(approach: str, plan: Plan, sandbox: Any, timeout: float) -> Figures:
     sandbox.admin.reset()
-    home = tempfile.mkdtemp(prefix="many-waits-airflow-home-")
-    env = {
-        **os.environ,
-        **sandbox.connection_env(),
-        "AIRFLOW_HOME": home,
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-    }
     command = [
         sys.executable,
         __file__,
@@ -233,19 +209,11 @@ def _run_approach(approach: str, plan: Plan, sandbox: Any, timeout: float) -> Fi
         "--admin",
         sandbox.url,
     ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
-    if done.returncode != 0 or not lines:
-        raise SystemExit(f"the {approach} child failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    child = json.loads(lines[-1][len(RESULT_MARK) :])
+    child = run_child(command, sandbox, RESULT_MARK, what=approach, timeout=timeout)
 
     requests = [r for r in sandbox.admin.requests() if r["path"].startswith(KORE_PREFIX)]
     times = sorted(datetime.fromisoformat(r["time"]).timestamp() for r in requests)
-    peak, low = 0, 0
-    for high, at in enumerate(times):  # the most requests in any window of plan.window seconds
-        while times[low] <= at - plan.window:
-            low += 1
-        peak = max(peak, high - low + 1)
+    peak = busiest_window(times, plan.window)
     seconds = child["ended"] - child["started"]
     return Figures(
         approach=approach,
@@ -309,21 +277,12 @@ def _report(results: list[Figures], plan: Plan) -> str:
     ]
     for name in _targets(results[0], plan):
         rows.append((f"target: {name}", ["met" if _targets(r, plan)[name] else "MISSED" for r in results]))
-    width = max(len(name) for name, _ in rows) + 2
-    columns = [
-        max(len(r.approach), *(len(values[i]) for _, values in rows)) + 2 for i, r in enumerate(results)
-    ]
-    lines = [
+    title = (
         f"{plan.campaigns} waits, budget {BUDGET} calls per {plan.window:g} s (time scaled {plan.scale:g}x), "
         f"poll every {plan.poll:g} s, completions from {plan.first_real / plan.scale:g} s over "
-        f"{plan.spread_real / plan.scale:g} s",
-        "".ljust(width) + "".join(r.approach.ljust(c) for r, c in zip(results, columns, strict=True)),
-    ]
-    lines += [
-        name.ljust(width) + "".join(v.ljust(c) for v, c in zip(values, columns, strict=True))
-        for name, values in rows
-    ]
-    return "\n".join(lines)
+        f"{plan.spread_real / plan.scale:g} s"
+    )
+    return format_table(title, [r.approach for r in results], rows)
 
 
 def main() -> None:

@@ -1,31 +1,30 @@
-"""Segmented SMS campaigns from a contact file: one campaign per segment, all sent, all waited on.
+"""Segmented SMS campaigns from a contact file: the file decides who is texted, each number once.
 
 Use this when a data team owns the audience: a contact file (``data/contacts.csv``: ``phone``,
-``first_name``, ``segment``) says who belongs to which segment, and each segment gets its own
-campaign from the approved template "Segment offer". The file is checked and split in a TaskFlow
-task, one campaign per segment is created with dynamic task mapping (as many as the file has
-segments), all are started, and the DAG waits for every one of them with the deferrable sensor.
+``first_name``, ``segment``) says who belongs to which segment, and each segment gets a Kore.ai
+contact list and a campaign of its own, from the approved template "Segment offer".
 
-What the file decides, and what Kore.ai holds: Kore's Campaign API, the contract this provider
-implements, has no contact-list upload. A campaign can only name contact lists that already
-exist in Kore, so each segment maps to a Kore contact list of its own (``SEGMENT_LISTS``), which
-whoever maintains the audience keeps in step with the file through Kore's contact import. The
-file decides which segments get a campaign in this run. The numbers a campaign texts are the
-ones in the Kore list, minus the "Do not text" list. The local sandbox's example seed
-(``data/sandbox_seed.json``) holds lists that match ``data/contacts.csv``.
+1. ``plan_segments`` checks the file and splits it, streamed, into one CSV per segment under
+   ``staging_path`` (an ``ObjectStoragePath``: a local folder, ``s3://…``). Each rejected row
+   is logged with its line number and every reason: a phone number not in E.164 form, a number
+   already listed, an unknown segment, an empty first name. More rejected rows than
+   ``max_invalid_rows`` fail the run before anything reaches Kore, because a broken export
+   should not reach anyone's phone.
+2. ``create_contact_list`` makes one list per segment for this run (its name carries the run's
+   date), refusing duplicates; ``upload_contacts`` fills it from that segment's file and waits
+   until Kore's asynchronous import shows every contact.
+3. ``create_campaign`` makes one campaign per segment from its list, ``start_campaign`` sends
+   it, and ``wait_for_completion`` waits for all of them with the deferrable sensor. Kore texts
+   the numbers in the list, minus the "Do not text" list.
+4. When every campaign has completed, ``publish_finished`` names the campaigns and then the
+   lists on the asset ``kore_campaigns_finished``, and ``kore_campaign_teardown`` deletes the
+   campaigns, then the lists. A run that fails leaves them in Kore for a person to look at.
 
-The file is checked before anything is sent. Each rejected row is logged with its line number
-and every reason: a phone number not in E.164 form, a number already listed, an unknown segment,
-an empty first name. More rejected rows than ``max_invalid_rows`` fail the run before any
-campaign is created, because a broken export should not reach anyone's phone.
+Every task is safe to retry. A retried upload reads what its list already holds and sends only
+the rest, and the list refuses a number twice anyway; the list and campaign creates reuse a
+same-named list or campaign instead of making a second one.
 
-When every campaign has completed, the last task publishes their ids on the asset
-``kore_campaigns_finished``, and ``kore_campaign_teardown`` deletes them. To keep them in Kore,
-for reporting for example, drop that task. A run that fails leaves its campaigns in Kore for a
-person to look at.
-
-Connection: ``kore_campaign_default``. Each task is safe to retry: campaign names carry the run's
-date, and the create reuses a same-named campaign instead of making a second one.
+Connection: ``kore_campaign_default``.
 """
 
 from __future__ import annotations
@@ -33,16 +32,18 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, Param, task
+from airflow.sdk import DAG, Asset, ObjectStoragePath, Param, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_campaign_provider.models.common import is_e164
 from airflow_campaign_provider.operators.campaign import CreateSmsCampaignOperator, StartCampaignOperator
+from airflow_campaign_provider.operators.contact_list import CreateContactListOperator, UploadContactsOperator
 from airflow_campaign_provider.sensors.campaign import CampaignStatusSensor
 
 if TYPE_CHECKING:
@@ -54,8 +55,7 @@ log = logging.getLogger(__name__)
 #: the demo and the tests set KORE_EXAMPLE_POLL_SECONDS=1 so that a run takes seconds.
 POLL_SECONDS = float(os.environ.get("KORE_EXAMPLE_POLL_SECONDS", "30"))
 
-#: Each segment of the file and the Kore.ai contact list that holds its numbers.
-SEGMENT_LISTS = {"gold": "Segment gold", "silver": "Segment silver", "bronze": "Segment bronze"}
+SEGMENTS = ("gold", "silver", "bronze")
 COLUMNS = ("phone", "first_name", "segment")
 
 #: The body of the approved template, word for word: Kore.ai checks the two match.
@@ -64,7 +64,7 @@ SEGMENT_OFFER = (
     "offers. Reply STOP to opt out."
 )
 
-#: Published when this DAG's campaigns have all completed; ``extra["campaign_ids"]`` names them.
+#: Published when this DAG's campaigns have all completed; ``extra`` names them and their lists.
 CAMPAIGNS_FINISHED = Asset(name="kore_campaigns_finished", uri="kore://campaigns/finished")
 
 
@@ -72,15 +72,18 @@ class ContactFileError(ValueError):
     """The contact file cannot be read as a contact file at all."""
 
 
-def read_segments(path: Path) -> tuple[dict[str, list[str]], list[str]]:
-    """The valid phone numbers of each segment, in file order, and one line per rejected row.
+def split_contact_file(path: Path, out_dir: ObjectStoragePath) -> tuple[dict[str, int], list[str]]:
+    """Write each segment's valid rows to ``out_dir/<segment>.csv``, streamed, in file order.
 
-    A number's first valid row wins: a later row with the same number is rejected, so nobody is
-    in two segments. Segments without a valid row are left out.
+    Returns how many rows each segment got (segments without one are left out, and get no
+    file) and one line per rejected row. A number's first valid row wins: a later row with the
+    same number is rejected, so nobody is in two segments.
     """
-    segments: dict[str, list[str]] = {segment: [] for segment in SEGMENT_LISTS}
+    counts = dict.fromkeys(SEGMENTS, 0)
     first_seen: dict[str, int] = {}
     problems: list[str] = []
+    writers: dict[str, Any] = {}
+    files: list[Any] = []
     try:
         with path.open(newline="", encoding="utf-8") as file:
             reader = csv.DictReader(file)
@@ -97,35 +100,69 @@ def read_segments(path: Path) -> tuple[dict[str, list[str]], list[str]]:
                     reasons.append(f"phone {phone!r} is not an E.164 number like +14155550100")
                 elif phone in first_seen:
                     reasons.append(f"phone {phone} is already on line {first_seen[phone]}")
-                if segment not in SEGMENT_LISTS:
-                    reasons.append(f"segment {segment!r} is not one of {', '.join(SEGMENT_LISTS)}")
+                if segment not in SEGMENTS:
+                    reasons.append(f"segment {segment!r} is not one of {', '.join(SEGMENTS)}")
                 if not first_name:
                     reasons.append("first_name is empty")
                 if reasons:
                     problems.append(f"line {reader.line_num}: {'; '.join(reasons)}")
-                else:
-                    first_seen[phone] = reader.line_num
-                    segments[segment].append(phone)
+                    continue
+                first_seen[phone] = reader.line_num
+                if segment not in writers:
+                    out_dir.mkdir(parents=True, exist_ok=True)
+                    files.append((out_dir / f"{segment}.csv").open("w", newline="", encoding="utf-8"))
+                    writers[segment] = csv.writer(files[-1])
+                    writers[segment].writerow(("phone", "first_name"))
+                writers[segment].writerow((phone, first_name))
+                counts[segment] += 1
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise ContactFileError(f"cannot read the contact file {path}: {error}") from error
-    return {segment: phones for segment, phones in segments.items() if phones}, problems
+    finally:
+        for out in files:
+            out.close()
+    return {segment: count for segment, count in counts.items() if count}, problems
 
 
-def campaign_requests(segments: dict[str, list[str]], stamp: str) -> list[dict[str, Any]]:
-    """The create arguments of one campaign per segment; ``stamp`` makes the names unique per run."""
+def segment_plan(counts: dict[str, int], out_dir: ObjectStoragePath, stamp: str) -> list[dict[str, Any]]:
+    """What each segment's tasks need; ``stamp`` makes list and campaign names unique per run."""
     return [
         {
-            "name": f"Season offer {segment} {stamp}",
-            "description": f"Season offer to the {len(phones)} {segment} contacts of the contact file.",
-            "contact_lists": [SEGMENT_LISTS[segment]],
+            "segment": segment,
+            "list_name": f"Season {segment} {stamp}",
+            "campaign_name": f"Season offer {segment} {stamp}",
+            "contacts_file": str(out_dir / f"{segment}.csv"),
+            "count": count,
         }
-        for segment, phones in segments.items()
+        for segment, count in counts.items()
     ]
+
+
+def list_arguments(segment: dict[str, Any]) -> dict[str, Any]:
+    """``CreateContactListOperator`` arguments of one segment."""
+    return {
+        "name": segment["list_name"],
+        "description": f"The {segment['segment']} segment of the contact file.",
+    }
+
+
+def upload_arguments(created_and_segment: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """``UploadContactsOperator`` arguments: the list just created, filled from its segment's file."""
+    contact_list_id, segment = created_and_segment
+    return {"contact_list_id": contact_list_id, "contacts": segment["contacts_file"]}
+
+
+def campaign_arguments(segment: dict[str, Any]) -> dict[str, Any]:
+    """``CreateSmsCampaignOperator`` arguments of one segment's campaign, sent to its list."""
+    return {
+        "name": segment["campaign_name"],
+        "description": f"Season offer to the {segment['count']} {segment['segment']} contacts of the file.",
+        "contact_lists": [segment["list_name"]],
+    }
 
 
 with DAG(
     dag_id="kore_campaign_segments",
-    description="One Kore.ai SMS campaign per segment of a contact file, sent and waited on.",
+    description="One Kore.ai contact list and SMS campaign per segment of a contact file.",
     schedule=None,
     start_date=pendulum.datetime(2025, 1, 6, tz="UTC"),
     catchup=False,
@@ -144,18 +181,25 @@ with DAG(
             minimum=0,
             description="Fail before sending anything when more rows than this are rejected.",
         ),
+        "staging_path": Param(
+            "file:///tmp/kore_campaign_segments",
+            type="string",
+            minLength=1,
+            description="Where each run writes its per-segment files (any ObjectStoragePath URL).",
+        ),
     },
     tags=["kore", "example"],
     doc_md=__doc__,
 ) as dag:
 
     @task
-    def plan_campaigns(**context: Any) -> list[dict[str, Any]]:
-        """Check and split the contact file; the create arguments of one campaign per segment."""
+    def plan_segments(**context: Any) -> list[dict[str, Any]]:
+        """Check the contact file and split it into one file per segment."""
         params, dag_run = context["params"], context["dag_run"]
         path = Path(__file__).parent / params["contacts_file"]
+        out_dir = ObjectStoragePath(params["staging_path"]) / re.sub(r"[^\w.-]", "_", dag_run.run_id)
         try:
-            segments, problems = read_segments(path)
+            counts, problems = split_contact_file(path, out_dir)
         except ContactFileError as error:
             raise AirflowFailException(str(error)) from error
         for problem in problems:
@@ -165,22 +209,34 @@ with DAG(
                 f"{path.name}: {len(problems)} rows rejected, more than max_invalid_rows="
                 f"{params['max_invalid_rows']}; nothing was sent. Fix the file:\n" + "\n".join(problems)
             )
-        if not segments:
+        if not counts:
             raise AirflowFailException(f"{path.name}: no valid row, so no campaign to send.")
-        for segment, phones in segments.items():
-            log.info(
-                "Segment %s: %d contacts, Kore.ai list %r.", segment, len(phones), SEGMENT_LISTS[segment]
-            )
-        return campaign_requests(segments, dag_run.run_after.strftime("%Y%m%dT%H%M%S"))
+        for segment, count in counts.items():
+            log.info("Segment %s: %d contacts.", segment, count)
+        return segment_plan(counts, out_dir, dag_run.run_after.strftime("%Y%m%dT%H%M%S"))
 
     @task(outlets=[CAMPAIGNS_FINISHED])
-    def publish_finished(campaign_ids: Iterable[str], **context: Any) -> list[str]:
-        """Name the completed campaigns on the asset, for whoever cleans them up."""
-        finished = list(campaign_ids)
-        context["outlet_events"][CAMPAIGNS_FINISHED].extra = {"campaign_ids": finished}
-        log.info("Published %d completed campaigns: %s", len(finished), ", ".join(finished))
+    def publish_finished(
+        campaign_ids: Iterable[str], contact_list_ids: Iterable[str], **context: Any
+    ) -> list[str]:
+        """Name the completed campaigns and their lists on the asset, for whoever cleans them up."""
+        finished, lists = list(campaign_ids), list(contact_list_ids)
+        context["outlet_events"][CAMPAIGNS_FINISHED].extra = {
+            "campaign_ids": finished,
+            "contact_list_ids": lists,
+        }
+        log.info(
+            "Published %d completed campaigns (%s) and their lists (%s).", len(finished), finished, lists
+        )
         return finished
 
+    plan = plan_segments()
+    create_list = CreateContactListOperator.partial(task_id="create_contact_list").expand_kwargs(
+        plan.map(list_arguments)
+    )
+    upload = UploadContactsOperator.partial(
+        task_id="upload_contacts", poll_interval=POLL_SECONDS, import_timeout=600
+    ).expand_kwargs(create_list.output.zip(plan).map(upload_arguments))
     create = CreateSmsCampaignOperator.partial(
         task_id="create_campaign",
         template_name="Segment offer",
@@ -195,7 +251,7 @@ with DAG(
         },
         dnc_list="Do not text",
         poll_interval=POLL_SECONDS,
-    ).expand_kwargs(plan_campaigns())
+    ).expand_kwargs(plan.map(campaign_arguments))
     start = StartCampaignOperator.partial(task_id="start_campaign").expand(campaign_id=create.output)
     wait = CampaignStatusSensor.partial(
         task_id="wait_for_completion",
@@ -205,4 +261,5 @@ with DAG(
         timeout=timedelta(hours=12),
     ).expand(campaign_id=create.output)
 
-    start >> wait >> publish_finished(create.output)
+    upload >> create
+    start >> wait >> publish_finished(create.output, create_list.output)

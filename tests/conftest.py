@@ -10,8 +10,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from _pytest.terminal import TerminalReporter
 
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="campaign-provider-airflow-home-")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
@@ -41,3 +45,69 @@ def dags_folder(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
         monkeypatch.setattr(settings, "DAGS_FOLDER", str(folder))
 
     return use
+
+
+@pytest.fixture
+def minted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every JWT the provider mints during the test, in order (the real minter runs, wrapped)."""
+    from airflow_campaign_provider.api import TokenMinter
+
+    tokens: list[str] = []
+    mint = TokenMinter._mint
+
+    def recording_mint(self: Any, now: float) -> str:
+        token = mint(self, now)
+        tokens.append(token)
+        return token
+
+    monkeypatch.setattr(TokenMinter, "_mint", recording_mint)
+    return tokens
+
+
+@pytest.fixture
+def unredacted_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow's log redaction off, in both its copies (core's and the task SDK's): the JWT
+    pattern matches nothing and the secrets masker leaves every value as it is.
+
+    A leak test runs with it, so it proves the provider never writes a secret, not only that
+    Airflow would mask one."""
+    import importlib
+    import re
+
+    for package in ("airflow._shared", "airflow.sdk._shared"):
+        structlog_module = importlib.import_module(f"{package}.logging.structlog")
+        masker_module = importlib.import_module(f"{package}.secrets_masker.secrets_masker")
+        monkeypatch.setattr(structlog_module, "JWT_PATTERN", re.compile(r"(?!)"))
+        monkeypatch.setattr(masker_module.SecretsMasker, "redact", lambda self, item, *args, **kwargs: item)
+
+
+# --- the tables of figures the run prints at its end (tests/figures.py) ---------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A pytest-xdist worker hands its tables to the controller, which prints them."""
+    from tests.figures import FIGURES
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["figures"] = [[title, [list(row) for row in rows]] for title, rows in FIGURES]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """The controller gathers the tables of each worker that finished."""
+    from tests.figures import add_figures
+
+    for title, rows in getattr(node, "workeroutput", {}).get("figures", []):
+        add_figures(title, [(what, figure) for what, figure in rows])
+
+
+def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
+    from tests.figures import FIGURES, format_table
+
+    if not FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for title, rows in FIGURES:
+        terminalreporter.write_line(format_table(title, rows))
+        terminalreporter.write_line("")

@@ -51,6 +51,7 @@ from airflow_campaign_provider.exceptions import (
     CampaignWaitTimeoutError,
     InvalidCampaignArgumentError,
 )
+from airflow_campaign_provider.hooks.contact_list import ContactListHookMixin
 from airflow_campaign_provider.models.connection import KoreConnectionSettings
 from airflow_campaign_provider.status import TERMINAL_STATUSES, CampaignStatus, WaitGoal, is_documented
 
@@ -136,9 +137,10 @@ class CampaignHookBase(BaseHook):
         )
 
 
-class CampaignHook(CampaignHookBase):
+class CampaignHook(ContactListHookMixin, CampaignHookBase):
     """
-    Interact with Kore.ai campaigns: create, start, stop, read, list and delete.
+    Interact with Kore.ai campaigns: create, start, stop, read, list and delete; and contact
+    lists: create, read, fill and delete (see :class:`ContactListHookMixin`).
 
     Auth is a JWT minted from the connection's client id and secret (cached until shortly before
     it expires, or fresh per request when the connection enforces ``jti``). HTTP goes through one

@@ -199,7 +199,7 @@ def admin_router(state: SandboxState) -> APIRouter:
     async def list_resources() -> JSONResponse:
         return JSONResponse(
             {
-                "contact_lists": store.contact_lists,
+                "contact_lists": dict(store.contact_lists),
                 "dnc_lists": store.dnc_lists,
                 "templates": {name: {"body": t.body, "id": t.id} for name, t in store.templates.items()},
             }

@@ -16,6 +16,7 @@ from airflow_campaign_provider import __version__
 from airflow_campaign_provider.sandbox.admin_routes import admin_router
 from airflow_campaign_provider.sandbox.campaign_routes import campaign_router
 from airflow_campaign_provider.sandbox.config import SandboxConfig
+from airflow_campaign_provider.sandbox.contact_list_routes import contact_list_router
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.gateway import KORE_PREFIXES, KoreGateway, error_response
 from airflow_campaign_provider.sandbox.kore_routes import kore_router
@@ -87,6 +88,7 @@ def create_app(config: SandboxConfig) -> KoreGateway:
     )
     api.include_router(kore_router(state))
     api.include_router(campaign_router(state))
+    api.include_router(contact_list_router(state))
     api.include_router(admin_router(state))
     api.add_exception_handler(KoreError, _kore_error)
     api.add_exception_handler(HTTPException, _http_error)

@@ -48,9 +48,19 @@ class TokenVerifier:
         self._used_jti.clear()
 
     def check(
-        self, headers: Mapping[str, str], query_account: str | None, path_stream: str, now: float
+        self,
+        headers: Mapping[str, str],
+        query_account: str | None,
+        path_app: str,
+        now: float,
+        *,
+        path_is_iid: bool = False,
     ) -> None:
-        """Raise a 401 KoreError naming what is wrong with the request's credentials."""
+        """Raise a 401 KoreError naming what is wrong with the request's credentials.
+
+        ``path_app`` is the path's stream id, or with ``path_is_iid`` the iid that the v1
+        addContacts path names (its documented request has no accountId query parameter).
+        """
         cfg = self._config
         self._check_token(headers.get("auth"), now)
         iid = headers.get("iid")
@@ -63,11 +73,15 @@ class TokenVerifier:
             raise _deny("The accountId header is missing!")
         if account != cfg.account_id:
             raise _deny("Scope is incorrect! The accountId header is not this app's account.")
+        if path_is_iid:
+            if path_app != cfg.effective_iid:
+                raise _deny("Scope is incorrect! The iid in the path is not this app's.")
+            return
         if not query_account:
             raise _deny("The accountId query parameter is missing!")
         if query_account != cfg.account_id:
             raise _deny("Scope is incorrect! The accountId query parameter is not this app's account.")
-        if path_stream != cfg.stream_id:
+        if path_app != cfg.stream_id:
             raise _deny("Scope is incorrect! The streamId in the path is not this app's stream.")
 
     def _check_token(self, token: str | None, now: float) -> None:

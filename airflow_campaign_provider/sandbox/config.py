@@ -72,6 +72,9 @@ class SandboxConfig:
     `strict_trigger_paths` answers 404 to a play or stop sent in a path shape whose Kore page does
     not document that campaign type and action (SMS start `{B}/{id}`, SMS stop `{B}//trigger/{id}`,
     voice `/api/v2/public/{stream}/campaign/trigger/{id}`); by default every shape takes both.
+    `contact_import_seconds` is how long added contacts take to join their list (Kore imports them
+    asynchronously); `max_contacts_per_add` caps one addContacts call (Kore documents no cap, so
+    a client must adapt when a batch is refused as too large: 413).
     """
 
     host: str = "127.0.0.1"
@@ -91,6 +94,8 @@ class SandboxConfig:
     retry_minute_seconds: float = 0.01
     strict_trigger_paths: bool = False
     max_page_size: int = 100
+    contact_import_seconds: float = 1.0
+    max_contacts_per_add: int = 1000
     request_log_size: int = 10_000
     max_body_bytes: int = 1_048_576
     tick_seconds: float = 0.1
@@ -113,10 +118,11 @@ class SandboxConfig:
             "send_interval_seconds",
             "retry_minute_seconds",
             "jwt_leeway_seconds",
+            "contact_import_seconds",
         ):
             value = getattr(self, name)
             _check(math.isfinite(value) and value >= 0, f"{name} must be >= 0")
-        for name in ("max_page_size", "request_log_size", "max_body_bytes"):
+        for name in ("max_page_size", "request_log_size", "max_body_bytes", "max_contacts_per_add"):
             _check(getattr(self, name) >= 1, f"{name} must be >= 1")
 
     @property
@@ -149,6 +155,8 @@ RUNTIME_SETTINGS = frozenset(
         "retry_minute_seconds",
         "strict_trigger_paths",
         "max_page_size",
+        "contact_import_seconds",
+        "max_contacts_per_add",
     }
 )
 CONFIG_FIELDS = frozenset(f.name for f in fields(SandboxConfig))

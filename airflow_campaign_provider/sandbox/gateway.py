@@ -23,8 +23,12 @@ if TYPE_CHECKING:
     from airflow_campaign_provider.sandbox.state import RequestRecord, SandboxState
 
 KORE_PREFIX = "/campaign/api/v2/public/"
+#: The one documented v1 call, addContacts, names the app's iid in its path instead of the stream.
+KORE_V1_PREFIX = "/api/1.1/public/"
 #: The voice start and stop pages' paths lack the ``/campaign`` root.
-KORE_PREFIXES = (KORE_PREFIX, "/api/v2/public/")
+KORE_VOICE_TRIGGER_PREFIX = "/api/v2/public/"
+#: Every path the gateway treats as a Kore call.
+KORE_PREFIXES = (KORE_PREFIX, KORE_V1_PREFIX, KORE_VOICE_TRIGGER_PREFIX)
 RATE_LIMIT_MESSAGE = "You've exceeded the per-minute rate limit"
 
 
@@ -100,10 +104,12 @@ class KoreGateway:
         wait = state.limiter.admit(account_key, now)
         if wait is not None:
             return rate_limited(wait, cfg.retry_after_header)
-        prefix = next(p for p in KORE_PREFIXES if scope["path"].startswith(p))
-        path_stream = scope["path"][len(prefix) :].partition("/")[0]
+        path = scope["path"]
+        v1 = path.startswith(KORE_V1_PREFIX)
+        prefix = next(p for p in KORE_PREFIXES if path.startswith(p))
+        path_app = path[len(prefix) :].partition("/")[0]
         try:
-            state.verifier.check(headers, query.get("accountId"), path_stream, now)
+            state.verifier.check(headers, query.get("accountId"), path_app, now, path_is_iid=v1)
         except KoreError as exc:
             return exc
         return None

@@ -20,7 +20,7 @@ Fixtures:
     The session-wide ``SandboxServer`` (started on first use, in a background thread).
 ``kore_sandbox_config``
     The session's ``SandboxConfig``: rate limit off, 0.05 s in Preparing, 0.01 s between two
-    messages. Override this fixture in a ``conftest.py`` to change it.
+    messages, 0.05 s for added contacts to join their list. Override this fixture in a ``conftest.py`` to change it.
 ``kore_sandbox_conn_id``
     The connection id whose ``AIRFLOW_CONN_…`` variable is set (``kore_campaign_default``);
     override it to test a DAG that uses another connection id.
@@ -46,7 +46,12 @@ def kore_sandbox_config() -> SandboxConfig:
     """Settings of the shared sandbox: no rate limit and fast lifecycle timings."""
     from airflow_campaign_provider.sandbox.config import SandboxConfig
 
-    return SandboxConfig(rate_limit_per_window=None, preparing_seconds=0.05, send_interval_seconds=0.01)
+    return SandboxConfig(
+        rate_limit_per_window=None,
+        preparing_seconds=0.05,
+        send_interval_seconds=0.01,
+        contact_import_seconds=0.05,
+    )
 
 
 @pytest.fixture(scope="session")

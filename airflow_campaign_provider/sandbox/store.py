@@ -21,6 +21,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.sandbox import dialer, schedules
+from airflow_campaign_provider.sandbox.contact_lists import ContactListBook
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
 from airflow_campaign_provider.sandbox.jsonutil import is_plain_json, iso
 from airflow_campaign_provider.sandbox.seed import Seed, Template, sample_create_body
@@ -252,7 +253,7 @@ class Store:
         self._clear()
 
     def _clear(self) -> None:
-        self.contact_lists: dict[str, list[str]] = {}
+        self.contact_lists = ContactListBook(self._save_contact_list if self._db is not None else None)
         self.dnc_lists: dict[str, list[str]] = {}
         self.templates: dict[str, Template] = {}
         self.campaigns: dict[str, Campaign] = {}
@@ -291,7 +292,12 @@ class Store:
         self._clear()
         for kind_value, name, value in snap.resources:
             kind = ResourceKind(kind_value)
-            getattr(self, kind.attr)[name] = Template(**value) if kind is ResourceKind.TEMPLATES else value
+            if kind is ResourceKind.CONTACT_LISTS:
+                self.contact_lists.restore(name, value)
+            else:
+                getattr(self, kind.attr)[name] = (
+                    Template(**value) if kind is ResourceKind.TEMPLATES else value
+                )
         for record in snap.campaigns:
             self._add(Campaign.from_record(record))
         self.deleted_ids.update(snap.deleted)
@@ -310,15 +316,26 @@ class Store:
     def put_resource(self, kind: ResourceKind, name: str, value: list[str] | Template) -> None:
         """Create or replace a contact list, DNC list (phone numbers) or template."""
         getattr(self, kind.attr)[name] = value
-        if self._db is not None:
+        if self._db is not None and kind is not ResourceKind.CONTACT_LISTS:  # the book saves lists
             self._db.put_resource(kind.value, name, asdict(value) if isinstance(value, Template) else value)
 
     def delete_resource(self, kind: ResourceKind, name: str) -> None:
         """Remove a contact list, DNC list or template (404 when unknown)."""
         if getattr(self, kind.attr).pop(name, None) is None:
             raise not_found(kind.value.rstrip("s").replace("-", " ").capitalize())
-        if self._db is not None:
+        if self._db is not None and kind is not ResourceKind.CONTACT_LISTS:
             self._db.delete_resource(kind.value, name)
+
+    def _save_contact_list(self, name: str, record: dict[str, Any] | None) -> None:
+        assert self._db is not None
+        if record is None:
+            self._db.delete_resource(ResourceKind.CONTACT_LISTS.value, name)
+        else:
+            self._db.put_resource(ResourceKind.CONTACT_LISTS.value, name, record)
+
+    def campaigns_using(self, list_name: str) -> list[Campaign]:
+        """Live campaigns whose ``contactLists`` name this list."""
+        return [c for c in self.campaigns.values() if list_name in (c.doc.get("contactLists") or ())]
 
     def name_taken(self, name: str) -> bool:
         """True when a live campaign already has this name, case-insensitively."""
@@ -332,7 +349,8 @@ class Store:
 
     # ----------------------------------------------------------------- the clock
     def advance(self, now: float) -> None:
-        """Apply every lifecycle event due by `now`: Ready transitions, messages, completions."""
+        """Apply every lifecycle event due by `now`: imports, Ready transitions, messages, completions."""
+        self.contact_lists.advance(now)
         heap = self._heap
         if not heap or heap[0][0] > now:
             return

@@ -3,16 +3,20 @@ and an interruption that leaves no process behind."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from airflow_campaign_provider.sandbox.admin import SandboxAdmin
 from tests.example_dags.conftest import EXAMPLES
 
 pytestmark = pytest.mark.e2e
@@ -58,46 +62,94 @@ def test_the_demo_runs_the_lifecycle_and_summarizes_it(tmp_path: Path) -> None:
 
 
 def test_an_interrupted_demo_stops_the_sandbox_and_airflow(tmp_path: Path) -> None:
-    demo = subprocess.Popen(
-        DEMO, env=demo_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert demo.stdout is not None
-    seen = ""
-    try:
-        while "airflow dags test" not in seen and len(seen) < 5000:  # its line stays open: read chars
-            char = demo.stdout.read(1)
-            if not char:
-                break
-            seen += char
-        time.sleep(3)  # inside airflow dags test
-        children = child_pids(demo.pid)
-        assert len(children) >= 2, seen  # the sandbox, and airflow dags test with its own children
-        demo.send_signal(signal.SIGINT)
-        rest, _ = demo.communicate(timeout=120)
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.wait(timeout=30)
+    """Interrupted once the DAG is talking to the sandbox; afterwards no process it started, at
+    any time, is alive: this test adopts every orphan, so even a process started after the
+    interrupt, or left behind by a child that exited, is found."""
+    before = set(descendants(os.getpid()))
+    with adopting_orphans():
+        demo = subprocess.Popen(
+            DEMO, env=demo_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            url = SANDBOX_LINE.findall(read_until(demo, SANDBOX_LINE))[0]
+            sandbox = SandboxAdmin(url, timeout=10.0)
+            try:
+                wait_until(lambda: bool(sandbox.requests()), 300, "no Kore request from the DAG run")
+            finally:
+                sandbox.close()
+            running = descendants(demo.pid)
+            assert len(running) >= 2, running  # the sandbox, and airflow dags test with its own children
+            demo.send_signal(signal.SIGINT)
+            rest, _ = demo.communicate(timeout=120)
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+                demo.wait(timeout=30)
+        left = {pid: state for pid, state in descendants(os.getpid()).items() if pid not in before}
+        alive = [pid for pid, state in left.items() if state != "Z"]
+        for pid in alive:  # leave nothing behind for the next test, whatever the outcome
+            os.kill(pid, signal.SIGKILL)
+        for pid in left:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
     assert demo.returncode == 130
     assert "Interrupted; the sandbox and Airflow were stopped." in rest
-    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()]
     assert alive == []
 
 
-def child_pids(pid: int) -> list[int]:
-    """The processes ``pid`` started, and theirs (from /proc)."""
-    parents: dict[int, int] = {}
+SANDBOX_LINE = re.compile(r"sandbox\s+(http://127\.0\.0\.1:\d+)\s")
+#: Linux's prctl option that makes a process adopt its orphaned descendants.
+PR_SET_CHILD_SUBREAPER = 36
+
+
+@contextlib.contextmanager
+def adopting_orphans() -> Iterator[None]:
+    """Make this process the reaper of its descendants' orphans while the block runs."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+    try:
+        yield
+    finally:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def read_until(process: subprocess.Popen[str], pattern: re.Pattern[str], limit: int = 5000) -> str:
+    """The process's output up to a match of ``pattern`` (read by characters: lines stay open)."""
+    assert process.stdout is not None
+    seen = ""
+    while not pattern.search(seen):
+        char = process.stdout.read(1)
+        if not char or len(seen) > limit:
+            raise AssertionError(f"{pattern.pattern!r} never printed: {seen}")
+        seen += char
+    return seen
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, failure: str) -> None:
+    """Poll ``condition`` until it holds, at most ``timeout`` seconds (a bound, not a pace)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(failure)
+        time.sleep(0.05)
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """The processes ``pid`` started, and theirs, with their state letter (from /proc)."""
+    parents: dict[int, tuple[int, str]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = [], [pid]
+        parents[int(stat.parent.name)] = (int(fields[1]), fields[0])
+    found: dict[int, str] = {}
+    frontier = [pid]
     while frontier:
         parent = frontier.pop()
-        kids = [child for child, ppid in parents.items() if ppid == parent]
-        found += kids
+        kids = {child: state for child, (ppid, state) in parents.items() if ppid == parent}
+        found.update(kids)
         frontier += kids
     return found

@@ -95,13 +95,21 @@ def test_lifecycle_deletes_in_a_teardown_that_stops_first_and_waits_deferred(bag
 def test_segments_map_one_campaign_per_segment_and_publish_the_asset_the_teardown_waits_for(bag: Any) -> None:
     segments = bag.dags["kore_campaign_segments"]
     teardown = bag.dags["kore_campaign_teardown"]
-    for task_id in ("create_campaign", "start_campaign", "wait_for_completion"):
+    for task_id in (
+        "create_contact_list",
+        "upload_contacts",
+        "create_campaign",
+        "start_campaign",
+        "wait_for_completion",
+    ):
         assert segments.get_task(task_id).is_mapped
+    assert "create_campaign" in segments.get_task("upload_contacts").downstream_task_ids
     assert segments.get_task("wait_for_completion").partial_kwargs["deferrable"] is True
     (published,) = segments.get_task("publish_finished").outlets
     (scheduled_on,) = teardown.timetable.asset_condition.objects
     assert (published.name, published.uri) == (scheduled_on.name, scheduled_on.uri)
     assert teardown.params["campaign_ids"] == []
+    assert teardown.params["contact_list_ids"] == []
 
 
 def test_teardown_stops_first_and_treats_gone_campaigns_as_done(bag: Any) -> None:

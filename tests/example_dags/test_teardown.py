@@ -70,8 +70,10 @@ def test_each_named_campaign_is_stopped_if_running_and_deleted_exactly_once(
     assert dag_run.state == "success"
     assert task_states(dag_run) == {
         "campaigns_to_remove": ["success"],
+        "contact_lists_to_remove": ["success"],
         "stop_and_delete": ["success"] * 5,
         "report": ["success"],
+        "delete_contact_list": ["skipped"],  # no list named
     }
     assert examples_sandbox.admin.campaigns()["liveCount"] == 0
     calls = calls_per_campaign(examples_sandbox)
@@ -92,6 +94,43 @@ def test_each_named_campaign_is_stopped_if_running_and_deleted_exactly_once(
     assert rerun.state == "success"
     assert xcom_result(rerun, "report") == {"deleted": [], "already_gone": [*dict.fromkeys(named)]}
     assert Counter(kore_calls(examples_sandbox)) == {"status": 10}  # each: a 404, checked once more
+
+
+def test_named_lists_are_deleted_after_the_campaigns_that_use_them(
+    example_dag: Callable[[str], Any], examples_sandbox: SandboxServer
+) -> None:
+    from airflow_campaign_provider.hooks.campaign import CampaignHook
+
+    hook = CampaignHook()
+    in_use, _ = hook.create_contact_list_once("Season gold", "A list")
+    alone, _ = hook.create_contact_list_once("Season silver", "A list")
+    campaign_id = examples_sandbox.admin.seed_campaign(
+        "Active", complete_in_seconds=600, fields={"contactLists": ["Season gold"]}
+    )
+    lists = [in_use["_id"], alone["_id"], GONE.replace("cd-", "cl-")]
+
+    dag_run = example_dag(DAG_ID).test(run_conf={"campaign_ids": [campaign_id], "contact_list_ids": lists})
+
+    assert dag_run.state == "success"
+    assert task_states(dag_run)["delete_contact_list"] == ["success"] * 3
+    assert examples_sandbox.admin.campaigns()["liveCount"] == 0
+    assert not {"Season gold", "Season silver"} & set(examples_sandbox.admin.resources()["contact_lists"])
+    assert [xcom_result(dag_run, "delete_contact_list", i) for i in range(2)] == lists[:2]  # the third: gone
+
+
+def test_lists_alone_are_deleted_with_no_campaign_named(
+    example_dag: Callable[[str], Any], examples_sandbox: SandboxServer
+) -> None:
+    from airflow_campaign_provider.hooks.campaign import CampaignHook
+
+    alone, _ = CampaignHook().create_contact_list_once("Season bronze", "A list")
+
+    dag_run = example_dag(DAG_ID).test(run_conf={"contact_list_ids": [alone["_id"]]})
+
+    assert dag_run.state == "success"
+    assert task_states(dag_run)["stop_and_delete"] == ["skipped"]
+    assert task_states(dag_run)["delete_contact_list"] == ["success"]
+    assert "Season bronze" not in examples_sandbox.admin.resources()["contact_lists"]
 
 
 def test_a_name_that_is_no_campaign_id_stops_the_run_before_any_call(

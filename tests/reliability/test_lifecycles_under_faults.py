@@ -101,7 +101,7 @@ OPERATOR_TIME_SCALE = 0.4
 #: A rate-limit window of this many requests per second opens every few seconds, for a second.
 RATE_WINDOW_REQUESTS = 4
 CONTACTS_PER_LIST = 20  # about 1 s of sending; the last of each list is on the DNC list
-STOP_LIST_CONTACTS = 100  # long enough (5 s of sending) to be stopped mid-send
+STOP_LIST_CONTACTS = 1000  # 50 s of sending: far longer than any stop takes to arrive
 SEND_INTERVAL = 0.05
 DNC_LIST = "Reliability DNC"
 
@@ -425,7 +425,9 @@ def test_fifty_lifecycles_survive_faults_without_duplicates_or_losses(
         ]
         assert len(deleted) == 1, f"{lc.name}: deleted {len(deleted)} times"
         assert lc.results["delete"]["campaign_id"] == campaign_id
-        if lc.kind == "stop mid-send" and lc.results["stop"] == "Stopped":
+        if lc.kind == "stop mid-send":
+            # 50 s of sending: every stop of these lands mid-send, however slow the machine.
+            assert lc.results["stop"] == "Stopped", f"{lc.name}: not stopped mid-send"
             stopped += 1
             (stop,) = [
                 r for r in records if request_kind(r) == "stop" and campaign_id in r["path"] and acted(r)
@@ -436,7 +438,7 @@ def test_fifty_lifecycles_survive_faults_without_duplicates_or_losses(
         else:
             if lc.kind in ("wait in the worker", "deferred start"):
                 assert lc.results["start"] == "Completed"
-            elif lc.kind != "stop mid-send":
+            else:
                 assert lc.results["start"] in ("Active", "Completed")
                 assert lc.results["wait"] == "Completed"
             assert lc.results["stop"] == "Completed"

@@ -20,7 +20,6 @@ fake secret and a fake JWT logged from inside a task, shows that a leak would be
 from __future__ import annotations
 
 import logging
-import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -51,19 +50,6 @@ __all__ = ["example_dag", "examples_sandbox"]  # fixtures, used by name
 ROTATED_SECRET = "rotated-secret-for-the-leak-test-0123456789"
 CANARY_SECRET = "canary-not-a-secret-7f3a9c"
 CANARY_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJjYW5hcnkiOnRydWV9.Y2FuYXJ5LXNpZ25hdHVyZS1ub3QtcmVhbA"
-
-
-@pytest.fixture
-def unredacted_logs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Airflow's log redaction off, in both its copies (core's and the task SDK's): the JWT
-    pattern matches nothing and the secrets masker leaves every value as it is."""
-    import importlib
-
-    for package in ("airflow._shared", "airflow.sdk._shared"):
-        structlog_module = importlib.import_module(f"{package}.logging.structlog")
-        masker_module = importlib.import_module(f"{package}.secrets_masker.secrets_masker")
-        monkeypatch.setattr(structlog_module, "JWT_PATTERN", re.compile(r"(?!)"))
-        monkeypatch.setattr(masker_module.SecretsMasker, "redact", lambda self, item, *args, **kwargs: item)
 
 
 @pytest.fixture

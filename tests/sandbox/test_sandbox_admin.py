@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from airflow_campaign_provider.models.common import encode_message
 from airflow_campaign_provider.sandbox.admin import SandboxAdminError
-from airflow_campaign_provider.sandbox.seed import SAMPLE_CONTACT_LIST, WELCOME_BODY, encode_message
+from airflow_campaign_provider.sandbox.seed import SAMPLE_CONTACT_LIST, WELCOME_BODY
 
 if TYPE_CHECKING:
     from airflow_campaign_provider.sandbox import SandboxServer

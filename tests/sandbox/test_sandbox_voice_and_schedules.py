@@ -115,6 +115,7 @@ def test_the_contacts_view_pages_and_refuses_what_kore_refuses(kore: KoreClient)
 
 
 def test_each_documented_path_shape_plays_and_stops(kore: KoreClient) -> None:
+    kore.sandbox.admin.update_config(send_interval_seconds=5)  # still Active when it is stopped
     sms_id = kore.create_ok(sample_create_body())["_id"]
     kore.wait_for(sms_id, ["Ready"], timeout=5)
     start = kore.call("POST", f"/{sms_id}", params={"campaignType": "sms", "trigger": "play"}, json={})

@@ -33,6 +33,31 @@ def test_poke_mode_fails_at_once_on_a_deleted_campaign(kore_sandbox):
         CampaignStatusSensor(task_id="wait", campaign_id=campaign_id, poke_interval=0.1).execute({})
 
 
+def test_poke_mode_fails_at_once_on_a_failure_status(kore_sandbox):
+    """A campaign stopped in Kore fails the wait on the next poke, not at the sensor's timeout."""
+    campaign_id = seed_active(kore_sandbox, 60)
+    CampaignHook().stop_campaign(campaign_id)
+    kore_sandbox.admin.clear_requests()
+    sensor = CampaignStatusSensor(task_id="wait", campaign_id=campaign_id, poke_interval=0.1, timeout=5)
+    with pytest.raises(CampaignWaitFailedError, match="reached failure status 'Stopped'"):
+        sensor.execute({})
+    assert [r["path"].rsplit("/", 2)[-2:] for r in kore_sandbox.admin.requests()] == [[campaign_id, "status"]]
+
+
+def test_poke_mode_fails_on_a_failure_status_the_task_names(kore_sandbox):
+    campaign_id = seed_active(kore_sandbox, 60)
+    sensor = CampaignStatusSensor(
+        task_id="wait",
+        campaign_id=campaign_id,
+        target_statuses=["Completed"],
+        failure_statuses=["Active"],
+        poke_interval=0.1,
+        timeout=5,
+    )
+    with pytest.raises(CampaignWaitFailedError, match="reached failure status 'Active'"):
+        sensor.execute({})
+
+
 def _defer(sensor: CampaignStatusSensor) -> TaskDeferred:
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute({})

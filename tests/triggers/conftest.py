@@ -1,10 +1,12 @@
-"""Fixtures of the trigger tests: a mocked Kore (respx), no back-off waits, fast poller options."""
+"""Fixtures of the trigger tests: a mocked Kore (respx), no back-off waits, fast poller options, and
+the virtual clock (``pytestmark = pytest.mark.virtual_clock``: see :mod:`tests.virtual_clock`)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,14 +18,40 @@ from structlog.testing import capture_logs
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.hooks import campaign_async
 from airflow_campaign_provider.sandbox import SandboxServer
+from airflow_campaign_provider.triggers import campaign as trigger_module
+from airflow_campaign_provider.triggers import poller as poller_module
+from airflow_campaign_provider.triggers.budget import TokenBucket
 from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
 from airflow_campaign_provider.triggers.poller import PollerOptions, PollerRegistry, poller_registry
 from tests.hooks.conftest import BASE, connection_json
+from tests.virtual_clock import VirtualClockLoop, VirtualTime
 
 STATUS_URL = BASE + "/{campaign_id}/status"
 LIST_URL = f"{BASE}/getAllCampaignDetails"
 #: Retries without waiting: the back-off seam records the waits instead.
 FAST_RETRIES = RetryPolicy(max_attempts=3)
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    """Tests marked ``virtual_clock`` run on the virtual-clock loop, the others on asyncio's own."""
+    if item.get_closest_marker("virtual_clock"):
+        return {"virtual_clock": VirtualClockLoop}
+    return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.fixture(autouse=True)
+def virtual_time(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the virtual clock, the poller and the trigger read it too, and so does every account
+    budget (token bucket) the poller registry makes."""
+    if request.node.get_closest_marker("virtual_clock") is None or not inspect.iscoroutinefunction(
+        request.function
+    ):
+        return  # a synchronous test has no loop: it reads the real clock
+    monkeypatch.setattr(poller_module, "time", VirtualTime)
+    monkeypatch.setattr(trigger_module, "time", VirtualTime)
+    monkeypatch.setattr(
+        poller_module, "TokenBucket", functools.partial(TokenBucket, clock=VirtualTime.monotonic)
+    )
 
 
 def status_answer(campaign_id: str, status: str) -> httpx.Response:
@@ -122,7 +150,7 @@ def logged(captured: list[dict[str, Any]], level: str, text: str) -> list[str]:
 class FakeAccount:
     """A Kore account behind respx: campaigns by id, the status view and the filtered, paged list.
 
-    Each answer is recorded as ``(monotonic time, "list" | "status", detail)``; ``delay`` slows
+    Each answer is recorded as ``(loop time, "list" | "status", detail)``; ``delay`` slows
     every answer down, ``list_error`` answers every list call with that response, and pages hold
     at most ``max_page_size`` campaigns whatever the request asks.
     """
@@ -154,7 +182,7 @@ class FakeAccount:
 
     async def _list(self, request: httpx.Request) -> httpx.Response:
         body = request_body(request)
-        self.calls.append((time.monotonic(), "list", body.get("filters", {}).get("status")))
+        self.calls.append((_loop_time(), "list", body.get("filters", {}).get("status")))
         await asyncio.sleep(self.delay)
         if self.list_error is not None:
             return self.list_error
@@ -167,12 +195,17 @@ class FakeAccount:
         return page_answer(rows, body["skip"], min(body["limit"], self.max_page_size))
 
     async def _status(self, request: httpx.Request, campaign_id: str) -> httpx.Response:
-        self.calls.append((time.monotonic(), "status", campaign_id))
+        self.calls.append((_loop_time(), "status", campaign_id))
         await asyncio.sleep(self.delay)
         campaign = self.campaigns.get(campaign_id)
         if campaign is None:
             return httpx.Response(404, json={"errors": [{"msg": "Campaign not found"}]})
         return status_answer(campaign_id, campaign["status"])
+
+
+def _loop_time() -> float:
+    """The running loop's clock: ``time.monotonic`` on asyncio's loop, virtual on the virtual one."""
+    return asyncio.get_running_loop().time()
 
 
 @pytest.fixture
@@ -187,13 +220,18 @@ async def fire(campaign_trigger: CampaignStatusTrigger) -> dict[str, Any]:
     return dict(events[0].payload)
 
 
+def now() -> float:
+    """Epoch seconds on the clock the trigger reads: the virtual one on the virtual clock."""
+    return float(trigger_module.time.time())
+
+
 def start(campaign_ids: list[str], **overrides: Any) -> asyncio.Future[list[dict[str, Any]]]:
     """Run one trigger per campaign (waiting for Completed, every 0.1 s, for at most 30 s) in
     this loop; the future gives their events in order."""
     arguments = {
         "target_statuses": ["Completed"],
         "poll_interval": 0.1,
-        "end_time": time.time() + 30,
+        "end_time": now() + 30,
         **overrides,
     }
     return asyncio.gather(

@@ -1,4 +1,6 @@
-"""CampaignStatusTrigger over mocked HTTP: one event per run, every path, exact serialization."""
+"""CampaignStatusTrigger over mocked HTTP: one event per run, every path, exact serialization.
+
+The asynchronous tests run on the virtual clock: deadlines and poll intervals are exact."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ from airflow_campaign_provider.status import CampaignStatus
 from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
 from tests.hooks.conftest import BASE
 
-from .conftest import fire, logged, status_answer
+from .conftest import fire, logged, now, status_answer
+
+pytestmark = pytest.mark.virtual_clock
 
 CAMPAIGN_ID = "cd-0b5a3a6e-0000-4000-8000-000000000001"
 STATUS = f"{BASE}/{CAMPAIGN_ID}/status"
@@ -29,7 +33,7 @@ def trigger(**overrides: object) -> CampaignStatusTrigger:
         "target_statuses": ["Completed"],
         "failure_statuses": ["Stopped"],
         "poll_interval": 0.05,
-        "end_time": time.time() + 10,
+        "end_time": now() + 10,
         **overrides,
     }
     return CampaignStatusTrigger(**arguments)  # type: ignore[arg-type]
@@ -149,16 +153,16 @@ async def test_an_unknown_status_is_logged_and_waited_on(registry, kore, logs):
 
 async def test_the_deadline_gives_a_timeout_with_the_last_status(registry, kore):
     kore.post(STATUS).mock(return_value=status_answer(CAMPAIGN_ID, "Active"))
-    began = time.time()
+    began = now()
     event = await fire(trigger(end_time=began + 0.3))
     assert event["status"] == "timeout"
     assert event["campaign_status"] == "Active"
-    assert 0.3 <= time.time() - began < 3.0  # ended by the deadline, not a later poll (loose for busy CI)
+    assert now() - began == pytest.approx(0.3)  # ended by the deadline itself, not a later poll
 
 
 async def test_a_deadline_already_past_times_out_without_a_call(registry, kore):
     route = kore.post(STATUS).mock(return_value=status_answer(CAMPAIGN_ID, "Active"))
-    event = await fire(trigger(end_time=time.time() - 1))
+    event = await fire(trigger(end_time=now() - 1))
     assert event["status"] == "timeout"
     assert event["campaign_status"] is None
     assert route.call_count == 0
@@ -206,15 +210,14 @@ async def test_it_always_sleeps_a_poll_interval_between_reads(registry, kore):
     times: list[float] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
-        times.append(time.monotonic())
+        times.append(asyncio.get_running_loop().time())
         return status_answer(CAMPAIGN_ID, "Completed" if len(times) == 4 else "Active")
 
     kore.post(STATUS).mock(side_effect=answer)
-    began = time.monotonic()
+    began = asyncio.get_running_loop().time()
     await fire(trigger(poll_interval=0.1))
     gaps = [later - earlier for earlier, later in zip([began, *times], times, strict=False)]
-    assert len(times) == 4
-    assert min(gaps) >= 0.1 * (1 - registry.options.batch_fraction) - 0.005
+    assert gaps == [pytest.approx(0.1)] * 4  # one poll interval after joining, then after each read
 
 
 async def test_cancelling_stops_the_wait_touches_nothing_and_tears_the_poller_down(registry, kore):
