@@ -329,7 +329,7 @@ def test_an_unanswered_play_is_sent_again_while_the_campaign_stays_ready(
     operator.ambiguity_recheck_seconds = 0.01
     assert operator.execute(context) == "Completed"
 
-    plays = kore_calls(kore_sandbox, "POST", f"//trigger/{campaign_id}", trigger="play")
+    plays = kore_calls(kore_sandbox, "POST", f"/{campaign_id}", trigger="play")
     assert [(play["fault"], play["status"]) for play in plays] == [("drop", None), (None, 200)]
     phones = Counter(m["phone"] for m in admin.messages(campaign_id))
     assert phones == dict.fromkeys(set(CONTACTS) - DNC, 1)
