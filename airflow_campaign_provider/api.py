@@ -54,6 +54,26 @@ MAX_ANSWER_BYTES = 8 * 1024 * 1024
 READ_CHUNK_BYTES = 64 * 1024
 #: Answer encodings the provider asks for and decodes itself, with bounded memory.
 ACCEPTED_ENCODINGS = "gzip, deflate"
+#: Start and stop paths from the host root, as each Kore page writes them: per (campaign type,
+#: trigger), the page's own shape first, then the other documented shape tried once on a 404.
+TRIGGER_PATH_SHAPES: dict[tuple[str, str], tuple[str, str]] = {
+    ("sms", "play"): (
+        API_ROOT + "/{stream_id}/campaign/{campaign_id}",
+        API_ROOT + "/{stream_id}/campaign//trigger/{campaign_id}",
+    ),
+    ("sms", "stop"): (
+        API_ROOT + "/{stream_id}/campaign//trigger/{campaign_id}",
+        API_ROOT + "/{stream_id}/campaign/{campaign_id}",
+    ),
+    ("voice", "play"): (
+        "/api/v2/public/{stream_id}/campaign/trigger/{campaign_id}",
+        API_ROOT + "/{stream_id}/campaign//trigger/{campaign_id}",
+    ),
+    ("voice", "stop"): (
+        "/api/v2/public/{stream_id}/campaign/trigger/{campaign_id}",
+        API_ROOT + "/{stream_id}/campaign//trigger/{campaign_id}",
+    ),
+}
 #: Logged by both transports before they mint a new token and send a refused request once more.
 TOKEN_REFUSED_LOG = "Kore.ai refused the token for %s; minting a new one, trying once more."
 
@@ -247,20 +267,29 @@ class CampaignRequests:
             "POST", self._campaign_path(campaign_id, "/status"), self._params(view="status"), {}
         )
 
-    def _trigger(self, campaign_id: str, campaign_type: str, action: str, replayable: bool) -> ApiRequest:
-        path = self.base_path + self.settings.trigger_path.format(
-            campaign_id=quote(validate_campaign_id(campaign_id), safe="")
-        )
+    def trigger_shapes(self, campaign_type: str, action: str) -> tuple[str, ...]:
+        """The path templates a play or stop may use, in order: the connection's, else both documented."""
+        key = (CampaignType.parse(campaign_type).value, action)
+        configured = self.settings.trigger_paths.get(key)
+        return (configured,) if configured else TRIGGER_PATH_SHAPES[key]
+
+    def _trigger(
+        self, campaign_id: str, campaign_type: str, action: str, shape: int, replayable: bool
+    ) -> ApiRequest:
         kind = CampaignType.parse(campaign_type).value
+        path = self.trigger_shapes(kind, action)[shape].format(
+            stream_id=quote(self.settings.stream_id, safe=""),
+            campaign_id=quote(validate_campaign_id(campaign_id), safe=""),
+        )
         return ApiRequest("POST", path, self._params(campaignType=kind, trigger=action), {}, replayable)
 
-    def start_campaign(self, campaign_id: str, campaign_type: str = "sms") -> ApiRequest:
+    def start_campaign(self, campaign_id: str, campaign_type: str = "sms", shape: int = 0) -> ApiRequest:
         """``trigger=play``; not replayed blindly: a lost answer is settled by reading the status."""
-        return self._trigger(campaign_id, campaign_type, "play", replayable=False)
+        return self._trigger(campaign_id, campaign_type, "play", shape, replayable=False)
 
-    def stop_campaign(self, campaign_id: str, campaign_type: str = "sms") -> ApiRequest:
+    def stop_campaign(self, campaign_id: str, campaign_type: str = "sms", shape: int = 0) -> ApiRequest:
         """``trigger=stop``; replaying a stop cannot send anything."""
-        return self._trigger(campaign_id, campaign_type, "stop", replayable=True)
+        return self._trigger(campaign_id, campaign_type, "stop", shape, replayable=True)
 
     def delete_campaign(self, campaign_id: str, campaign_type: str = "sms") -> ApiRequest:
         kind = CampaignType.parse(campaign_type).value
@@ -287,6 +316,47 @@ class CampaignRequests:
         if statuses:
             body["filters"] = {"status": list(statuses)}
         return ApiRequest("POST", f"{self.base_path}/getAllCampaignDetails", self._params(), body)
+
+    # voice campaigns, updates, schedules and per-contact results
+
+    def create_voice_campaign(self, payload: Mapping[str, Any]) -> ApiRequest:
+        """Create a voice campaign; never replayed blindly, like an SMS create."""
+        return ApiRequest(
+            "POST", self.base_path, self._params(campaignType="voice"), dict(payload), replayable=False
+        )
+
+    def update_campaign(self, campaign_id: str, campaign_type: str, body: Mapping[str, Any]) -> ApiRequest:
+        """PUT the full object; sending the same object twice changes nothing, so it is replayable."""
+        kind = CampaignType.parse(campaign_type).value
+        return ApiRequest(
+            "PUT", self._campaign_path(campaign_id), self._params(campaignType=kind), dict(body)
+        )
+
+    def set_schedule(self, campaign_name: str, body: Mapping[str, Any] | None) -> ApiRequest:
+        """Enable the schedule ``body`` describes (None disables it); keyed by name, as Kore does."""
+        if not isinstance(campaign_name, str) or not campaign_name.strip():
+            raise InvalidCampaignArgumentError(
+                "campaign_name", f"must be a non-empty string, got {campaign_name!r}"
+            )
+        enable = "true" if body is not None else "false"
+        params = self._params(enableSchedule=enable, campaignName=campaign_name)
+        return ApiRequest("POST", f"{self.base_path}/schedule", params, dict(body or {}))
+
+    def contact_results(self, campaign_id: str, page: int, limit: int) -> ApiRequest:
+        """One page of a voice campaign's per-contact results (``view=contacts``)."""
+        from airflow_campaign_provider.models.checks import validate
+        from airflow_campaign_provider.models.voice import ContactsPage
+
+        query, problems = validate(ContactsPage, {"page": page, "limit": limit})
+        if query is None:
+            field, rule = problems[0]
+            raise InvalidCampaignArgumentError("page_size" if field == "limit" else field, rule)
+        return ApiRequest(
+            "POST",
+            self._campaign_path(campaign_id, "/status"),
+            self._params(view="contacts"),
+            query.model_dump(),
+        )
 
 
 class ContactListRequests:
@@ -638,6 +708,47 @@ def parse_deleted(answer: ApiAnswer) -> dict[str, Any]:
 MAX_LIST_PAGES = 1000
 
 
+def parse_schedule(answer: ApiAnswer) -> dict[str, Any]:
+    """An enable/disable-schedule answer ``{status:"success", message, id}``."""
+    return dict(_require_success(answer))
+
+
+@dataclass(frozen=True)
+class ContactResultsPage:
+    """One page of ``view=contacts``; Kore sends no ``hasMore``, only page counts."""
+
+    results: list[dict[str, Any]]
+    page: int
+    total_pages: int | None
+    total_results: int | None
+
+
+def parse_contact_results(answer: ApiAnswer) -> ContactResultsPage:
+    """``{data:{results, page, limit, totalPages, totalResults}}``."""
+    data, results = _results_of(answer)
+    page = _count(data, "page")
+    return ContactResultsPage(
+        results=results,
+        page=page if page is not None else 0,
+        total_pages=_count(data, "totalPages"),
+        total_results=_count(data, "totalResults"),
+    )
+
+
+def _results_of(answer: ApiAnswer) -> tuple[Mapping[str, Any], list[dict[str, Any]]]:
+    """A paged answer's ``data`` and its ``data.results`` objects."""
+    data = _require_success(answer).get("data")
+    results = data.get("results") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping) or not isinstance(results, list):
+        raise answer.fail("answer lacks data.results")
+    return data, [dict(item) for item in results if isinstance(item, Mapping)]
+
+
+def _count(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 @dataclass(frozen=True)
 class CampaignPage:
     """One page of the list endpoint."""
@@ -650,25 +761,17 @@ class CampaignPage:
 
 def parse_page(answer: ApiAnswer) -> CampaignPage:
     """A page of ``getAllCampaignDetails``: ``{data:{results, hasMore, totalPages, totalResults}}``."""
-    data = _require_success(answer).get("data")
-    results = data.get("results") if isinstance(data, Mapping) else None
-    if not isinstance(data, Mapping) or not isinstance(results, list):
-        raise answer.fail("answer lacks data.results")
-
-    def _int(key: str) -> int | None:
-        value = data.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
+    data, results = _results_of(answer)
     has_more = data.get("hasMore", False)
     if isinstance(has_more, str) and has_more.strip().lower() in ("true", "false"):
         has_more = has_more.strip().lower() == "true"  # never bool("false"), which is True
     if not isinstance(has_more, bool):
         raise answer.fail(f"data.hasMore must be true or false, got {has_more!r}")
     return CampaignPage(
-        results=[dict(item) for item in results if isinstance(item, Mapping)],
+        results=results,
         has_more=has_more,
-        total_pages=_int("totalPages"),
-        total_results=_int("totalResults"),
+        total_pages=_count(data, "totalPages"),
+        total_results=_count(data, "totalResults"),
     )
 
 

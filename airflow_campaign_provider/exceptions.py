@@ -136,6 +136,11 @@ class CampaignWaitError(CampaignError):
     """The wait itself broke (Kore kept failing, or the event is malformed); task retries apply."""
 
 
+class CampaignStateError(CampaignError, ValueError):
+    """The campaign's status forbids the change asked for (an update of an Active campaign, a
+    schedule on a running one); raised before any request that would change it."""
+
+
 # --- errors that tell Airflow how to fail the task ---------------------------------------------
 
 _TASK_ERRORS: dict[str, type[CampaignError]] = {}

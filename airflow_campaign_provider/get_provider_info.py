@@ -108,7 +108,14 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": ["airflow_campaign_provider.operators.campaign"],
+                "python-modules": [
+                    "airflow_campaign_provider.operators.campaign",
+                    "airflow_campaign_provider.operators.voice",
+                    "airflow_campaign_provider.operators.sms_text",
+                    "airflow_campaign_provider.operators.update",
+                    "airflow_campaign_provider.operators.schedule",
+                    "airflow_campaign_provider.operators.results",
+                ],
             }
         ],
         "sensors": [
@@ -187,11 +194,25 @@ def get_provider_info() -> dict[str, Any]:
                         enum=["fallback", "fail", None],
                     ),
                     "trigger_path": _field(
-                        "Start/stop path",
+                        "Start/stop path (all types)",
                         "string",
-                        "Path after .../campaign for trigger=play|stop; must contain {campaign_id}.",
-                        default="//trigger/{campaign_id}",
+                        "Older setting: one path after .../campaign for every play and stop, with "
+                        "{campaign_id}. Empty: each Kore page's own path.",
                     ),
+                    **{
+                        name: _field(
+                            label,
+                            "string",
+                            "Path from the host root, with {campaign_id} (and {stream_id}). Empty: "
+                            "the page's own path, and the other documented one once on a 404.",
+                        )
+                        for name, label in (
+                            ("sms_start_path", "SMS start path"),
+                            ("sms_stop_path", "SMS stop path"),
+                            ("voice_start_path", "Voice start path"),
+                            ("voice_stop_path", "Voice stop path"),
+                        )
+                    },
                 },
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "extra"],

@@ -45,6 +45,11 @@ class SmsCampaignSpec:
     :param dnc_list: Name of a Do-Not-Call list, or None.
     """
 
+    @property
+    def campaign_type(self) -> str:
+        """What kind of campaign this describes, for the hook's create-once."""
+        return "sms"
+
     name: Any
     description: Any
     contact_lists: Any

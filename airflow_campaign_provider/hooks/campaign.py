@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +25,15 @@ from airflow_campaign_provider.api import (
     ApiRequest,
     CampaignPage,
     CampaignRequests,
+    CampaignType,
     RetryPolicy,
     TokenMinter,
     campaign_id_of,
     parse_campaign,
+    parse_contact_results,
     parse_deleted,
     parse_page,
+    parse_schedule,
     parse_status,
     parse_trigger,
     read_answer,
@@ -40,6 +44,7 @@ from airflow_campaign_provider.api import (
 from airflow_campaign_provider.budget import BudgetSettings, RequestBudget, budget_for
 from airflow_campaign_provider.exceptions import (
     CampaignAlreadyRunError,
+    CampaignArgumentsError,
     CampaignConflictError,
     CampaignError,
     CampaignNotFoundError,
@@ -47,6 +52,7 @@ from airflow_campaign_provider.exceptions import (
     CampaignOutcomeUnknownError,
     CampaignResponseError,
     CampaignServerError,
+    CampaignStateError,
     CampaignValidationError,
     CampaignWaitFailedError,
     CampaignWaitTimeoutError,
@@ -57,15 +63,20 @@ from airflow_campaign_provider.models.connection import KoreConnectionSettings
 from airflow_campaign_provider.status import TERMINAL_STATUSES, CampaignStatus, WaitGoal, is_documented
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from datetime import tzinfo
 
     import requests
     from airflow.sdk import Connection
+    from pydantic import BaseModel
 
+    from airflow_campaign_provider.models.update import CampaignSpec
     from airflow_campaign_provider.payload import SmsCampaignSpec
 
 DEFAULT_TIMEOUT = (10.0, 30.0)
 IF_EXISTS_CHOICES = ("reuse", "fail")
+#: Per (connection, stream, campaign type, trigger): the documented path shape that worked last.
+_WORKING_TRIGGER_SHAPE: dict[tuple[str, str, str, str], int] = {}
 
 
 def _sleep(seconds: float) -> None:
@@ -304,11 +315,40 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
 
     def start_campaign(self, campaign_id: str, campaign_type: str = "sms") -> dict[str, Any]:
         """``trigger=play``. After an ambiguous failure, read the status before trying again."""
-        return parse_trigger(self.run(self.api.start_campaign(campaign_id, campaign_type)))
+        return self._trigger(campaign_id, campaign_type, "play")
 
     def stop_campaign(self, campaign_id: str, campaign_type: str = "sms") -> dict[str, Any]:
         """``trigger=stop``; answers ``{status: "Stopped", message, updatedAt, …}``."""
-        return parse_trigger(self.run(self.api.stop_campaign(campaign_id, campaign_type)))
+        return self._trigger(campaign_id, campaign_type, "stop")
+
+    def _trigger(self, campaign_id: str, campaign_type: str, action: str) -> dict[str, Any]:
+        """Play or stop in the path shape known to work, else the page's own.
+
+        Kore's pages write three shapes. A 404 means nothing was played or stopped: if the status
+        view finds the campaign, the other documented shape is tried once, and the one that works
+        is remembered for this connection (in this process). A path set on the connection is the
+        only one tried.
+        """
+        build = self.api.start_campaign if action == "play" else self.api.stop_campaign
+        shapes = self.api.trigger_shapes(campaign_type, action)
+        memory = (self.kore_conn_id, self.settings.stream_id, campaign_type, action)
+        shape = _WORKING_TRIGGER_SHAPE.get(memory, 0)
+        try:
+            return parse_trigger(self.run(build(campaign_id, campaign_type, shape)))
+        except CampaignNotFoundError as error:
+            if len(shapes) < 2:
+                raise
+            self.get_campaign_status(campaign_id)  # a 404 here too: the campaign is truly unknown
+            other = 1 - shape
+            self.log.warning(
+                "Kore.ai answered 404 to %s (%s) but knows campaign %s; trying the other documented path.",
+                error.path,
+                action,
+                campaign_id,
+            )
+            answer = parse_trigger(self.run(build(campaign_id, campaign_type, other)))
+            _WORKING_TRIGGER_SHAPE[memory] = other
+            return answer
 
     def delete_campaign(self, campaign_id: str, campaign_type: str = "sms") -> dict[str, Any]:
         """Delete; answers ``{status: "success", message, data: {…the deleted campaign…}}``."""
@@ -383,12 +423,31 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         ambiguous failure (timeout, dropped connection, 5xx) the name is looked up again before
         any new attempt, so a retried task never creates a second campaign.
         """
+        return self.create_campaign_once(
+            spec,
+            if_exists=if_exists,
+            max_attempts=max_attempts,
+            ambiguity_lookups=ambiguity_lookups,
+            ambiguity_recheck_seconds=ambiguity_recheck_seconds,
+        )
+
+    def create_campaign_once(
+        self,
+        spec: CampaignSpec,
+        *,
+        if_exists: str = "reuse",
+        max_attempts: int | None = None,
+        ambiguity_lookups: int | None = None,
+        ambiguity_recheck_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """The exactly-once create of every campaign type (see :meth:`create_sms_campaign_once`):
+        ``spec`` names the campaign, builds its checked body and tells how an existing one differs."""
         body = spec.to_body()  # every argument is checked before any HTTP call
         if if_exists not in IF_EXISTS_CHOICES:
             raise InvalidCampaignArgumentError(
                 "if_exists", f"must be one of {', '.join(IF_EXISTS_CHOICES)}, got {if_exists!r}"
             )
-        found = self.find_campaign_by_name(spec.name)
+        found = self.find_campaign_by_name(spec.name, spec.campaign_type)
         if found is not None:
             if if_exists == "fail":
                 raise CampaignConflictError(
@@ -408,7 +467,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
     def _recheck(self, seconds: float | None) -> float:
         return self.ambiguity_recheck_seconds if seconds is None else seconds
 
-    def _adopt(self, spec: SmsCampaignSpec, found: Mapping[str, Any], why: str) -> dict[str, Any]:
+    def _adopt(self, spec: CampaignSpec, found: Mapping[str, Any], why: str) -> dict[str, Any]:
         """The full campaign behind a name match, if it is what ``spec`` asks for."""
         campaign_id = campaign_id_of(found)
         if campaign_id is None:
@@ -440,7 +499,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
 
     def _create_once(
         self,
-        spec: SmsCampaignSpec,
+        spec: CampaignSpec,
         body: dict[str, Any],
         *,
         if_exists: str,
@@ -452,7 +511,10 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         ambiguous: CampaignError | None = None
         for attempt in range(1, max_attempts + 1):
             try:
-                campaign = self.create_sms_campaign(body)
+                send = (
+                    self.create_voice_campaign if spec.campaign_type == "voice" else self.create_sms_campaign
+                )
+                campaign = send(body)
             except (CampaignOutcomeUnknownError, CampaignServerError) as error:
                 ambiguous = error
                 self.log.warning(
@@ -463,14 +525,14 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
                     max_attempts,
                     error,
                 )
-                found = self._lookup_after_ambiguity(spec.name, lookups, recheck_seconds)
+                found = self._lookup_after_ambiguity(spec, lookups, recheck_seconds)
                 if found is not None:
                     return self._adopt(spec, found, "was created by the unanswered attempt")
                 self.log.info("No campaign named %s exists: the attempt did not take effect.", spec.name)
                 continue
             except CampaignValidationError:
                 # Kore refuses a taken name: a lost attempt of ours, or a concurrent run, got there first.
-                found = self.find_campaign_by_name(spec.name)
+                found = self.find_campaign_by_name(spec.name, spec.campaign_type)
                 if found is None:
                     raise
                 if ambiguous is None and if_exists == "fail":
@@ -491,12 +553,12 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         ) from ambiguous
 
     def _lookup_after_ambiguity(
-        self, name: str, lookups: int, recheck_seconds: float
+        self, spec: CampaignSpec, lookups: int, recheck_seconds: float
     ) -> dict[str, Any] | None:
         for lookup in range(lookups):
             if lookup:
                 _pause(recheck_seconds)
-            found = self.find_campaign_by_name(name)
+            found = self.find_campaign_by_name(spec.name, spec.campaign_type)
             if found is not None:
                 return found
         return None
@@ -723,6 +785,174 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
                 )
             _pause(min(poll_interval, remaining))
 
+    # --- voice campaigns, updates, schedules, per-contact results -----------------------------
+
+    def create_voice_campaign(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a voice campaign; the answer's id is ``id`` and its status ``Preparing``.
+
+        Not replayed after an ambiguous failure, like an SMS create.
+        """
+        return parse_campaign(self.run(self.api.create_voice_campaign(payload)))
+
+    def create_voice_campaign_once(
+        self, body: Mapping[str, Any], *, if_exists: str = "reuse"
+    ) -> dict[str, Any]:
+        """Create a voice campaign unless this very campaign exists; return it, never two.
+
+        ``body`` is Kore's create body (see :class:`~airflow_campaign_provider.models.voice.VoiceCampaignBody`),
+        checked before any HTTP call; the rest is :meth:`create_sms_campaign_once`'s: a matching
+        same-named campaign is adopted, a differing one refused naming each field, and after an
+        ambiguous failure the name is looked up before any new attempt.
+        """
+        from airflow_campaign_provider.models.update import BodySpec
+
+        spec = BodySpec("voice", check_campaign_body("voice", body, "body"))
+        return self.create_campaign_once(spec, if_exists=if_exists)
+
+    def create_sms_text_campaign_once(
+        self, body: Mapping[str, Any], *, if_exists: str = "reuse"
+    ) -> dict[str, Any]:
+        """Create an SMS campaign without a template (``format`` ``simple`` with the message text, or
+        ``advanced`` with an experience flow), exactly once, as :meth:`create_voice_campaign_once`."""
+        from airflow_campaign_provider.models.update import BodySpec
+
+        spec = BodySpec("sms", check_campaign_body("sms", body, "body"))
+        return self.create_campaign_once(spec, if_exists=if_exists)
+
+    def update_campaign(
+        self, campaign_id: str, campaign_type: str, changes: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Change a campaign that has not started: read it, apply ``changes``, send the full object.
+
+        ``changes`` uses Kore's field names (``{"dialingStrategy": {"maxRingTime": 45}}``); objects
+        merge key by key, lists and values are replaced, None removes a field. The merged body is
+        checked against the documented rules before the PUT; a campaign that is not Preparing,
+        Ready or Scheduled is refused naming its status, and nothing is sent.
+        """
+        from airflow_campaign_provider.models.update import UPDATABLE_STATUSES, editable_body, merged
+
+        kind = CampaignType.parse(campaign_type).value
+        if not isinstance(changes, Mapping) or not changes:
+            raise InvalidCampaignArgumentError("changes", f"must be a non-empty mapping, got {changes!r}")
+        campaign = self.get_campaign(campaign_id)
+        status = campaign.get("status")
+        if status not in UPDATABLE_STATUSES:
+            raise CampaignStateError(
+                f"Campaign {campaign_id} is {status}: only a campaign that has not started "
+                f"({', '.join(UPDATABLE_STATUSES)}) is updated; nothing was sent."
+            )
+        body = check_campaign_body(
+            kind, merged(editable_body(campaign, kind), changes), "changes", UPDATE_HINTS
+        )
+        return parse_campaign(self.run(self.api.update_campaign(campaign_id, kind, body)))
+
+    def _campaign_named(self, campaign_name: str, campaign_type: str) -> dict[str, Any]:
+        """The full campaign with this name (schedules are keyed by name), or an error naming it."""
+        found = self.find_campaign_by_name(campaign_name, campaign_type)
+        campaign_id = campaign_id_of(found) if found is not None else None
+        if campaign_id is None:
+            raise InvalidCampaignArgumentError(
+                "campaign_name", f"no {campaign_type} campaign is named {campaign_name!r}"
+            )
+        return self.get_campaign(campaign_id)
+
+    def enable_campaign_schedule(
+        self,
+        campaign_name: str,
+        campaign_type: str = "sms",
+        *,
+        start: Any,
+        end: Any,
+        recurrence: str = "daily",
+        every: int = 1,
+        weekdays: Sequence[str] | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Turn the named campaign's schedule on: it becomes ``Scheduled`` and runs at ``start``.
+
+        ``start``/``end`` are datetimes (written in the campaign's calling-hours time zone, the
+        zone this provider reads Kore's zone-less times in) or strings as Kore writes them
+        (``2026-01-27 18:29:00``, taken as written). The end must be after the start and after
+        now. Idempotent: a campaign already on this very schedule is left as it is.
+        Returns ``{campaign_id, campaign_name, status, changed, startDateTime, endDateTime}``.
+        """
+        from airflow_campaign_provider.models.schedule import (
+            SCHEDULABLE_STATUSES,
+            schedule_body,
+            schedule_window_problems,
+        )
+
+        kind = CampaignType.parse(campaign_type).value
+        campaign = self._campaign_named(campaign_name, kind)
+        zone = _zone_of(campaign)
+        body, problems = schedule_body(
+            start=start, end=end, recurrence=recurrence, every=every, weekdays=weekdays, zone=zone
+        )
+        if body is not None:
+            local_now = (now or datetime.now(timezone.utc)).astimezone(zone).replace(tzinfo=None)
+            problems = [("end", rule) for _, rule in schedule_window_problems(body, local_now)]
+        if problems or body is None:
+            raise CampaignArgumentsError(problems)
+        wire = body.model_dump(exclude_none=True)
+        status = campaign.get("status")
+        current = campaign.get("schedule") or {}
+        summary = {
+            "campaign_id": campaign_id_of(campaign),
+            "campaign_name": campaign.get("name"),
+            "startDateTime": wire["startDateTime"],
+            "endDateTime": wire["endDateTime"],
+        }
+        if current.get("isSchedulingEnabled") and all(current.get(k) == v for k, v in wire.items()):
+            self.log.info(
+                "Campaign %r is already on this schedule (%s); nothing sent.", campaign_name, status
+            )
+            return {**summary, "status": status, "changed": False}
+        if status not in SCHEDULABLE_STATUSES:
+            raise CampaignStateError(
+                f"Campaign {campaign_name!r} is {status}: a schedule is enabled only when it is "
+                f"{', '.join(SCHEDULABLE_STATUSES)}; nothing was sent."
+            )
+        answer = parse_schedule(self.run(self.api.set_schedule(str(campaign["name"]), wire)))
+        self.log.info("%s", answer.get("message"))
+        return {**summary, "status": CampaignStatus.SCHEDULED.value, "changed": True}
+
+    def disable_campaign_schedule(self, campaign_name: str, campaign_type: str = "sms") -> dict[str, Any]:
+        """Turn the named campaign's schedule off; one with no schedule on is left as it is.
+
+        A campaign waiting for its schedule is ``Ready`` again; one running keeps running.
+        Returns ``{campaign_id, campaign_name, status, changed}``.
+        """
+        kind = CampaignType.parse(campaign_type).value
+        campaign = self._campaign_named(campaign_name, kind)
+        summary = {"campaign_id": campaign_id_of(campaign), "campaign_name": campaign.get("name")}
+        status = campaign.get("status")
+        scheduled = (campaign.get("schedule") or {}).get("isSchedulingEnabled")
+        if not scheduled and status != CampaignStatus.SCHEDULED.value:
+            self.log.info("Campaign %r has no schedule on (%s); nothing sent.", campaign_name, status)
+            return {**summary, "status": status, "changed": False}
+        answer = parse_schedule(self.run(self.api.set_schedule(str(campaign["name"]), None)))
+        self.log.info("%s", answer.get("message"))
+        return {**summary, "status": self.get_campaign_status(str(summary["campaign_id"])), "changed": True}
+
+    def iter_contact_results(self, campaign_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """A voice campaign's per-contact results, page by page (one call per page, at most 100 rows).
+
+        Kore's answer has no ``hasMore``: paging stops at ``totalPages`` as the first page states
+        it (a server that keeps growing it cannot page forever), at an empty page, or, without
+        ``totalPages``, at a short one.
+        """
+        last_page: int | None = None
+        page = 1
+        while True:
+            result = parse_contact_results(self.run(self.api.contact_results(campaign_id, page, page_size)))
+            yield from result.results
+            if last_page is None:
+                last_page = result.total_pages
+            short = last_page is None and len(result.results) < page_size
+            if not result.results or short or (last_page is not None and page >= last_page):
+                return
+            page += 1
+
     def test_connection(self) -> tuple[bool, str]:
         """Make one real authenticated call (one list page) and say whether it worked."""
         try:
@@ -749,6 +979,52 @@ def _not_startable(campaign_id: str, status: str) -> str:
     }
     reason = reasons.get(status, "only a Ready campaign is started")
     return f"Campaign {campaign_id} is {status}, not Ready: {reason}."
+
+
+def _zone_of(campaign: Mapping[str, Any]) -> tzinfo:
+    """The campaign's calling-hours time zone, in which its schedule times are written (UTC if none)."""
+    import pendulum
+
+    hours = (campaign.get("dialingStrategy") or {}).get("callingHours") or {}
+    name = hours.get("timezone")
+    try:
+        return pendulum.timezone(str(name)) if name else timezone.utc
+    except Exception:  # an unknown zone name: pendulum's error types vary between versions
+        return timezone.utc
+
+
+def body_model(campaign_type: str, body: Mapping[str, Any]) -> type[BaseModel]:
+    """The model a create or update body of ``campaign_type`` is checked with."""
+    from airflow_campaign_provider.models.campaign import sms_body_model
+    from airflow_campaign_provider.models.voice import VoiceCampaignBody
+
+    return VoiceCampaignBody if campaign_type == "voice" else sms_body_model(dict(body))
+
+
+#: Why an update may have to repeat a field: Kore's GET answer does not show it as a PUT takes it.
+UPDATE_HINTS = {
+    "experienceFlowName": "Kore's GET answer shows only the flow's id, so an update passes the name again",
+    "enableMachineDetect": "Kore's GET answer shows only whether detection is on, so an update passes it again",
+}
+
+
+def check_campaign_body(
+    campaign_type: str, body: Mapping[str, Any], argument: str, hints: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``body`` checked against the documented rules of its campaign type; every problem is named
+    ``<argument>.<wire path>`` in one error, before any HTTP call. ``hints`` add why, by field."""
+    from airflow_campaign_provider.models.checks import validate
+
+    model, problems = validate(body_model(campaign_type, body), body)
+    if model is None:
+        hints = hints or {}
+        raise CampaignArgumentsError(
+            [
+                (f"{argument}.{field}", f"{rule} ({hints[field]})" if field in hints else rule)
+                for field, rule in problems
+            ]
+        )
+    return model.model_dump(exclude_none=True)
 
 
 def _never_connected(error: BaseException) -> bool:

@@ -44,8 +44,15 @@ if TYPE_CHECKING:
 DEFAULT_REQUESTS_PER_MINUTE = 60
 #: Kore accepts an ``exp`` of at most one hour.
 MAX_TOKEN_TTL_SECONDS = 3600
-#: The stop page's path, double slash included; Kore's pages disagree on start, so it is overridable.
-DEFAULT_TRIGGER_PATH = "//trigger/{campaign_id}"
+#: The connection extra that overrides each start or stop path, by (campaign type, trigger).
+TRIGGER_PATH_EXTRAS = {
+    ("sms", "play"): "sms_start_path",
+    ("sms", "stop"): "sms_stop_path",
+    ("voice", "play"): "voice_start_path",
+    ("voice", "stop"): "voice_stop_path",
+}
+#: Where a per-type path starts when the older ``trigger_path`` (after ``…/campaign``) sets it.
+_CAMPAIGN_ROOT = "/campaign/api/v2/public/{stream_id}/campaign"
 DEFAULT_JWT_SUBJECT = "airflow-campaign-provider"
 
 
@@ -102,10 +109,22 @@ def normalize_base_url(host: Any, port: Any = None) -> str:
 
 
 def _trigger_path(value: Any) -> str:
-    path = str(value or DEFAULT_TRIGGER_PATH)
-    if "{campaign_id}" not in path:
+    path = _optional(value)
+    if path and "{campaign_id}" not in path:
         raise broken("trigger_path", "must contain '{campaign_id}'")
     return path
+
+
+def _typed_trigger_path(value: Any) -> str:
+    path = _optional(value)
+    if path and ("{campaign_id}" not in path or not path.startswith("/")):
+        raise broken(
+            "trigger_path", "must start with '/' and contain '{campaign_id}' (and may use '{stream_id}')"
+        )
+    return path
+
+
+TypedTriggerPath = Annotated[str, PlainValidator(_typed_trigger_path)]
 
 
 def _base_url(value: Any) -> str:
@@ -162,9 +181,15 @@ class KoreConnectionSettings(BaseModel):
     jwt_subject: Annotated[str, PlainValidator(lambda v: _optional(v) or DEFAULT_JWT_SUBJECT)] = Field(
         default=DEFAULT_JWT_SUBJECT, validation_alias="extra.jwt_subject"
     )
+    #: The older setting: one path after ``…/campaign`` for every play and stop; empty by default.
     trigger_path: Annotated[str, PlainValidator(_trigger_path)] = Field(
-        default=DEFAULT_TRIGGER_PATH, validation_alias="extra.trigger_path"
+        default="", validation_alias="extra.trigger_path"
     )
+    #: Start and stop paths from the host root, per campaign type; empty means the page's own.
+    sms_start_path: TypedTriggerPath = Field(default="", validation_alias="extra.sms_start_path")
+    sms_stop_path: TypedTriggerPath = Field(default="", validation_alias="extra.sms_stop_path")
+    voice_start_path: TypedTriggerPath = Field(default="", validation_alias="extra.voice_start_path")
+    voice_stop_path: TypedTriggerPath = Field(default="", validation_alias="extra.voice_stop_path")
     requests_per_minute: Annotated[int, whole_number(1, 100_000)] = Field(
         default=DEFAULT_REQUESTS_PER_MINUTE, validation_alias="extra.requests_per_minute"
     )
@@ -189,6 +214,16 @@ class KoreConnectionSettings(BaseModel):
         if not self.iid:
             object.__setattr__(self, "iid", self.stream_id)
         return self
+
+    @property
+    def trigger_paths(self) -> dict[tuple[str, str], str]:
+        """The start and stop paths this connection sets, by (campaign type, trigger)."""
+        paths = {}
+        for key, name in TRIGGER_PATH_EXTRAS.items():
+            path = getattr(self, name) or (_CAMPAIGN_ROOT + self.trigger_path if self.trigger_path else "")
+            if path:
+                paths[key] = path
+        return paths
 
     @classmethod
     def from_connection(

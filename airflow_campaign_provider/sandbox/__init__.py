@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from airflow_campaign_provider.sandbox.config import FaultConfig, SandboxConfig
-from airflow_campaign_provider.sandbox.seed import Seed, Template, sample_create_body
+from airflow_campaign_provider.sandbox.seed import Seed, Template, sample_create_body, sample_voice_body
 from airflow_campaign_provider.sandbox.server import SandboxServer
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ __all__ = [
     "Seed",
     "Template",
     "sample_create_body",
+    "sample_voice_body",
 ]
 
 

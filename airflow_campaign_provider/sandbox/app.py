@@ -14,10 +14,11 @@ from starlette.exceptions import HTTPException
 
 from airflow_campaign_provider import __version__
 from airflow_campaign_provider.sandbox.admin_routes import admin_router
+from airflow_campaign_provider.sandbox.campaign_routes import campaign_router
 from airflow_campaign_provider.sandbox.config import SandboxConfig
 from airflow_campaign_provider.sandbox.contact_list_routes import contact_list_router
 from airflow_campaign_provider.sandbox.errors import KoreError
-from airflow_campaign_provider.sandbox.gateway import KORE_PREFIX, KORE_V1_PREFIX, KoreGateway, error_response
+from airflow_campaign_provider.sandbox.gateway import KORE_PREFIXES, KoreGateway, error_response
 from airflow_campaign_provider.sandbox.kore_routes import kore_router
 from airflow_campaign_provider.sandbox.state import SandboxState
 
@@ -86,6 +87,7 @@ def create_app(config: SandboxConfig) -> KoreGateway:
         redirect_slashes=False,
     )
     api.include_router(kore_router(state))
+    api.include_router(campaign_router(state))
     api.include_router(contact_list_router(state))
     api.include_router(admin_router(state))
     api.add_exception_handler(KoreError, _kore_error)
@@ -97,7 +99,7 @@ def create_app(config: SandboxConfig) -> KoreGateway:
             schema = FastAPI.openapi(api)
             schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
             for path, operations in schema["paths"].items():
-                if path.startswith((KORE_PREFIX, KORE_V1_PREFIX)):
+                if path.startswith(KORE_PREFIXES):
                     for operation in operations.values():
                         operation["security"] = [{name: [] for name in SECURITY_SCHEMES}]
         return api.openapi_schema  # type: ignore[return-value]

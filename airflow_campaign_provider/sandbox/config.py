@@ -91,7 +91,11 @@ class SandboxConfig:
     Timings are in seconds. `rate_limit_per_window=None` switches the rate limit off.
     `iid=None` means the iid header must equal `stream_id`. `db_path=None` keeps state in memory;
     a file path keeps it in SQLite so a restart loses nothing. `send_interval_seconds` is the
-    delay between two messages of an active campaign (it applies to runs started after a change).
+    delay between two messages of an active campaign (it applies to runs started after a change);
+    `retry_minute_seconds` is how long one minute of a voice campaign's `defaultRetryPeriod` lasts.
+    `strict_trigger_paths` answers 404 to a play or stop sent in a path shape whose Kore page does
+    not document that campaign type and action (SMS start `{B}/{id}`, SMS stop `{B}//trigger/{id}`,
+    voice `/api/v2/public/{stream}/campaign/trigger/{id}`); by default every shape takes both.
     `contact_import_seconds` is how long added contacts take to join their list (Kore imports them
     asynchronously); `max_contacts_per_add` caps one addContacts call (Kore documents no cap, so
     a client must adapt when a batch is refused as too large: 413).
@@ -111,6 +115,8 @@ class SandboxConfig:
     retry_after_header: bool = True
     preparing_seconds: float = 2.0
     send_interval_seconds: float = 1.0
+    retry_minute_seconds: float = 0.01
+    strict_trigger_paths: bool = False
     max_page_size: int = 100
     contact_import_seconds: float = 1.0
     max_contacts_per_add: int = 1000
@@ -134,6 +140,7 @@ class SandboxConfig:
         for name in (
             "preparing_seconds",
             "send_interval_seconds",
+            "retry_minute_seconds",
             "jwt_leeway_seconds",
             "contact_import_seconds",
         ):
@@ -169,6 +176,8 @@ RUNTIME_SETTINGS = frozenset(
         "retry_after_header",
         "preparing_seconds",
         "send_interval_seconds",
+        "retry_minute_seconds",
+        "strict_trigger_paths",
         "max_page_size",
         "contact_import_seconds",
         "max_contacts_per_add",

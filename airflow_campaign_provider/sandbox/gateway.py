@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 KORE_PREFIX = "/campaign/api/v2/public/"
 #: The one documented v1 call, addContacts, names the app's iid in its path instead of the stream.
 KORE_V1_PREFIX = "/api/1.1/public/"
+#: The voice start and stop pages' paths lack the ``/campaign`` root.
+KORE_VOICE_TRIGGER_PREFIX = "/api/v2/public/"
+#: Every path the gateway treats as a Kore call.
+KORE_PREFIXES = (KORE_PREFIX, KORE_V1_PREFIX, KORE_VOICE_TRIGGER_PREFIX)
 RATE_LIMIT_MESSAGE = "You've exceeded the per-minute rate limit"
 
 
@@ -71,7 +75,7 @@ class KoreGateway:
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith((KORE_PREFIX, KORE_V1_PREFIX)):
+        if scope["type"] != "http" or not scope["path"].startswith(KORE_PREFIXES):
             await self.app(scope, receive, send)
             return
         state = self.state
@@ -131,7 +135,8 @@ class KoreGateway:
             return rate_limited(wait, cfg.retry_after_header)
         path = scope["path"]
         v1 = path.startswith(KORE_V1_PREFIX)
-        path_app = path[len(KORE_V1_PREFIX if v1 else KORE_PREFIX) :].partition("/")[0]
+        prefix = next(p for p in KORE_PREFIXES if path.startswith(p))
+        path_app = path[len(prefix) :].partition("/")[0]
         try:
             state.verifier.check(headers, query.get("accountId"), path_app, now, path_is_iid=v1)
         except KoreError as exc:

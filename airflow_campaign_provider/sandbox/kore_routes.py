@@ -88,6 +88,12 @@ def _check_choice(problems: list[str], name: str, value: str | None, allowed: tu
 
 def kore_router(state: SandboxState) -> APIRouter:
     """The Kore endpoints, bound to one sandbox's state."""
+    from airflow_campaign_provider.sandbox.campaign_routes import (  # it documents itself with helpers here
+        contacts_answer,
+        create_voice_answer,
+        trigger_answer,
+    )
+
     router = APIRouter(tags=["Kore.ai campaigns"])
     store = state.store
 
@@ -102,6 +108,8 @@ def kore_router(state: SandboxState) -> APIRouter:
         ),
     )
     async def create_sms_campaign(request: Request) -> JSONResponse:
+        if request.query_params.get("campaignType") == "voice":
+            return create_voice_answer(store, await request.body(), time.time())
         body = parse_json(await request.body())
         problems = validate_create(body, request.query_params.get("campaignType"), store)
         if problems:
@@ -129,9 +137,13 @@ def kore_router(state: SandboxState) -> APIRouter:
     )
     async def campaign_status(request: Request) -> JSONResponse:
         view = request.query_params.get("view")
-        if view not in (None, "status"):
-            raise KoreError(412, f"view: must be status (got {view!r})")
-        shown = store.view(store.get(request.path_params["campaignId"], time.time()))
+        if view not in (None, "status", "contacts"):
+            raise KoreError(412, f"view: must be status or contacts (got {view!r})")
+        now = time.time()
+        campaign = store.get(request.path_params["campaignId"], now)
+        if view == "contacts":
+            return contacts_answer(store, campaign, await request.body(), now)
+        shown = store.view(campaign)
         return JSONResponse(
             {
                 "status": "success",
@@ -152,35 +164,7 @@ def kore_router(state: SandboxState) -> APIRouter:
         ),
     )
     async def trigger_campaign(request: Request) -> JSONResponse:
-        campaign_type = request.query_params.get("campaignType")
-        trigger = request.query_params.get("trigger")
-        problems: list[str] = []
-        _check_choice(problems, "campaignType", campaign_type, CAMPAIGN_TYPES)
-        _check_choice(problems, "trigger", trigger, TRIGGERS)
-        if problems:
-            raise KoreError(412, problems)
-        parse_json(await request.body())  # malformed JSON is refused; the documented body is {}
-        now = time.time()
-        campaign = store.get(request.path_params["campaignId"], now, kind=campaign_type)
-        if trigger == "play":
-            run = store.play(campaign, now)
-            return JSONResponse(
-                {
-                    "status": "Active",
-                    "message": "Campaign Started",
-                    "updatedAt": campaign.doc["updatedAt"],
-                    "campaignInstanceId": run.instance_id,
-                }
-            )
-        store.stop(campaign, now)
-        return JSONResponse(
-            {
-                "status": "Stopped",
-                "message": "Campaign Stopped",
-                "updatedAt": campaign.doc["updatedAt"],
-                "campaignExecutionType": "NORMAL",
-            }
-        )
+        return await trigger_answer(state, request, "double_slash")
 
     @router.delete(
         BASE + "/{campaignId}",

@@ -57,6 +57,8 @@ _AIRFLOW_ENV = re.compile(r"AIRFLOW__|AIRFLOW_CONN_|AIRFLOW_VAR_|AIRFLOW_HOME$|A
 _ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Timeout): \S")
 DELETED = "deleted"
 #: The summary's word for each sandbox operation (``trigger_campaign`` is named by its trigger).
+#: The routes that play or stop a campaign, one per path shape Kore's pages write.
+_TRIGGER_OPERATIONS = frozenset({"trigger_campaign", "start_sms_campaign", "trigger_voice_campaign"})
 _KINDS = {
     "create_sms_campaign": "create",
     "get_campaign": "read",
@@ -74,7 +76,7 @@ def request_kind(record: Mapping[str, Any]) -> str:
     operation = record.get("operation")
     if not operation:
         return f"{record['method']} {record['path']}"
-    if operation == "trigger_campaign":
+    if operation in _TRIGGER_OPERATIONS:
         return dict(parse_qsl(str(record.get("query") or ""))).get("trigger") or "trigger"
     return _KINDS.get(operation, operation)
 

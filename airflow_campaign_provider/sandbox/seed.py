@@ -94,3 +94,34 @@ def sample_create_body(name: str = "Billing Alert Template Campaign-21212") -> d
             },
         },
     }
+
+
+def sample_voice_body(
+    name: str = "Product Feedback Voice Campaign-3.41", dialing_mode: str = "Agentless"
+) -> dict[str, Any]:
+    """The documented create-voice-campaign body for ``dialing_mode``, valid against the default seed."""
+    sample = sample_create_body(name)
+    by_mode: dict[str, dict[str, Any]] = {
+        "Agentless": {"experienceFlowName": "Voice Survey Entry Flow", "enableMachineDetect": "no"},
+        "Progressive": {"queue_name": "Default Queue"},
+        "Preview": {"queue_name": "Default Queue", "maxSkips": 1},
+    }
+    return {
+        "name": name,
+        "description": "This voice campaign collects quick feedback on recent purchases.",
+        "contactLists": [SAMPLE_CONTACT_LIST],
+        "dncLists": {"name": VOICE_SAMPLE_DNC_LIST},
+        "priority": "5",
+        "dialingMode": dialing_mode,
+        "dialingStrategy": {
+            **sample["dialingStrategy"],
+            "callerId": {"phoneNumber": "+14846512345"},
+            "dialingOrder": "FIFO",
+            "maxAttemptsPerRecord": 3,
+            "defaultRetryPeriod": 10,
+            "maxRingTime": 30,
+        },
+        "schedule": {"isSchedulingEnabled": False},
+        **by_mode[dialing_mode],
+        "campaignType": "voice",
+    }

@@ -16,9 +16,11 @@ import uuid
 from collections import defaultdict
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from airflow_campaign_provider.sandbox import dialer, schedules
 from airflow_campaign_provider.sandbox.contact_lists import ContactListBook
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
 from airflow_campaign_provider.sandbox.jsonutil import is_plain_json, iso
@@ -45,7 +47,20 @@ STOPPABLE = (
     CampaignStatus.SCHEDULED.value,
     CampaignStatus.RESCHEDULED.value,
 )
+SCHEDULED = CampaignStatus.SCHEDULED.value
+SCHEDULABLE = (READY, SCHEDULED, STOPPED, COMPLETED)
 KNOWN_STATUSES = tuple(s.value for s in CampaignStatus)
+#: What a PUT keeps of the stored campaign: what the server owns, not what the body describes.
+UPDATE_KEEPS = (
+    "_id",
+    "status",
+    "createdAt",
+    "isImported",
+    "isFiltersEnabled",
+    "schedule",
+    "totalMessagesSent",
+    "campaignInstanceId",
+)
 DERIVED_FIELDS = frozenset({"lname", "status", "totalMessagesSent"})  # the sandbox sets these itself
 SEED_KEYS = frozenset({"status", "campaign_type", "complete_in_seconds", "ready_in_seconds", "fields"})
 
@@ -127,6 +142,7 @@ class Campaign:
     doc: dict[str, Any]
     ready_at: float | None = None  # set while Preparing
     run: Run | None = None  # set while Active
+    starts_at: float | None = None  # set while Scheduled: when its schedule plays it
     sent: set[str] = field(default_factory=set)  # every phone that got a message, across runs
     version: int = 0  # bumped whenever scheduled events become stale
 
@@ -148,6 +164,7 @@ class Campaign:
             "doc": self.doc,
             "ready_at": self.ready_at,
             "run": asdict(self.run) if self.run else None,
+            "starts_at": self.starts_at,
         }
 
     @classmethod
@@ -157,7 +174,12 @@ class Campaign:
         if run is not None:
             run = Run(**{**run, "recipients": [tuple(r) for r in run["recipients"]]})
         return cls(
-            id=record["id"], kind=record["kind"], doc=record["doc"], ready_at=record["ready_at"], run=run
+            id=record["id"],
+            kind=record["kind"],
+            doc=record["doc"],
+            ready_at=record["ready_at"],
+            run=run,
+            starts_at=record.get("starts_at"),
         )
 
 
@@ -166,7 +188,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4()}"
 
 
-def sms_fields(body: dict[str, Any], template: Template) -> dict[str, Any]:
+def sms_fields(body: dict[str, Any], template: Template | None) -> dict[str, Any]:
     """The stored fields of an SMS campaign made from a (validated) create body."""
     hours = body["dialingStrategy"]["callingHours"]
     fields: dict[str, Any] = {"description": body["description"]}
@@ -183,15 +205,21 @@ def sms_fields(body: dict[str, Any], template: Template) -> dict[str, Any]:
                 "days": [{"day": d["day"], "start": d["start"], "end": d["end"]} for d in hours["days"]],
             },
         },
-        message={
-            "template_name": body["message"]["template_name"],
-            "message": body["message"]["message"],
-            "templateId": template.id,
-        },
         contactLists=list(body["contactLists"]),
         format=body["format"],
         direction=body["format"],
     )
+    message = body.get("message") or {}
+    if template is not None:
+        fields["message"] = {
+            "template_name": message["template_name"],
+            "message": message["message"],
+            "templateId": template.id,
+        }
+    elif message:  # without a template: the text as sent
+        fields["message"] = {"message": message["message"]}
+    if body.get("experienceFlowName"):  # an advanced campaign shows its flow's id, as Kore's sample
+        fields["experienceFlow"] = f"cf-{uuid.uuid5(uuid.NAMESPACE_URL, body['experienceFlowName'])}"
     return fields
 
 
@@ -280,6 +308,8 @@ class Store:
                 self._schedule(campaign, campaign.ready_at)
             elif campaign.run is not None:
                 self._schedule(campaign, campaign.run.next_event())
+            elif campaign.starts_at is not None:
+                self._schedule(campaign, campaign.starts_at)
         self.advance(now)
 
     # ----------------------------------------------------------------- reference data
@@ -311,6 +341,12 @@ class Store:
         """True when a live campaign already has this name, case-insensitively."""
         return name.lower() in self._by_lname
 
+    def find_by_name(self, name: str, now: float) -> Campaign | None:
+        """The live campaign with this name, case-insensitively (schedules are keyed by name)."""
+        self.advance(now)
+        cid = self._by_lname.get(name.lower())
+        return self.campaigns.get(cid) if cid is not None else None
+
     # ----------------------------------------------------------------- the clock
     def advance(self, now: float) -> None:
         """Apply every lifecycle event due by `now`: imports, Ready transitions, messages, completions."""
@@ -336,6 +372,12 @@ class Store:
                 return
             c.set_status(READY, c.ready_at)
             c.ready_at = None
+        if c.starts_at is not None and c.run is None:
+            if now < c.starts_at:
+                self._schedule(c, c.starts_at)
+                return
+            self._start_run(c, c.starts_at, None)
+            c.starts_at = None
         run = c.run
         if run is None:
             return
@@ -350,6 +392,7 @@ class Store:
         if now >= run.finish_at:
             c.set_status(COMPLETED, run.finish_at)
             c.run = None
+            self._plan_next_run(c, run.finish_at)
         else:
             self._schedule(c, run.next_event())
 
@@ -407,7 +450,8 @@ class Store:
 
     def create_sms(self, body: dict[str, Any], now: float) -> Campaign:
         """Create an SMS campaign from a validated create body: Preparing, then Ready."""
-        template = self.templates[body["message"]["template_name"]]
+        template_name = (body.get("message") or {}).get("template_name")
+        template = self.templates[template_name] if template_name is not None else None
         fields = {"name": body["name"], **sms_fields(body, template)}
         preparing = self.config.preparing_seconds
         c = self._new("sms", fields, PREPARING if preparing > 0 else READY, now)
@@ -458,6 +502,9 @@ class Store:
         if complete_in is None:
             interval = self.config.send_interval_seconds
             complete_in = n * interval
+            if c.kind == "voice":
+                phones = (phone for phone, _ in recipients)
+                complete_in += dialer.retry_tail(c.doc, phones, self.config.retry_minute_seconds)
         else:
             interval = complete_in / n if n else 0.0
         c.run = Run(new_id("ci"), now, interval, now + complete_in, recipients)
@@ -487,9 +534,78 @@ class Store:
                 412, f"status: campaign is {c.status}; it can be stopped only when {', '.join(STOPPABLE)}"
             )
         c.run = None
+        c.starts_at = None
         c.version += 1
         c.set_status(STOPPED, now)
         self._save([c])
+
+    # ----------------------------------------------------------------- voice, updates, schedules
+    def create_voice(self, fields: dict[str, Any], now: float) -> Campaign:
+        """Create a voice campaign from validated, stored-shape fields: always Preparing first."""
+        c = self._new("voice", dict(fields), PREPARING, now)
+        self._enter(c, now, ready_in=self.config.preparing_seconds)
+        return c
+
+    def update(self, c: Campaign, fields: dict[str, Any], now: float) -> None:
+        """Replace a campaign's editable fields (the PUT body is the full object); not while Active."""
+        if c.status == ACTIVE:
+            raise KoreError(412, f"status: campaign is {c.status}; stop it before updating it")
+        name = str(fields["name"])
+        if name.lower() != c.doc["lname"] and self.name_taken(name):
+            raise KoreError(412, f"name: a campaign named {name!r} already exists")
+        self._by_lname.pop(str(c.doc["lname"]), None)
+        kept = {key: c.doc[key] for key in UPDATE_KEEPS if key in c.doc}
+        c.doc = {**kept, **fields, "lname": name.lower()}
+        c.doc["updatedAt"] = iso(now)
+        self._by_lname[name.lower()] = c.id
+        self._save([c])
+
+    def enable_schedule(self, c: Campaign, schedule: dict[str, Any], now: float) -> None:
+        """Turn the campaign's schedule on (replacing any): it becomes Scheduled until its next run."""
+        if c.status not in SCHEDULABLE:
+            raise KoreError(
+                412, f"status: campaign is {c.status}; a schedule applies only when {', '.join(SCHEDULABLE)}"
+            )
+        c.doc["schedule"] = {"isSchedulingEnabled": True, "isRecurrenceEnabled": True, **schedule}
+        c.version += 1
+        if not self._plan_next_run(c, now):
+            raise KoreError(412, "endDateTime: the schedule has no run left before its end")
+        self._save([c])
+
+    def disable_schedule(self, c: Campaign, now: float) -> None:
+        """Turn the schedule off; a campaign waiting for it is Ready again (a running one runs on)."""
+        c.doc["schedule"] = dict(schedules.SCHEDULE_OFF)
+        if c.status == SCHEDULED:
+            c.starts_at = None
+            c.version += 1
+            c.set_status(READY, now)
+        self._save([c])
+
+    def _plan_next_run(self, c: Campaign, after: float) -> bool:
+        """Make the campaign Scheduled for its schedule's next run after ``after``, if any."""
+        starts_at = schedules.next_start(c.doc, after)
+        if starts_at is None:
+            return False
+        c.starts_at = starts_at
+        c.set_status(SCHEDULED, after)
+        self._schedule(c, starts_at)
+        return True
+
+    def contact_results(self, c: Campaign, now: float) -> list[dict[str, Any]]:
+        """Per-contact rows of a voice campaign as of now: dialed contacts, then those still to dial."""
+        self.advance(now)
+        until = now if c.status != STOPPED else _epoch(str(c.doc["updatedAt"]))
+        minute = self.config.retry_minute_seconds
+        rows = [
+            dialer.contact_result(m.phone, m.sent_at, until, c.doc, minute)
+            for m in self._messages_by_campaign.get(c.id, ())
+        ]
+        if c.run is not None:
+            rows += [
+                dialer.contact_result(phone, None, until, c.doc, minute)
+                for phone, _ in c.run.recipients[c.run.done :]
+            ]
+        return rows
 
     def delete(self, c: Campaign) -> dict[str, Any]:
         """Delete in any status (an active run stops at once); returns the last view."""
@@ -646,6 +762,11 @@ class Store:
             "byStatus": dict(counts),
             "messageCount": len(self.messages),
         }
+
+
+def _epoch(stamp: str) -> float:
+    """Epoch seconds of one of the sandbox's own ISO 8601 timestamps."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def _seconds(spec: dict[str, Any], key: str, allowed: bool, where: str, problems: list[str]) -> float | None:

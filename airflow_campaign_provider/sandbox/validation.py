@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from airflow_campaign_provider.models.campaign import CampaignListBody, SmsCampaignBody
+from airflow_campaign_provider.models.campaign import CampaignListBody, sms_body_model
 from airflow_campaign_provider.models.common import KNOWN_DATA, KnownData, problems_of, show
 from airflow_campaign_provider.sandbox.errors import KoreError
 
@@ -29,7 +29,7 @@ def validate_create(body: Any, query_type: str | None, data: KnownData) -> list[
     if not isinstance(body, dict):
         return [*problems, "body: must be a JSON object"]
     try:
-        SmsCampaignBody.model_validate(body, context={KNOWN_DATA: data})
+        sms_body_model(body).model_validate(body, context={KNOWN_DATA: data})
     except ValidationError as error:
         problems += _listed(error)
     return problems

@@ -17,6 +17,7 @@ EXAMPLE_DAG_IDS = {
     "kore_campaign_weekly_lifecycle",
     "kore_campaign_segments",
     "kore_campaign_teardown",
+    "kore_voice_reminder",
 }
 KORE_TASK_TYPES = {
     "CreateSmsCampaignOperator",

@@ -26,7 +26,7 @@ from airflow_campaign_provider.exceptions import (
 )
 from airflow_campaign_provider.hooks.campaign import DEFAULT_TIMEOUT, CampaignHook
 
-from .conftest import ACCOUNT_ID, BASE, CLIENT_ID, CLIENT_SECRET, STREAM_ID, connection_json
+from .conftest import ACCOUNT_ID, BASE, CLIENT_ID, CLIENT_SECRET, HOST, STREAM_ID, connection_json
 
 CAMPAIGN_ID = "cd-e7110489-a30a-5d1e-80ee-f246cc800000"
 CAMPAIGN = {"_id": CAMPAIGN_ID, "name": "Spring", "lname": "spring", "status": "Ready"}
@@ -78,7 +78,7 @@ EXACT_CALLS = [
     pytest.param(
         lambda h: h.start_campaign(CAMPAIGN_ID),
         "POST",
-        f"{BASE}//trigger/{CAMPAIGN_ID}",
+        f"{BASE}/{CAMPAIGN_ID}",  # the SMS start page's path: no /trigger/
         {"accountId": ACCOUNT_ID, "campaignType": "sms", "trigger": "play"},
         {},
         {"status": "Active", "message": "Campaign Started", "updatedAt": "2025-12-05T12:07:54.225Z"},
@@ -87,7 +87,7 @@ EXACT_CALLS = [
     pytest.param(
         lambda h: h.stop_campaign(CAMPAIGN_ID, "voice"),
         "POST",
-        f"{BASE}//trigger/{CAMPAIGN_ID}",
+        f"{HOST}/api/v2/public/{STREAM_ID}/campaign/trigger/{CAMPAIGN_ID}",  # the voice page's path
         {"accountId": ACCOUNT_ID, "campaignType": "voice", "trigger": "stop"},
         {},
         {"status": "Stopped", "message": "Campaign Stopped", "campaignExecutionType": "NORMAL"},
@@ -365,7 +365,7 @@ def test_create_is_retried_when_kore_refused_it_for_the_rate_limit(hook, mocked,
 
 
 def test_start_is_not_replayed_after_a_read_timeout(hook, mocked, sleeps):
-    mocked.add("POST", f"{BASE}//trigger/{CAMPAIGN_ID}", body=requests.ReadTimeout("read timed out"))
+    mocked.add("POST", f"{BASE}/{CAMPAIGN_ID}", body=requests.ReadTimeout("read timed out"))
 
     with pytest.raises(CampaignOutcomeUnknownError):
         hook.start_campaign(CAMPAIGN_ID)

@@ -61,7 +61,7 @@ def test_creates_pushes_the_id_at_once_and_waits_for_ready(
     hook.get_campaign_status.side_effect = status
 
     assert make(poll_interval=2).execute(context) == CAMPAIGN_ID
-    hook.find_campaign_by_name.assert_called_once_with(NAME)
+    hook.find_campaign_by_name.assert_called_once_with(NAME, "sms")
     hook.create_sms_campaign.assert_called_once_with(SmsCampaignSpec(**valid_args()).to_body())
     assert hook.get_campaign_status.call_count == 3
     assert clock.sleeps == [2, 2]
@@ -146,7 +146,7 @@ def test_an_ambiguous_create_is_resent_only_once_the_name_is_surely_absent(
     hook: mock.MagicMock, context: dict[str, Any], clock: FakeClock
 ) -> None:
     calls: list[str] = []
-    hook.find_campaign_by_name.side_effect = lambda name: calls.append("lookup")
+    hook.find_campaign_by_name.side_effect = lambda name, campaign_type: calls.append("lookup")
     hook.create_sms_campaign.side_effect = lambda body: (
         calls.append("create")
         or (stored() if calls.count("create") == 2 else (_ for _ in ()).throw(unknown_outcome()))

@@ -123,7 +123,7 @@ def test_a_retried_task_reuses_its_campaign_and_each_contact_gets_one_sms(
     # The retried start finds the campaign still sending or already done, whichever the machine's
     # speed gives: either way it is not played again, and waits for (or reports) its completion.
     assert start(first, wait_for_completion=True).execute(try_context(2)) == "Completed"
-    assert len(kore_calls(kore_sandbox, "POST", f"//trigger/{first}", trigger="play")) == 1
+    assert len(kore_calls(kore_sandbox, "POST", f"/{first}", trigger="play")) == 1
     phones = Counter(m["phone"] for m in kore_sandbox.admin.messages())
     assert phones == dict.fromkeys(set(CONTACTS) - DNC, 1)
 
@@ -203,7 +203,7 @@ def test_a_preparing_campaign_is_not_started(kore_sandbox: SandboxServer, contex
     campaign_id = create(wait_for_ready=False).execute(context)
     with pytest.raises(CampaignNotStartableError, match="is Preparing, not Ready"):
         start(campaign_id).execute(context)
-    assert kore_calls(kore_sandbox, "POST", f"//trigger/{campaign_id}") == []
+    assert kore_calls(kore_sandbox, "POST", f"/{campaign_id}", trigger="play") == []
 
 
 def test_stop_is_idempotent(kore_sandbox: SandboxServer, context: dict[str, Any]) -> None:
@@ -329,7 +329,7 @@ def test_an_unanswered_play_is_sent_again_while_the_campaign_stays_ready(
     operator.ambiguity_recheck_seconds = 0.01
     assert operator.execute(context) == "Completed"
 
-    plays = kore_calls(kore_sandbox, "POST", f"//trigger/{campaign_id}", trigger="play")
+    plays = kore_calls(kore_sandbox, "POST", f"/{campaign_id}", trigger="play")
     assert [(play["fault"], play["status"]) for play in plays] == [("drop", None), (None, 200)]
     phones = Counter(m["phone"] for m in admin.messages(campaign_id))
     assert phones == dict.fromkeys(set(CONTACTS) - DNC, 1)

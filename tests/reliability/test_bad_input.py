@@ -338,7 +338,7 @@ CASES = [
         "API answer",
         "play: no status",
         "answer lacks status",
-        answered([("POST", STATUS, status_answer("Ready")), ("POST", f"/trigger/{CAMPAIGN_ID}", Answer.json({"message": "ok"}))], stub_target(StartCampaignOperator)),
+        answered([("POST", STATUS, status_answer("Ready")), ("POST", f"/{CAMPAIGN_ID}", Answer.json({"message": "ok"}))], stub_target(StartCampaignOperator)),
         CampaignResponseError,
     ),
     Case(

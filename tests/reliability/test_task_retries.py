@@ -33,7 +33,7 @@ def plays(server: SandboxServer, campaign_id: str) -> list[int | None]:
     return [
         r["status"]
         for r in server.admin.requests()
-        if "/trigger/" in r["path"] and r["path"].endswith(campaign_id) and "trigger=play" in r["query"]
+        if r["method"] == "POST" and r["path"].endswith(f"/{campaign_id}") and "trigger=play" in r["query"]
     ]
 
 

@@ -120,7 +120,7 @@ def test_all_problems_come_in_one_answer(kore: KoreClient, sample_body: dict[str
     for path, value, _, _ in [RULES[2], RULES[5], RULES[15], RULES[21], RULES[31], RULES[39]]:
         body = mutated(body, path, value)
 
-    answer = kore.call("POST", "", params={"campaignType": "voice"}, json=body)
+    answer = kore.call("POST", "", params={"campaignType": "fax"}, json=body)
 
     assert answer.status_code == 412
     assert [m.split(": ")[0] for m in error_messages(answer)] == [
