@@ -20,7 +20,7 @@ TESTS=(tests/test_compat.py tests/test_provider_info.py tests/hooks
     tests/operators/test_create_operator.py tests/operators/test_start_stop_delete.py
     tests/operators/test_payload.py tests/sensors/test_campaign_sensor.py tests/sensors/test_sensor_dag.py
     tests/triggers/test_trigger.py tests/triggers/test_async_hook.py tests/triggers/test_wait.py
-    tests/triggers/test_token_bucket.py tests/example_dags/test_dagbag.py
+    tests/example_dags/test_dagbag.py
     # How many modules a DAG file pulls in is measured on the Airflow of make test: 3.1's Task SDK
     # loads core's DAG model on the first DAG, which is Airflow's weight, not this package's.
     --deselect tests/example_dags/test_dagbag.py::test_examples_import_cheaply_without_io_or_deprecations)

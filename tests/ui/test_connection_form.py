@@ -220,8 +220,7 @@ def test_a_connection_saved_from_the_form_with_its_defaults_works(
         "jwt_lifetime_seconds": 3600,
         "enforce_jti": False,
         "requests_per_minute": 60,
-        "trigger_path": "//trigger/{campaign_id}",
-    }
+    }  # the start/stop paths are left empty: each Kore page's own path
     assert type(extra["jwt_lifetime_seconds"]) is int
     assert type(extra["requests_per_minute"]) is int
 
