@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from airflow_campaign_provider.triggers.budget import TokenBucket
 
 from airflow_campaign_provider.api import MAX_ANSWER_BYTES, RetryPolicy
+from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings
 from airflow_campaign_provider.exceptions import (
     CampaignConnectionConfigError,
     CampaignResponseError,
@@ -280,13 +280,18 @@ def test_an_absurd_retry_after_holds_the_shared_budget_no_longer_than_the_cap(
     policy = RetryPolicy(min_retry_after_seconds=0.05, max_retry_after_seconds=0.2)
 
     async def run() -> str:
-        bucket = TokenBucket(60, 60.0, max_hold_seconds=policy.max_retry_after_seconds)
-        hook = CampaignAsyncHook(retry_policy=policy, budget=bucket)
+        # The per-process budget of the account, its 429 pauses capped like budget_max_pause_seconds.
+        settings = BudgetSettings(requests=60, max_pause_seconds=policy.max_retry_after_seconds)
+        budget = AsyncRequestBudget(settings, "sandbox", "account")
+        hook = CampaignAsyncHook(retry_policy=policy, budget=budget)
         try:
-            # Without the cap the bucket would hold for 1e9 s and this read never be sent again.
-            return await asyncio.wait_for(hook.get_campaign_status(campaign_id), timeout=10)
+            # Without the cap the budget would pause for 1e9 s and this read wait out its wait
+            # limit (five windows, 300 s), far past the 10 s given here, and never be sent again.
+            status = await asyncio.wait_for(hook.get_campaign_status(campaign_id), timeout=10)
         finally:
             await hook.aclose()
+        assert budget.sent == 2  # the retry took its slot after the capped pause
+        return status
 
     assert asyncio.run(run()) == "Ready"
     assert kinds(kore_sandbox) == [("status", 429), ("status", 200)]

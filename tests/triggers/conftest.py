@@ -4,7 +4,6 @@ the virtual clock (``pytestmark = pytest.mark.virtual_clock``: see :mod:`tests.v
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -13,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from airflow_campaign_provider.triggers.budget import TokenBucket
+from limits.aio.storage import memory as limits_memory
 from structlog.testing import capture_logs
 
+from airflow_campaign_provider import budget as budget_module
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.hooks import campaign_async
 from airflow_campaign_provider.sandbox import SandboxServer
@@ -42,16 +42,16 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> d
 @pytest.fixture(autouse=True)
 def virtual_time(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """On the virtual clock, the poller and the trigger read it too, and so does every account
-    budget (token bucket) the poller registry makes."""
+    budget the poller registry makes: budget.py's own reads and the in-memory moving window of
+    ``limits`` that keeps the per-process budget (both read ``time.time()``)."""
     if request.node.get_closest_marker("virtual_clock") is None or not inspect.iscoroutinefunction(
         request.function
     ):
         return  # a synchronous test has no loop: it reads the real clock
     monkeypatch.setattr(poller_module, "time", VirtualTime)
     monkeypatch.setattr(trigger_module, "time", VirtualTime)
-    monkeypatch.setattr(
-        poller_module, "TokenBucket", functools.partial(TokenBucket, clock=VirtualTime.monotonic)
-    )
+    monkeypatch.setattr(budget_module, "time", VirtualTime)
+    monkeypatch.setattr(limits_memory, "time", VirtualTime)
 
 
 def status_answer(campaign_id: str, status: str) -> httpx.Response:
