@@ -10,7 +10,7 @@ import time
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_campaign_provider.exceptions import InvalidCampaignArgumentError
@@ -66,6 +66,8 @@ def test_serialize_is_json_safe_and_round_trips_exactly():
 statuses_strategy = st.lists(st.sampled_from([status.value for status in CampaignStatus]), unique=True)
 
 
+# No per-example deadline or too-slow check: wall time on a loaded CI machine is not a property.
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     targets=statuses_strategy.filter(bool),
     failures=statuses_strategy,
