@@ -145,11 +145,8 @@ def test_no_form_field_is_named_like_a_secret():
 def test_the_form_left_at_its_defaults_parses_to_the_documented_defaults():
     settings = _settings(_form_defaults())
     assert (settings.token_ttl_seconds, settings.requests_per_minute) == (3600, 60)
-    assert (settings.enforce_jti, settings.trigger_path, settings.iid) == (
-        False,
-        "//trigger/{campaign_id}",
-        "st-form",
-    )
+    # No start/stop path: each type and action uses its own Kore page's path.
+    assert (settings.enforce_jti, settings.trigger_path, settings.iid) == (False, "", "st-form")
 
 
 @pytest.mark.parametrize("name", ["jwt_lifetime_seconds", "requests_per_minute"])

@@ -239,14 +239,3 @@ def test_a_task_that_starts_again_within_one_try_is_the_one_that_deferred() -> N
         )
 
     assert counter.resumed_tasks() == ["wait"]
-
-
-def test_a_missing_dags_folder_is_a_clear_error_not_a_traceback(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert run_dag.main(["--dags-folder", str(tmp_path / "nowhere")]) == 2
-
-    err = capsys.readouterr().err
-    assert (
-        err.strip() == f"run_dag: the DAGs folder {tmp_path / 'nowhere'} does not exist (see --dags-folder)"
-    )

@@ -123,6 +123,7 @@ def test_no_secret_or_token_in_any_log_exception_or_xcom_of_every_example_dag(
     every_log_line: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     admin = examples_sandbox.admin
     secret = examples_sandbox.client_secret
@@ -133,6 +134,8 @@ def test_no_secret_or_token_in_any_log_exception_or_xcom_of_every_example_dag(
     runs["segments"] = example_dag("kore_campaign_segments").test()
     finished = xcom_result(runs["segments"], "publish_finished")
     runs["teardown"] = example_dag("kore_campaign_teardown").test(run_conf={"campaign_ids": finished})
+    monkeypatch.setenv("KORE_EXAMPLE_RESULTS_URL", f"file://{tmp_path}")
+    runs["voice reminder"] = example_dag("kore_voice_reminder").test()
     examples = example_dag_ids()
     assert {run.dag_id for run in runs.values()} == examples, "an example DAG is not run here"
     assert {name: run.state for name, run in runs.items()} == dict.fromkeys(runs, "success")
