@@ -17,6 +17,9 @@ import pytest
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
+    from airflow_campaign_provider.api import ApiRequest
+    from airflow_campaign_provider.sandbox import SandboxServer
+
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="campaign-provider-airflow-home-")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
@@ -111,3 +114,32 @@ def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
     for title, rows in FIGURES:
         terminalreporter.write_line(format_table(title, rows))
         terminalreporter.write_line("")
+
+
+@pytest.fixture
+def sandbox_request_kind(kore_sandbox: SandboxServer) -> Callable[[ApiRequest], str]:
+    """``sandbox_request_kind(request)``: the kind (create, play, stop…) the sandbox's request log
+    will give a request the hook is about to send, named from the route it matches there, so a test
+    that acts on one kind before it is sent uses the log's own names (``start_sms_campaign`` and
+    ``trigger_voice_campaign`` are plays and stops too, whatever their paths)."""
+    from dataclasses import replace
+    from urllib.parse import urlencode
+
+    from airflow_campaign_provider.sandbox.app import create_app
+    from airflow_campaign_provider.sandbox.run_dag import request_kind
+
+    routes = create_app(replace(kore_sandbox.config, db_path=None))  # its routes only; never served
+
+    def kind(request: ApiRequest) -> str:
+        route = routes.route_of(
+            {"type": "http", "method": request.method, "path": request.path, "root_path": ""}
+        )
+        record = {
+            "method": request.method,
+            "path": request.path,
+            "query": urlencode(request.params),
+            "operation": route[0] if route else None,
+        }
+        return request_kind(record)
+
+    return kind

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
@@ -32,7 +32,6 @@ from airflow_campaign_provider.operators.campaign import (
     StopCampaignOperator,
 )
 from airflow_campaign_provider.sandbox import SandboxServer
-from airflow_campaign_provider.sandbox.run_dag import request_kind
 
 from .conftest import valid_args
 
@@ -291,7 +290,9 @@ def test_the_operators_never_log_the_secret(
 
 
 @pytest.fixture
-def on_first(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+def on_first(
+    monkeypatch: pytest.MonkeyPatch, sandbox_request_kind: Callable[[ApiRequest], str]
+) -> Callable[..., None]:
     """``on_first(kind, before, after=None)``: ``before()`` runs just before the first request of
     that kind (create, play, stop…) leaves for Kore, ``after()`` once it is done; the request goes
     over real HTTP as usual."""
@@ -301,8 +302,7 @@ def on_first(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         pending = [kind]
 
         def sending(hook: CampaignHook, request: ApiRequest) -> Any:
-            record = {"method": request.method, "path": request.path, "query": urlencode(request.params)}
-            if not pending or request_kind(record) != kind:
+            if not pending or sandbox_request_kind(request) != kind:
                 return send(hook, request)
             pending.clear()
             before()

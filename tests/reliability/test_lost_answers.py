@@ -37,7 +37,11 @@ READ_TIMEOUT = 0.5
 
 
 @pytest.fixture
-def lose_answer(kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], list[str]]:
+def lose_answer(
+    kore_sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox_request_kind: Callable[[ApiRequest], str],
+) -> Callable[[str], list[str]]:
     """``lose_answer(kind)``: the first request of that kind (create, play, stop, delete) is held
     by the sandbox past the hook's read timeout, then acted on; returns the requests it held."""
     use_hook_settings(
@@ -51,8 +55,7 @@ def lose_answer(kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) ->
 
     def arm(kind: str) -> list[str]:
         def holding_send(hook: CampaignHook, request: ApiRequest) -> Any:
-            record = {"method": request.method, "path": request.path, "query": _query(request)}
-            if held or request_kind(record) != kind:
+            if held or sandbox_request_kind(request) != kind:
                 return send(hook, request)
             held.append(request.description)
             kore_sandbox.admin.set_faults(spike_rate=1.0, spike_seconds=SPIKE_SECONDS)
@@ -65,10 +68,6 @@ def lose_answer(kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) ->
         return held
 
     return arm
-
-
-def _query(request: ApiRequest) -> str:
-    return "&".join(f"{key}={value}" for key, value in request.params.items())
 
 
 def kore_requests(sandbox: SandboxServer) -> Counter[str]:
