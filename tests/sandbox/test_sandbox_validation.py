@@ -65,11 +65,11 @@ RULES: list[tuple[str, Any, str, str]] = [
     ("campaignType", DELETE, "campaignType", '"sms"'),
     ("priority", 5, "priority", '"1"'),
     ("priority", "6", "priority", '"5"'),
-    ("format", "advanced", "format", '"simple"'),
+    ("format", "fancy", "format", '"simple"'),
     ("message", DELETE, "message", "required"),
     ("message", "hello", "message", "object"),
     ("message.template_name", "Goodbye", "message.template_name", "does not exist"),
-    ("message.template_name", DELETE, "message.template_name", "required"),
+    ("message.template_name", None, "message.template_name", "string"),
     ("message.message", "not base64!", "message.message", "base64"),
     ("message.message", base64.b64encode(b"Hello there").decode(), "message.message", "exactly"),
     (
@@ -95,6 +95,10 @@ RULES: list[tuple[str, Any, str, str]] = [
     (f"{HOURS}.days.2.end", DELETE, f"{HOURS}.days[2].end", "required"),
     (f"{HOURS}.days.3.end", "8:59 AM", f"{HOURS}.days[3].end", "later than start"),
     (f"{HOURS}.days.4.start", "6:00 PM", f"{HOURS}.days[4].end", "later than start"),
+    # "advanced" is the flow format (create-sms-campaign-advanced-format page): it names a flow
+    ("format", "advanced", "experienceFlowName", "required"),
+    # a message without template_name is plain text (create-sms-campaign-without-template page)
+    ("message", {}, "message.message", "required"),
 ]
 
 
