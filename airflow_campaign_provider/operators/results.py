@@ -88,6 +88,8 @@ class ExportCampaignResultsOperator(TargetCampaignBaseOperator):
         campaign_id, campaign_type = self._target()
         raise_problems(self._problems())
         path = ObjectStoragePath(self.path, conn_id=self.storage_conn_id)
+        # A local folder must exist before a file opens in it (object stores have none to make).
+        path.parent.mkdir(parents=True, exist_ok=True)
         summary: dict[str, Any] = {
             "campaign_id": campaign_id,
             "campaign_type": campaign_type,

@@ -98,7 +98,7 @@ def test_voice_results_are_exported_as_csv_with_a_summary(
 
 def test_an_sms_export_writes_only_total_messages_sent(kore_sandbox: SandboxServer, tmp_path: Path) -> None:
     campaign_id = kore_sandbox.admin.seed_campaign("Completed", fields={"totalMessagesSent": 4})
-    target = tmp_path / "sms.jsonl"
+    target = tmp_path / "not yet made" / "sms.jsonl"  # the export makes its local folder
 
     summary = ExportCampaignResultsOperator(
         task_id="export", campaign_id=campaign_id, path=str(target), file_format="jsonl"
