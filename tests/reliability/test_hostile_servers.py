@@ -73,7 +73,9 @@ def status_async(policy: RetryPolicy | None = None) -> Callable[[str], str]:
         async def run() -> str:
             # A budget that pauses for nothing after a 429: these tests measure the hook's own
             # back-off (recorded, not slept); the budget's capped pause has a test of its own.
-            budget = AsyncRequestBudget(BudgetSettings(requests=60, max_pause_seconds=0), "sandbox", "account")
+            budget = AsyncRequestBudget(
+                BudgetSettings(requests=60, max_pause_seconds=0), "sandbox", "account"
+            )
             hook = CampaignAsyncHook(retry_policy=policy, budget=budget)
             try:
                 return await hook.get_campaign_status(campaign_id)
