@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import conf
-from airflow_campaign_provider.api import CampaignType, campaign_id_of
+from airflow_campaign_provider.api import CampaignType
 from airflow_campaign_provider.exceptions import CampaignAlreadyRunError as CampaignAlreadyRunError
 from airflow_campaign_provider.exceptions import CampaignConflictError as CampaignConflictError
 from airflow_campaign_provider.exceptions import CampaignError, CampaignValidationError
@@ -27,7 +27,6 @@ from airflow_campaign_provider.operators.base import CampaignBaseOperator, Targe
 from airflow_campaign_provider.payload import SPEC_FIELDS, SmsCampaignSpec
 from airflow_campaign_provider.status import (
     COMPLETION_GOAL,
-    READY_GOAL,
     CampaignStatus,
     campaign_status_from_event,
 )
@@ -133,15 +132,13 @@ class CreateSmsCampaignOperator(CampaignBaseOperator):
             ambiguity_lookups=self.ambiguity_lookups,
             ambiguity_recheck_seconds=self.ambiguity_recheck_seconds,
         )
-        campaign_id = campaign_id_of(campaign)
-        if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
-            raise CampaignError(f"Kore.ai returned campaign {self.name!r} without an id.")
-        context["ti"].xcom_push(key="campaign_id", value=campaign_id)
-        if self.wait_for_ready and campaign.get("status") != CampaignStatus.READY.value:
-            self.hook.wait_for_campaign_status(
-                campaign_id, READY_GOAL, timeout=self.ready_timeout, poll_interval=self.poll_interval
-            )
-        return campaign_id
+        return self._publish_created(
+            context,
+            campaign,
+            wait_for_ready=self.wait_for_ready,
+            ready_timeout=self.ready_timeout,
+            poll_interval=self.poll_interval,
+        )
 
 
 class StartCampaignOperator(TargetCampaignBaseOperator):

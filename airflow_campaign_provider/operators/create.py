@@ -6,11 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.api import campaign_id_of
-from airflow_campaign_provider.exceptions import CampaignError
 from airflow_campaign_provider.operators.arguments import check_create_settings, is_templated, raise_problems
 from airflow_campaign_provider.operators.base import CampaignBaseOperator
-from airflow_campaign_provider.status import READY_GOAL, CampaignStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -115,12 +112,10 @@ class CreateCampaignFromBodyOperator(CampaignBaseOperator):
     def execute(self, context: Context) -> str:
         raise_problems(self._problems())
         campaign = self._create_once(self.body())
-        campaign_id = campaign_id_of(campaign)
-        if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
-            raise CampaignError(f"Kore.ai returned campaign {campaign.get('name')!r} without an id.")
-        context["ti"].xcom_push(key="campaign_id", value=campaign_id)
-        if self.wait_for_ready and campaign.get("status") != CampaignStatus.READY.value:
-            self.hook.wait_for_campaign_status(
-                campaign_id, READY_GOAL, timeout=self.ready_timeout, poll_interval=self.poll_interval
-            )
-        return campaign_id
+        return self._publish_created(
+            context,
+            campaign,
+            wait_for_ready=self.wait_for_ready,
+            ready_timeout=self.ready_timeout,
+            poll_interval=self.poll_interval,
+        )
