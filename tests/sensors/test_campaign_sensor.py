@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from unittest import mock
@@ -17,7 +19,6 @@ except ImportError:  # Airflow 3.1; common-compat does not map this one
     from airflow.exceptions import AirflowRescheduleException
 
 from airflow_campaign_provider.exceptions import CampaignServerError, InvalidCampaignArgumentError
-from airflow_campaign_provider.sensors import campaign as sensor_module
 from airflow_campaign_provider.sensors.campaign import CampaignStatusSensor
 from airflow_campaign_provider.triggers.campaign import (
     CampaignStatusTrigger,
@@ -88,16 +89,23 @@ def test_templated_arguments_are_checked_before_any_call(kore_connection, mocked
     assert len(mocked.calls) == 0
 
 
-def test_the_deferrable_default_comes_from_airflow_config(monkeypatch):
-    """The default is read when the module is imported, so the module is imported again."""
-    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "true")
-    try:
-        reloaded = importlib.reload(sensor_module)
-        assert reloaded.CampaignStatusSensor(task_id="t", campaign_id="cd-1").deferrable is True
-    finally:
-        monkeypatch.delenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE")
-        importlib.reload(sensor_module)
-    assert sensor_module.CampaignStatusSensor(task_id="t", campaign_id="cd-1").deferrable is False
+def test_the_deferrable_default_comes_from_airflow_config() -> None:
+    """The default is read when the module is imported, so a fresh interpreter imports it (reloading
+    it here would leave the other tests of this worker holding a stale class)."""
+    script = (
+        "from airflow_campaign_provider.sensors.campaign import CampaignStatusSensor\n"
+        "print(CampaignStatusSensor(task_id='t', campaign_id='cd-1').deferrable)"
+    )
+
+    def deferrable_by_default(setting: str) -> str:
+        env = {**os.environ, "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": setting}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    assert deferrable_by_default("true") == "True"
+    assert deferrable_by_default("false") == "False"
 
 
 # --- poke mode ----------------------------------------------------------------------------------
