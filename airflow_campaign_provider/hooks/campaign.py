@@ -153,7 +153,8 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
 
     Auth is a JWT minted from the connection's client id and secret (cached until shortly before
     it expires, or fresh per request when the connection enforces ``jti``). HTTP goes through one
-    pooled ``requests.Session`` with connect and read timeouts, and retries with exponential
+    pooled ``requests.Session`` with connect and read timeouts and a total deadline per attempt
+    (``retry_policy.max_attempt_seconds``), and retries with exponential
     back-off and jitter on connection errors, timeouts, 5xx and rate limits (``Retry-After``
     honoured). A create or start is never replayed blindly; a 401 re-mints the token once.
 
