@@ -36,15 +36,17 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 class Exchange:
     """One attempt's HTTP exchange: its deadline, the connection it holds, whether it was cut."""
 
-    __slots__ = ("connection", "cut", "deadline", "ended", "maybe_sent")
+    __slots__ = ("connection", "cut", "deadline", "ended", "expired", "maybe_sent")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.connection: WatchedConnection | None = None
         self.ended = False
-        #: The watchdog shut its socket down: whatever was read after that is not an answer.
+        #: Its deadline passed while it ran.
+        self.expired = False
+        #: Its socket was shut down for that: whatever was read after it is not an answer.
         self.cut = False
-        #: Whether the request may have left before the cut (False: cut as its connection opened).
+        #: Whether the request may have left before the cut (False: cut before it could be sent).
         self.maybe_sent = False
 
 
@@ -99,16 +101,17 @@ class DeadlineWatchdog:
         with self._lock:
             exchange.connection = connection
             connection.exchange = exchange
-            if exchange.cut:  # the deadline passed while waiting for the pool
-                _shut(connection)
+            if exchange.expired and connection.sock is not None:  # past due before it was sent
+                _cut(exchange, connection, maybe_sent=False)
 
     def opened(self, connection: WatchedConnection) -> None:
-        """``connection`` has just opened: shut it if its exchange was cut while it was opening."""
+        """``connection`` has just opened: cut it if its exchange expired while it was opening."""
         if connection.exchange is None:
             return
         with self._lock:
-            if connection.exchange is not None and connection.exchange.cut:
-                _shut(connection)
+            exchange = connection.exchange
+            if exchange is not None and exchange.expired:
+                _cut(exchange, connection, maybe_sent=False)
 
     def release(self, connection: WatchedConnection) -> bool:
         """Untie ``connection`` as it goes back to its pool; False if its socket was shut (drop it)."""
@@ -128,24 +131,27 @@ class DeadlineWatchdog:
                 while heap and (heap[0][2].ended or heap[0][0] <= now):
                     exchange = heapq.heappop(heap)[2]
                     if not exchange.ended:
-                        self._cut(exchange)
+                        self._expire(exchange)
                 self._wakes_at = heap[0][0] if heap else None
                 self._due.wait(None if self._wakes_at is None else self._wakes_at - now)
 
     @staticmethod
-    def _cut(exchange: Exchange) -> None:
-        exchange.cut = True
-        if exchange.connection is not None and exchange.connection.sock is not None:
-            exchange.maybe_sent = True
-            _shut(exchange.connection)
+    def _expire(exchange: Exchange) -> None:
+        """Past its deadline: cut its connection now, or as it opens if it is still opening."""
+        exchange.expired = True
+        connection = exchange.connection
+        if connection is not None and connection.sock is not None:
+            _cut(exchange, connection, maybe_sent=True)
 
 
-def _shut(connection: HTTPConnection) -> None:
+def _cut(exchange: Exchange, connection: HTTPConnection, *, maybe_sent: bool) -> None:
     """Shut the connection's socket down: a read blocked on it returns at once, in any thread.
 
     Shut down, not closed: closing from another thread could free the descriptor for reuse while
     the reading thread still holds it. The pool's own ``close`` follows in the reading thread.
     """
+    exchange.cut = True
+    exchange.maybe_sent = maybe_sent
     sock: Any = connection.sock
     raw = sock if isinstance(sock, socket.socket) else getattr(sock, "socket", None)
     if isinstance(raw, socket.socket):
