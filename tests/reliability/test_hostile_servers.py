@@ -5,7 +5,9 @@ controls make it answer like each hostile server: a 500 that mentions a rate lim
 ``Retry-After`` values, answers dripped a byte at a time, padded past any sane size, gzip bombs,
 JSON nested 100,000 deep, list pages whose ``hasMore`` is a string or never false. Each test
 asserts what the provider sends (the sandbox's request log) and how it fails: once, typed,
-naming the field, within the caps ``docs/reliability.md`` lists.
+naming the field, within the caps ``docs/reliability.md`` lists. A status line and headers
+dripped a byte at a time come from a raw loopback server here (:class:`HeaderDripServer`):
+the sandbox's HTTP server writes them whole.
 """
 
 from __future__ import annotations
