@@ -24,7 +24,6 @@ from airflow_campaign_provider.payload import SPEC_FIELDS, SmsCampaignSpec
 from airflow_campaign_provider.status import (
     COMPLETION_GOAL,
     CampaignStatus,
-    campaign_status_from_event,
 )
 
 if TYPE_CHECKING:
@@ -213,9 +212,9 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         """Resume after the trigger fired: the campaign's final status, or the error the event names."""
-        status = campaign_status_from_event(event, self.campaign_id)
-        self.log.info("%s", event["message"])
-        return status
+        from airflow_campaign_provider.triggers.campaign import resume_from_trigger
+
+        return resume_from_trigger(self, event, self.campaign_id)
 
     def on_kill(self) -> None:
         """Stop the campaign if this task started it, or may have (a play was sent, its answer not
