@@ -108,7 +108,7 @@ class CreateCampaignBaseOperator(CampaignBaseOperator):
         return campaign_id
 
 
-class CreateCampaignFromBodyOperator(CreateCampaignBaseOperator):
+class CreateFromBodyBaseOperator(CreateCampaignBaseOperator):
     """Base of the create operators whose arguments map one to one onto Kore's body.
 
     It takes the arguments every such campaign has (``name``, ``description``, ``contact_lists``,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.operators.create import CreateCampaignFromBodyOperator
+from airflow_campaign_provider.operators.create import CreateFromBodyBaseOperator
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
-class CreateSmsTextCampaignOperator(CreateCampaignFromBodyOperator):
+class CreateSmsTextCampaignOperator(CreateFromBodyBaseOperator):
     """
     Create a Kore.ai SMS campaign without a template, exactly once; returns its id (XCom
     ``campaign_id`` too). The sibling of ``CreateSmsCampaignOperator``, which sends a template.
@@ -38,7 +38,7 @@ class CreateSmsTextCampaignOperator(CreateCampaignFromBodyOperator):
     :param dnc_list: Name of a Do-Not-Call list, or None.
 
     ``if_exists``, ``wait_for_ready``, ``ready_timeout``, ``poll_interval``, ``stream_id`` and
-    ``kore_conn_id`` are those of every create operator (see ``CreateCampaignFromBodyOperator``).
+    ``kore_conn_id`` are those of every create operator (see ``CreateFromBodyBaseOperator``).
     """
 
     campaign_type = "sms"

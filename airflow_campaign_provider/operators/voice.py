@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.operators.create import CreateCampaignFromBodyOperator
+from airflow_campaign_provider.operators.create import CreateFromBodyBaseOperator
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
-class CreateVoiceCampaignOperator(CreateCampaignFromBodyOperator):
+class CreateVoiceCampaignOperator(CreateFromBodyBaseOperator):
     """
     Create a Kore.ai voice campaign, exactly once, and return its id (also XCom ``campaign_id``).
 
@@ -44,7 +44,7 @@ class CreateVoiceCampaignOperator(CreateCampaignFromBodyOperator):
         is flagged.
 
     ``if_exists``, ``wait_for_ready``, ``ready_timeout``, ``poll_interval``, ``stream_id`` and
-    ``kore_conn_id`` are those of every create operator (see ``CreateCampaignFromBodyOperator``).
+    ``kore_conn_id`` are those of every create operator (see ``CreateFromBodyBaseOperator``).
     """
 
     campaign_type = "voice"
