@@ -14,6 +14,7 @@ from airflow_campaign_provider.sandbox.config import SandboxConfig
 from airflow_campaign_provider.sandbox.seed import SAMPLE_CONTACTS, SAMPLE_DNC_CONTACTS
 from airflow_campaign_provider.sandbox.store import Store
 from tests.sandbox.testkit import error_messages, parse_iso
+from tests.waiting import wait_until
 
 if TYPE_CHECKING:
     from airflow_campaign_provider.sandbox import SandboxServer
@@ -230,15 +231,6 @@ def test_idle_active_campaigns_cost_no_work_per_tick(monkeypatch: pytest.MonkeyP
     store.advance(now + 600)
     assert len(steps) == 1000  # each wakes once, to complete
     assert store.summary(now + 600)["byStatus"] == {"Completed": 1000}
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll the sandbox until ``condition`` holds; ``timeout`` only ends a broken test."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the sandbox never got there")
-        time.sleep(0.02)
 
 
 def _request_time(sandbox: SandboxServer, trigger: str, *, last: bool = False) -> float:
