@@ -21,6 +21,7 @@ from airflow_campaign_provider.operators.arguments import (
     check_create_settings,
     check_positive,
     raise_problems,
+    run_began,
     try_number,
 )
 from airflow_campaign_provider.operators.base import CampaignBaseOperator, TargetCampaignBaseOperator
@@ -131,6 +132,7 @@ class CreateSmsCampaignOperator(CampaignBaseOperator):
             max_attempts=self.max_create_attempts,
             ambiguity_lookups=self.ambiguity_lookups,
             ambiguity_recheck_seconds=self.ambiguity_recheck_seconds,
+            created_after=run_began(context),
         )
         return self._publish_created(
             context,

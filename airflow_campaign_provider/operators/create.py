@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.operators.arguments import check_create_settings, is_templated, raise_problems
+from airflow_campaign_provider.operators.arguments import (
+    check_create_settings,
+    is_templated,
+    raise_problems,
+    run_began,
+)
 from airflow_campaign_provider.operators.base import CampaignBaseOperator
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from datetime import datetime
 
     from airflow.sdk import Context
 
@@ -106,12 +112,12 @@ class CreateCampaignFromBodyOperator(CampaignBaseOperator):
         _, problems = validate(body_model(self.campaign_type, body), body)
         return [(renamed(field, ARGUMENT_OF_FIELD), rule) for field, rule in problems]
 
-    def _create_once(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def _create_once(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
         raise NotImplementedError
 
     def execute(self, context: Context) -> str:
         raise_problems(self._problems())
-        campaign = self._create_once(self.body())
+        campaign = self._create_once(self.body(), run_began(context))
         return self._publish_created(
             context,
             campaign,

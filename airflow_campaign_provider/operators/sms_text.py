@@ -12,6 +12,7 @@ from airflow_campaign_provider.operators.create import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from datetime import datetime
 
 _CAMPAIGN_ARGUMENTS = (
     "name",
@@ -118,5 +119,7 @@ class CreateSmsTextCampaignOperator(CreateCampaignFromBodyOperator):
             body["dncLists"] = {"name": self.dnc_list}
         return body
 
-    def _create_once(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.hook.create_sms_text_campaign_once(body, if_exists=self.if_exists)
+    def _create_once(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
+        return self.hook.create_sms_text_campaign_once(
+            body, if_exists=self.if_exists, created_after=created_after
+        )
