@@ -590,6 +590,15 @@ def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = t
     return seconds
 
 
+def attempt_timeout(request: ApiRequest, seconds: float, *, sent: bool = True) -> CampaignTransportError:
+    """The error of an attempt with no complete answer within its total deadline, in both hooks.
+
+    ``sent`` is False only when the request surely never left (cut as its connection opened).
+    """
+    late = TimeoutError(f"no complete answer within the attempt's deadline of {seconds:g} s")
+    return transport_error(request, late, sent=sent)
+
+
 def transport_error(request: ApiRequest, error: BaseException, *, sent: bool) -> CampaignTransportError:
     """The typed error for a send that got no answer.
 

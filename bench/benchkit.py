@@ -5,12 +5,42 @@ Imported by the scripts beside it (``python bench/x.py`` puts this folder on ``s
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
 import subprocess
 import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
+
+
+def argument_parser(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's parser, its description the first paragraph of the script's docstring."""
+    return argparse.ArgumentParser(description=doc.split("\n\n")[0])
+
+
+def scaled_sandbox_parser(doc: str, *, poll: float, poll_help: str) -> argparse.ArgumentParser:
+    """The parser of a benchmark on a rate-limited sandbox in scaled time: ``--scale``, ``--poll``
+    (real seconds), ``--json``, and the hidden ``--child``/``--plan`` its measuring children get."""
+    parser = argument_parser(doc)
+    parser.add_argument("--scale", type=float, default=10.0, help="time compression factor")
+    parser.add_argument("--poll", type=float, default=poll, help=poll_help)
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--plan", help=argparse.SUPPRESS)
+    return parser
+
+
+def print_report(report: str, results: Sequence[Any], began: float, *, as_json: bool) -> None:
+    """The table, how long the benchmark took since ``began`` (monotonic), and with ``as_json``
+    the figures (dataclasses) as JSON."""
+    print(report)
+    print(f"benchmark took {time.monotonic() - began:.0f} s")
+    if as_json:
+        print(json.dumps([asdict(result) for result in results], indent=2))
 
 
 def scaled_retry_policy(scale: float) -> Any:

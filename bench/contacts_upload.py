@@ -36,9 +36,11 @@ from benchkit import (
     busiest_window,
     cpu_seconds,
     format_table,
+    print_report,
     rss_mb,
     run_child,
     scaled_retry_policy,
+    scaled_sandbox_parser,
 )
 
 BUDGET = 60
@@ -204,15 +206,10 @@ def _report(results: list[Figures], plan: Plan) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = scaled_sandbox_parser(__doc__, poll=5.0, poll_help="count poll interval, real seconds")
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000, help="contacts per addContacts call")
-    parser.add_argument("--scale", type=float, default=10.0, help="time compression factor")
     parser.add_argument("--import-delay", type=float, default=5.0, help="Kore's import delay, real seconds")
-    parser.add_argument("--poll", type=float, default=5.0, help="count poll interval, real seconds")
-    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--plan", help=argparse.SUPPRESS)
     parser.add_argument("--list-name", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -239,10 +236,7 @@ def main() -> None:
             for scenario, cap in (("cap = batch", plan.batch), ("cap < batch", int(plan.batch * CAP_SHARE))):
                 print(f"running {scenario} ...", file=sys.stderr, flush=True)
                 results.append(_run(scenario, cap, plan, sandbox, csv_path))
-    print(_report(results, plan))
-    print(f"benchmark took {time.monotonic() - began:.0f} s")
-    if args.json:
-        print(json.dumps([asdict(r) for r in results], indent=2))
+    print_report(_report(results, plan), results, began, as_json=args.json)
 
 
 if __name__ == "__main__":

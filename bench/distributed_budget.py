@@ -16,7 +16,6 @@ No chaos here: ``tests/e2e/test_distributed.py`` kills a worker and a triggerer.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -28,6 +27,8 @@ from pathlib import Path
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="kore-bench-home-"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchkit import argument_parser
+
 from tests.e2e.distributed import Figures, Plan, run_plan
 
 
@@ -36,7 +37,7 @@ def row(label: str, values: list[str]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__doc__)
     parser.add_argument("--campaigns", type=int, default=Plan.campaigns)
     parser.add_argument("--budget", type=int, default=Plan.budget, help="requests per window")
     parser.add_argument("--window", type=int, default=Plan.window, help="seconds: the scaled minute")

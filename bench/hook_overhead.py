@@ -3,7 +3,8 @@
 1. The same GET (``get_campaign``) 2,000 times through the hook and through a bare session
    holding a ready token, alternating call by call, against a minimal keep-alive HTTP server in
    a child process. Prints each side's median per-call time and the median of the pairwise
-   ratios (target <= 1.10).
+   ratios (target <= 1.10). A third side, the bare session with the hook's deadline watchdog
+   (its adapter, and each GET registered with a deadline), gives the watchdog's own share.
 2. The import time ``airflow_campaign_provider.hooks.campaign`` adds over ``airflow.sdk``,
    measured in fresh interpreters (target <= 30 ms), because DAG files import it at every parse.
 3. With ``enforce_jti`` (a one-time token per request): the per-call time of the first and the
@@ -97,40 +98,58 @@ def per_call_overhead(calls: int) -> None:
         import requests
 
         from airflow_campaign_provider.hooks.campaign import DEFAULT_TIMEOUT, CampaignHook
+        from airflow_campaign_provider.hooks.deadline import WATCHDOG, DeadlineAdapter
 
         hook = CampaignHook()
         session = requests.Session()
+        watched_session = requests.Session()
+        watched_session.mount("http://", DeadlineAdapter())
         token, _ = hook.tokens.token()
         url = f"http://127.0.0.1:{port}/campaign/api/v2/public/{STREAM_ID}/campaign/{CAMPAIGN_ID}"
         headers = hook.api.headers(token, with_body=False)  # the very same headers, built once
 
-        def bare() -> None:
-            response = session.get(
+        def get(through: requests.Session) -> None:
+            response = through.get(
                 url, params={"accountId": ACCOUNT_ID}, headers=headers, timeout=DEFAULT_TIMEOUT
             )
             response.raise_for_status()
             assert response.json()["data"]["_id"] == CAMPAIGN_ID
 
+        def bare() -> None:
+            get(session)
+
+        def watched() -> None:
+            exchange = WATCHDOG.begin(60.0)
+            try:
+                get(watched_session)
+            finally:
+                WATCHDOG.end(exchange)
+
         def through_hook() -> None:
             assert hook.get_campaign(CAMPAIGN_ID)["_id"] == CAMPAIGN_ID
 
-        for _ in range(100):  # warm both connection pools and code paths
-            bare()
-            through_hook()
-        hook_times, bare_times = [], []
+        sides = (through_hook, bare, watched)
+        for _ in range(100):  # warm the connection pools and code paths
+            for call in sides:
+                call()
+        times: dict[object, list[float]] = {call: [] for call in sides}
         for index in range(calls):
-            order = (through_hook, bare) if index % 2 == 0 else (bare, through_hook)
-            for call in order:
+            for call in sides[index % 3 :] + sides[: index % 3]:  # each side first in turn
                 started = time.perf_counter()
                 call()
-                elapsed = time.perf_counter() - started
-                (hook_times if call is through_hook else bare_times).append(elapsed)
+                times[call].append(time.perf_counter() - started)
+        hook_times, bare_times, watched_times = times[through_hook], times[bare], times[watched]
         ratios = [h / b for h, b in zip(hook_times, bare_times, strict=True)]
+        watch_ratios = [w / b for w, b in zip(watched_times, bare_times, strict=True)]
         hook_median, bare_median = statistics.median(hook_times), statistics.median(bare_times)
         print(f"GET calls, alternating: {calls} through the hook, {calls} through a bare session")
         print(f"  median per call: hook {hook_median * 1e6:.0f} us, bare session {bare_median * 1e6:.0f} us")
         print(f"  median of per-call ratios hook/bare: {statistics.median(ratios):.3f} (target <= 1.10)")
         print(f"  ratio of medians:                    {hook_median / bare_median:.3f}")
+        print(
+            f"  the deadline watchdog alone: bare session with it {statistics.median(watched_times) * 1e6:.0f} us,"
+            f" median of per-call ratios with/without {statistics.median(watch_ratios):.3f}"
+        )
     finally:
         process.terminate()
         process.wait(10)

@@ -37,9 +37,11 @@ from benchkit import (
     busiest_window,
     cpu_seconds,
     format_table,
+    print_report,
     rss_mb,
     run_child,
     scaled_retry_policy,
+    scaled_sandbox_parser,
 )
 
 BUDGET = 60
@@ -286,16 +288,11 @@ def _report(results: list[Figures], plan: Plan) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = scaled_sandbox_parser(__doc__, poll=30.0, poll_help="poll interval, real seconds")
     parser.add_argument("--campaigns", type=int, default=1000)
-    parser.add_argument("--scale", type=float, default=10.0, help="time compression factor")
-    parser.add_argument("--poll", type=float, default=30.0, help="poll interval, real seconds")
     parser.add_argument("--first", type=float, default=30.0, help="first completion, real seconds")
     parser.add_argument("--spread", type=float, default=300.0, help="completions spread, real seconds")
     parser.add_argument("--approaches", default="shared,naive")
-    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--plan", help=argparse.SUPPRESS)
     parser.add_argument("--admin", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -318,10 +315,7 @@ def main() -> None:
         for approach in args.approaches.split(","):
             print(f"running {approach} ...", file=sys.stderr, flush=True)
             results.append(_run_approach(approach, plan, sandbox, timeout=plan.deadline + 120))
-    print(_report(results, plan))
-    print(f"benchmark took {time.monotonic() - began:.0f} s")
-    if args.json:
-        print(json.dumps([asdict(r) for r in results], indent=2))
+    print_report(_report(results, plan), results, began, as_json=args.json)
 
 
 if __name__ == "__main__":

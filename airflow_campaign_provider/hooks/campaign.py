@@ -29,6 +29,7 @@ from airflow_campaign_provider.api import (
     CampaignType,
     RetryPolicy,
     TokenMinter,
+    attempt_timeout,
     campaign_id_of,
     created_at,
     creation_order,
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection
     from pydantic import BaseModel
 
+    from airflow_campaign_provider.hooks.deadline import Exchange
     from airflow_campaign_provider.models.update import CampaignSpec
     from airflow_campaign_provider.payload import SmsCampaignSpec
 
@@ -162,7 +164,8 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
 
     Auth is a JWT minted from the connection's client id and secret (cached until shortly before
     it expires, or fresh per request when the connection enforces ``jti``). HTTP goes through one
-    pooled ``requests.Session`` with connect and read timeouts, and retries with exponential
+    pooled ``requests.Session`` with connect and read timeouts and a total deadline per attempt
+    (``retry_policy.max_attempt_seconds``), and retries with exponential
     back-off and jitter on connection errors, timeouts, 5xx and rate limits (``Retry-After``
     honoured). A create or start is never replayed blindly; a 401 re-mints the token once.
 
@@ -201,10 +204,11 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
     @cached_property
     def _session(self) -> requests.Session:
         import requests
-        from requests.adapters import HTTPAdapter
+
+        from airflow_campaign_provider.hooks.deadline import DeadlineAdapter
 
         session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=32, max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=1, pool_maxsize=32, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
@@ -235,30 +239,60 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         """One HTTP exchange in a budget slot, within the attempt's total deadline: status, body
         text, headers.
 
-        The body is streamed into :class:`AnswerBody` (size cap, bounded decoding). Transport
-        failures become ``CampaignTransportError``; permanent ones (TLS to a plain-HTTP port, a URL
-        the client refuses) a ``CampaignConnectionConfigError`` naming the field, at once.
+        The deadline covers the whole exchange, connect to last byte: the watchdog of
+        :mod:`~airflow_campaign_provider.hooks.deadline` shuts the socket of an exchange that
+        overruns it, so a server dripping its status line or headers cannot hold the call. The body
+        is streamed into :class:`AnswerBody` (size cap, bounded decoding). Transport failures become
+        ``CampaignTransportError``; permanent ones (TLS to a plain-HTTP port, a URL the client
+        refuses) a ``CampaignConnectionConfigError`` naming the field, at once.
         """
-        import requests as requests_lib
-        from urllib3.exceptions import HTTPError as Urllib3Error
+        from airflow_campaign_provider.hooks.deadline import WATCHDOG
 
         # Session and token first: the slot covers only the exchange (a long wait for it ending
         # in an expired token costs one re-mint, as any 401 does).
         session = self.get_conn()
         arguments = self.api.send_arguments(request, self._token(one_time=one_time_token))
-        with self.budget.slot() as slot:
-            deadline = time.monotonic() + self.retry_policy.max_attempt_seconds
-            try:
-                response = session.request(
-                    **arguments, timeout=self.timeout, allow_redirects=False, stream=True
-                )
-            except requests_lib.exceptions.SSLError as error:
-                raise tls_failure(error) from None
-            except (requests_lib.exceptions.InvalidURL, requests_lib.exceptions.InvalidSchema) as error:
-                raise url_failure(error) from None
-            except requests_lib.RequestException as error:
-                raise transport_error(request, error, sent=not _never_connected(error)) from error
-            slot.note(response.status_code, response.headers)
+        seconds = self.retry_policy.max_attempt_seconds
+        exchange: Exchange | None = None
+        try:
+            with self.budget.slot() as slot:
+                exchange = WATCHDOG.begin(seconds)
+                response = self._request(session, request, arguments, seconds)
+                slot.note(response.status_code, response.headers)
+            text = self._read_body(request, response, exchange.deadline)
+        except CampaignError:
+            if exchange is not None and WATCHDOG.end(exchange):  # the error is the cut's symptom
+                raise attempt_timeout(request, seconds, sent=exchange.maybe_sent) from None
+            raise
+        finally:
+            if exchange is not None and not exchange.ended:
+                WATCHDOG.end(exchange)
+        if exchange.cut:  # what looked like the end of the body may have been the cut
+            raise attempt_timeout(request, seconds)
+        return response.status_code, text, response.headers
+
+    def _request(
+        self, session: requests.Session, request: ApiRequest, arguments: dict[str, Any], seconds: float
+    ) -> requests.Response:
+        """Send and read the status line and headers; the body is left to stream."""
+        import requests as requests_lib
+
+        connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout, self.timeout)
+        timeout = (min(connect, seconds), min(read, seconds))  # no single wait past the deadline
+        try:
+            return session.request(**arguments, timeout=timeout, allow_redirects=False, stream=True)
+        except requests_lib.exceptions.SSLError as error:
+            raise tls_failure(error) from None
+        except (requests_lib.exceptions.InvalidURL, requests_lib.exceptions.InvalidSchema) as error:
+            raise url_failure(error) from None
+        except requests_lib.RequestException as error:
+            raise transport_error(request, error, sent=not _never_connected(error)) from error
+
+    @staticmethod
+    def _read_body(request: ApiRequest, response: requests.Response, deadline: float) -> str:
+        """Stream the body into :class:`AnswerBody`; pool the connection only if read to the end."""
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
         body = AnswerBody(request, response.status_code, response.headers, deadline=deadline)
         complete = False
         try:
@@ -275,7 +309,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
                 response.raw.release_conn()  # read to the end: the connection is reused
             else:
                 response.close()  # the rest is unread: the connection is dropped
-        return response.status_code, body.text(), response.headers
+        return body.text()
 
     def _attempt(self, request: ApiRequest) -> ApiAnswer:
         """Send once, and once more with a one-time token if Kore answers 401."""

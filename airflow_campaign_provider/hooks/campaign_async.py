@@ -24,6 +24,7 @@ from airflow_campaign_provider.api import (
     CampaignPage,
     CampaignRequests,
     TokenMinter,
+    attempt_timeout,
     parse_page,
     parse_status,
     read_answer,
@@ -175,8 +176,7 @@ class CampaignAsyncHook(CampaignHookBase):
                         request, arguments, time.monotonic() + seconds
                     )
             except TimeoutError:
-                late = TimeoutError(f"no complete answer within the attempt's deadline of {seconds:g} s")
-                raise transport_error(request, late, sent=True) from None
+                raise attempt_timeout(request, seconds) from None
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
                 raise url_failure(error) from None
             except httpx.TransportError as error:

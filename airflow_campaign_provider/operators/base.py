@@ -11,16 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_campaign_provider.api import CampaignType, campaign_id_of
-from airflow_campaign_provider.exceptions import CampaignError
+from airflow_campaign_provider.api import CampaignType
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators.arguments import check_target, raise_problems
-from airflow_campaign_provider.status import READY_GOAL, CampaignStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from airflow.sdk import Context
 
 
 class CampaignBaseOperator(BaseOperator):
@@ -40,27 +36,6 @@ class CampaignBaseOperator(BaseOperator):
     @cached_property
     def hook(self) -> CampaignHook:
         return CampaignHook(self.kore_conn_id, stream_id=self.stream_id or None)
-
-    def _publish_created(
-        self,
-        context: Context,
-        campaign: dict[str, Any],
-        *,
-        wait_for_ready: bool,
-        ready_timeout: float,
-        poll_interval: float,
-    ) -> str:
-        """What every create operator does with its campaign: push the id to XCom at once (so a
-        teardown finds it even if the wait fails), then optionally wait out ``Preparing``."""
-        campaign_id = campaign_id_of(campaign)
-        if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
-            raise CampaignError(f"Kore.ai returned campaign {campaign.get('name')!r} without an id.")
-        context["ti"].xcom_push(key="campaign_id", value=campaign_id)
-        if wait_for_ready and campaign.get("status") != CampaignStatus.READY.value:
-            self.hook.wait_for_campaign_status(
-                campaign_id, READY_GOAL, timeout=ready_timeout, poll_interval=poll_interval
-            )
-        return campaign_id
 
 
 class TargetCampaignBaseOperator(CampaignBaseOperator):

@@ -17,31 +17,23 @@ from airflow_campaign_provider.exceptions import CampaignError, CampaignValidati
 from airflow_campaign_provider.exceptions import CampaignNotStartableError as CampaignNotStartableError
 from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.operators.arguments import (
-    check_create_settings,
-    check_positive,
-    raise_problems,
-    run_began,
-    try_number,
-)
-from airflow_campaign_provider.operators.base import CampaignBaseOperator, TargetCampaignBaseOperator
+from airflow_campaign_provider.operators.arguments import check_positive, raise_problems, try_number
+from airflow_campaign_provider.operators.base import TargetCampaignBaseOperator
+from airflow_campaign_provider.operators.create import CreateCampaignBaseOperator
 from airflow_campaign_provider.payload import SPEC_FIELDS, SmsCampaignSpec
 from airflow_campaign_provider.status import (
     COMPLETION_GOAL,
     CampaignStatus,
-    campaign_status_from_event,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from datetime import datetime
 
     from airflow.sdk import Context
 
-#: CreateSmsCampaignOperator arguments that are not templated, checked at construction only.
-_SETTINGS = ("if_exists", "wait_for_ready", "ready_timeout", "poll_interval")
 
-
-class CreateSmsCampaignOperator(CampaignBaseOperator):
+class CreateSmsCampaignOperator(CreateCampaignBaseOperator):
     """
     Create a Kore.ai SMS campaign from a message template, exactly once.
 
@@ -72,7 +64,6 @@ class CreateSmsCampaignOperator(CampaignBaseOperator):
     """
 
     template_fields: Sequence[str] = ("kore_conn_id", "stream_id", *SPEC_FIELDS)
-    template_fields_renderers = {"calling_hours": "json", "contact_lists": "json"}
 
     #: Create attempts at most; each after the first only once the name is surely absent.
     max_create_attempts = CampaignHook.max_attempts
@@ -93,15 +84,9 @@ class CreateSmsCampaignOperator(CampaignBaseOperator):
         priority: int | str = 5,
         format: str = "simple",
         dnc_list: str | None = None,
-        if_exists: str = "reuse",
-        wait_for_ready: bool = True,
-        ready_timeout: float = 600.0,
-        poll_interval: float = 5.0,
-        stream_id: str | None = None,
-        kore_conn_id: str = CampaignHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(kore_conn_id=kore_conn_id, stream_id=stream_id, **kwargs)
+        super().__init__(**kwargs)
         self.name = name
         self.description = description
         self.contact_lists = contact_lists
@@ -112,34 +97,20 @@ class CreateSmsCampaignOperator(CampaignBaseOperator):
         self.priority = priority
         self.format = format
         self.dnc_list = dnc_list
-        self.if_exists = if_exists
-        self.wait_for_ready = wait_for_ready
-        self.ready_timeout = ready_timeout
-        self.poll_interval = poll_interval
-
-        problems = self._spec().problems()
-        check_create_settings(problems, if_exists, wait_for_ready, ready_timeout, poll_interval)
-        raise_problems(problems, {field: getattr(self, field) for field in (*SPEC_FIELDS, *_SETTINGS)})
+        self._raise_problems(self._spec().problems(), SPEC_FIELDS)
 
     def _spec(self) -> SmsCampaignSpec:
         """The campaign the (rendered) arguments describe."""
         return SmsCampaignSpec(**{name: getattr(self, name) for name in SPEC_FIELDS})
 
-    def execute(self, context: Context) -> str:
-        campaign = self.hook.create_sms_campaign_once(
+    def _create_once(self, created_after: datetime | None) -> dict[str, Any]:
+        return self.hook.create_sms_campaign_once(
             self._spec(),
             if_exists=self.if_exists,
             max_attempts=self.max_create_attempts,
             ambiguity_lookups=self.ambiguity_lookups,
             ambiguity_recheck_seconds=self.ambiguity_recheck_seconds,
-            created_after=run_began(context),
-        )
-        return self._publish_created(
-            context,
-            campaign,
-            wait_for_ready=self.wait_for_ready,
-            ready_timeout=self.ready_timeout,
-            poll_interval=self.poll_interval,
+            created_after=created_after,
         )
 
 
@@ -243,9 +214,9 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         """Resume after the trigger fired: the campaign's final status, or the error the event names."""
-        status = campaign_status_from_event(event, self.campaign_id)
-        self.log.info("%s", event["message"])
-        return status
+        from airflow_campaign_provider.triggers.campaign import resume_from_trigger
+
+        return resume_from_trigger(self, event, self.campaign_id)
 
     def on_kill(self) -> None:
         """Stop the campaign if this task started it, or may have (a play was sent, its answer not

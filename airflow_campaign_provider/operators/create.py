@@ -1,11 +1,14 @@
-"""What the operators that create a campaign from Kore's body share: arguments checked against the
-body's model (each problem named by its argument), exactly-once creation in the hook, the wait
-for ``Ready``, the id in XCom."""
+"""What the operators that create a campaign share: the create settings, exactly-once creation in
+the hook, the wait for ``Ready``, the id in XCom; and for those built from Kore's body, the
+arguments every campaign has, checked against the body's model (each problem named by its
+argument)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_campaign_provider.api import campaign_id_of
+from airflow_campaign_provider.exceptions import CampaignError
 from airflow_campaign_provider.operators.arguments import (
     check_create_settings,
     is_templated,
@@ -13,12 +16,19 @@ from airflow_campaign_provider.operators.arguments import (
     run_began,
 )
 from airflow_campaign_provider.operators.base import CampaignBaseOperator
+from airflow_campaign_provider.status import READY_GOAL, CampaignStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     from airflow.sdk import Context
+
+#: The settings of every create operator: not templated, checked at construction only.
+CREATE_SETTINGS = ("if_exists", "wait_for_ready", "ready_timeout", "poll_interval")
+
+#: The arguments of every campaign created from Kore's body (templated), in this order.
+COMMON_CAMPAIGN_ARGUMENTS = ("name", "description", "contact_lists", "caller_id", "calling_hours", "priority")
 
 #: The operator argument behind each field of Kore's bodies (a field's sub-path follows it).
 ARGUMENT_OF_FIELD = {
@@ -47,11 +57,9 @@ def wire_list(value: Any) -> Any:
     return list(value) if isinstance(value, (list, tuple)) else value
 
 
-class CreateCampaignFromBodyOperator(CampaignBaseOperator):
-    """Base of the create operators whose arguments map one to one onto Kore's body.
-
-    Subclasses set ``campaign_type`` and ``campaign_arguments`` (its templated fields) and build
-    :meth:`body`. The settings every one takes:
+class CreateCampaignBaseOperator(CampaignBaseOperator):
+    """Base of every create operator: its settings, then in ``execute`` the hook's exactly-once
+    create (:meth:`_create_once`), the id in XCom and the wait for ``Ready``.
 
     :param if_exists: ``"reuse"`` (default) reuses a same-named campaign that matches and refuses
         one that differs, naming each differing field; ``"fail"`` refuses any.
@@ -63,15 +71,6 @@ class CreateCampaignFromBodyOperator(CampaignBaseOperator):
     """
 
     template_fields_renderers = {"calling_hours": "json", "contact_lists": "json"}
-
-    campaign_type: str
-    campaign_arguments: Sequence[str]
-    #: An argument whose rendering decides which rules apply; while templated, checks wait.
-    deciding_argument: str | None = None
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.template_fields = ("kore_conn_id", "stream_id", *cls.campaign_arguments)
 
     def __init__(
         self,
@@ -88,14 +87,95 @@ class CreateCampaignFromBodyOperator(CampaignBaseOperator):
         self.ready_timeout = ready_timeout
         self.poll_interval = poll_interval
 
-    def _check_arguments(self) -> None:
-        """Every rule of the (not templated) arguments, at construction; call it last in ``__init__``."""
-        problems = self._problems()
+    def _raise_problems(self, problems: list[tuple[str, str]], arguments: Sequence[str]) -> None:
+        """At construction: raise ``problems`` and the settings' at once, but for templated arguments."""
         check_create_settings(
             problems, self.if_exists, self.wait_for_ready, self.ready_timeout, self.poll_interval
         )
-        names = (*self.campaign_arguments, "if_exists", "wait_for_ready", "ready_timeout", "poll_interval")
+        names = (*arguments, *CREATE_SETTINGS)
         raise_problems(problems, {argument: getattr(self, argument) for argument in names})
+
+    def _create_once(self, created_after: datetime | None) -> dict[str, Any]:
+        """Check the rendered arguments, then create the campaign through the hook, exactly once;
+        ``created_after``: when the task's run began (its look-ups by name read only since then)."""
+        raise NotImplementedError
+
+    def execute(self, context: Context) -> str:
+        """Push the id to XCom at once (so a teardown finds it even if the wait fails), then
+        optionally wait out ``Preparing``; return the id."""
+        campaign = self._create_once(run_began(context))
+        campaign_id = campaign_id_of(campaign)
+        if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
+            raise CampaignError(f"Kore.ai returned campaign {campaign.get('name')!r} without an id.")
+        context["ti"].xcom_push(key="campaign_id", value=campaign_id)
+        if self.wait_for_ready and campaign.get("status") != CampaignStatus.READY.value:
+            self.hook.wait_for_campaign_status(
+                campaign_id, READY_GOAL, timeout=self.ready_timeout, poll_interval=self.poll_interval
+            )
+        return campaign_id
+
+
+class CreateCampaignFromBodyOperator(CreateCampaignBaseOperator):
+    """Base of the create operators whose arguments map one to one onto Kore's body.
+
+    It takes the arguments every such campaign has (``name``, ``description``, ``contact_lists``,
+    ``caller_id``, ``calling_hours``, ``priority``; each subclass documents them). Subclasses set
+    ``campaign_type`` and ``campaign_arguments`` (their own templated fields, after the common
+    ones), build :meth:`body` on :meth:`_common_body` and call :meth:`_check_arguments` last in
+    ``__init__``. The settings every one takes are those of ``CreateCampaignBaseOperator``.
+    """
+
+    campaign_type: str
+    campaign_arguments: Sequence[str]
+    #: An argument whose rendering decides which rules apply; while templated, checks wait.
+    deciding_argument: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.template_fields = (
+            "kore_conn_id",
+            "stream_id",
+            *COMMON_CAMPAIGN_ARGUMENTS,
+            *cls.campaign_arguments,
+        )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        description: str,
+        contact_lists: Sequence[str],
+        caller_id: str,
+        calling_hours: Mapping[str, Any],
+        priority: int | str = 5,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.description = description
+        self.contact_lists = contact_lists
+        self.caller_id = caller_id
+        self.calling_hours = calling_hours
+        self.priority = priority
+
+    def _check_arguments(self) -> None:
+        """Every rule of the (not templated) arguments, at construction; call it last in ``__init__``."""
+        self._raise_problems(self._problems(), (*COMMON_CAMPAIGN_ARGUMENTS, *self.campaign_arguments))
+
+    def _common_body(self) -> dict[str, Any]:
+        """The part of Kore's create body that the common arguments make."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "contactLists": wire_list(self.contact_lists),
+            "campaignType": self.campaign_type,
+            "priority": wire_priority(self.priority),
+            "dialingStrategy": {
+                "callerId": {"phoneNumber": self.caller_id},
+                "callingHours": self.calling_hours,
+            },
+            "schedule": {"isSchedulingEnabled": False},
+        }
 
     def body(self) -> dict[str, Any]:
         """Kore's create body from the (rendered) arguments."""
@@ -112,16 +192,10 @@ class CreateCampaignFromBodyOperator(CampaignBaseOperator):
         _, problems = validate(body_model(self.campaign_type, body), body)
         return [(renamed(field, ARGUMENT_OF_FIELD), rule) for field, rule in problems]
 
-    def _create_once(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def execute(self, context: Context) -> str:
+    def _create_once(self, created_after: datetime | None) -> dict[str, Any]:
         raise_problems(self._problems())
-        campaign = self._create_once(self.body(), run_began(context))
-        return self._publish_created(
-            context,
-            campaign,
-            wait_for_ready=self.wait_for_ready,
-            ready_timeout=self.ready_timeout,
-            poll_interval=self.poll_interval,
-        )
+        return self._create_from_body(self.body(), created_after)
+
+    def _create_from_body(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
+        """Create the campaign ``body`` describes through the hook's exactly-once method."""
+        raise NotImplementedError

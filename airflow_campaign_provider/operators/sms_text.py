@@ -4,28 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.operators.create import (
-    CreateCampaignFromBodyOperator,
-    wire_list,
-    wire_priority,
-)
+from airflow_campaign_provider.operators.create import CreateCampaignFromBodyOperator
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping
     from datetime import datetime
-
-_CAMPAIGN_ARGUMENTS = (
-    "name",
-    "description",
-    "contact_lists",
-    "caller_id",
-    "calling_hours",
-    "priority",
-    "format",
-    "message",
-    "experience_flow_name",
-    "dnc_list",
-)
 
 
 class CreateSmsTextCampaignOperator(CreateCampaignFromBodyOperator):
@@ -60,34 +43,22 @@ class CreateSmsTextCampaignOperator(CreateCampaignFromBodyOperator):
     """
 
     campaign_type = "sms"
-    campaign_arguments = _CAMPAIGN_ARGUMENTS
+    campaign_arguments = ("format", "message", "experience_flow_name", "dnc_list")
     deciding_argument = "format"
 
     def __init__(
         self,
         *,
-        name: str,
-        description: str,
-        contact_lists: Sequence[str],
-        caller_id: str,
-        calling_hours: Mapping[str, Any],
         format: str = "simple",
         message: str | None = None,
         experience_flow_name: str | None = None,
-        priority: int | str = 5,
         dnc_list: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.name = name
-        self.description = description
-        self.contact_lists = contact_lists
-        self.caller_id = caller_id
-        self.calling_hours = calling_hours
         self.format = format
         self.message = message
         self.experience_flow_name = experience_flow_name
-        self.priority = priority
         self.dnc_list = dnc_list
         self._check_arguments()
 
@@ -95,19 +66,7 @@ class CreateSmsTextCampaignOperator(CreateCampaignFromBodyOperator):
         """Kore's create body from the (rendered) arguments."""
         from airflow_campaign_provider.models.common import encode_message
 
-        body: dict[str, Any] = {
-            "name": self.name,
-            "description": self.description,
-            "contactLists": wire_list(self.contact_lists),
-            "campaignType": "sms",
-            "priority": wire_priority(self.priority),
-            "format": self.format,
-            "dialingStrategy": {
-                "callerId": {"phoneNumber": self.caller_id},
-                "callingHours": self.calling_hours,
-            },
-            "schedule": {"isSchedulingEnabled": False},
-        }
+        body = self._common_body() | {"format": self.format}
         if self.message is not None:
             text = self.message
             body["message"] = {"message": encode_message(text) if isinstance(text, str) else text}
@@ -119,7 +78,7 @@ class CreateSmsTextCampaignOperator(CreateCampaignFromBodyOperator):
             body["dncLists"] = {"name": self.dnc_list}
         return body
 
-    def _create_once(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
+    def _create_from_body(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
         return self.hook.create_sms_text_campaign_once(
             body, if_exists=self.if_exists, created_after=created_after
         )

@@ -4,34 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.operators.create import (
-    CreateCampaignFromBodyOperator,
-    wire_list,
-    wire_priority,
-)
+from airflow_campaign_provider.operators.create import CreateCampaignFromBodyOperator
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping
     from datetime import datetime
-
-_CAMPAIGN_ARGUMENTS = (
-    "name",
-    "description",
-    "contact_lists",
-    "dnc_list",
-    "caller_id",
-    "calling_hours",
-    "priority",
-    "dialing_mode",
-    "dialing_order",
-    "max_attempts_per_record",
-    "default_retry_period",
-    "max_ring_time",
-    "experience_flow_name",
-    "enable_machine_detect",
-    "queue_name",
-    "max_skips",
-)
 
 
 class CreateVoiceCampaignOperator(CreateCampaignFromBodyOperator):
@@ -72,20 +49,25 @@ class CreateVoiceCampaignOperator(CreateCampaignFromBodyOperator):
     """
 
     campaign_type = "voice"
-    campaign_arguments = _CAMPAIGN_ARGUMENTS
+    campaign_arguments = (
+        "dnc_list",
+        "dialing_mode",
+        "dialing_order",
+        "max_attempts_per_record",
+        "default_retry_period",
+        "max_ring_time",
+        "experience_flow_name",
+        "enable_machine_detect",
+        "queue_name",
+        "max_skips",
+    )
     deciding_argument = "dialing_mode"
 
     def __init__(
         self,
         *,
-        name: str,
-        description: str,
-        contact_lists: Sequence[str],
         dnc_list: str,
-        caller_id: str,
-        calling_hours: Mapping[str, Any],
         dialing_mode: str,
-        priority: int | str = 5,
         dialing_order: str = "FIFO",
         max_attempts_per_record: int = 3,
         default_retry_period: int = 10,
@@ -97,14 +79,8 @@ class CreateVoiceCampaignOperator(CreateCampaignFromBodyOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.name = name
-        self.description = description
-        self.contact_lists = contact_lists
         self.dnc_list = dnc_list
-        self.caller_id = caller_id
-        self.calling_hours = calling_hours
         self.dialing_mode = dialing_mode
-        self.priority = priority
         self.dialing_order = dialing_order
         self.max_attempts_per_record = max_attempts_per_record
         self.default_retry_period = default_retry_period
@@ -120,23 +96,12 @@ class CreateVoiceCampaignOperator(CreateCampaignFromBodyOperator):
         machine_detect = self.enable_machine_detect
         if machine_detect is None and self.dialing_mode == "Agentless":
             machine_detect = "no"
-        body: dict[str, Any] = {
-            "name": self.name,
-            "description": self.description,
-            "contactLists": wire_list(self.contact_lists),
-            "dncLists": {"name": self.dnc_list},
-            "priority": wire_priority(self.priority),
-            "dialingMode": self.dialing_mode,
-            "dialingStrategy": {
-                "callerId": {"phoneNumber": self.caller_id},
-                "callingHours": self.calling_hours,
-                "dialingOrder": self.dialing_order,
-                "maxAttemptsPerRecord": self.max_attempts_per_record,
-                "defaultRetryPeriod": self.default_retry_period,
-                "maxRingTime": self.max_ring_time,
-            },
-            "schedule": {"isSchedulingEnabled": False},
-            "campaignType": "voice",
+        body = self._common_body()
+        body["dialingStrategy"] |= {
+            "dialingOrder": self.dialing_order,
+            "maxAttemptsPerRecord": self.max_attempts_per_record,
+            "defaultRetryPeriod": self.default_retry_period,
+            "maxRingTime": self.max_ring_time,
         }
         optional = {
             "experienceFlowName": self.experience_flow_name,
@@ -144,9 +109,10 @@ class CreateVoiceCampaignOperator(CreateCampaignFromBodyOperator):
             "queue_name": self.queue_name,
             "maxSkips": self.max_skips,
         }
+        body |= {"dncLists": {"name": self.dnc_list}, "dialingMode": self.dialing_mode}
         return body | {key: value for key, value in optional.items() if value is not None}
 
-    def _create_once(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
+    def _create_from_body(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
         return self.hook.create_voice_campaign_once(
             body, if_exists=self.if_exists, created_after=created_after
         )

@@ -12,13 +12,8 @@ from airflow_campaign_provider._compat import BaseSensorOperator, PokeReturnValu
 from airflow_campaign_provider.api import CampaignType, validate_campaign_id
 from airflow_campaign_provider.exceptions import CampaignNotFoundError, CampaignWaitFailedError
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.status import (
-    WaitGoal,
-    WaitOutcome,
-    campaign_status_from_event,
-    log_status,
-)
-from airflow_campaign_provider.triggers.campaign import defer_to_trigger
+from airflow_campaign_provider.status import WaitGoal, WaitOutcome, log_status
+from airflow_campaign_provider.triggers.campaign import defer_to_trigger, resume_from_trigger
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -122,6 +117,4 @@ class CampaignStatusSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         """Resume after the trigger fired: return the campaign status or raise what the event says."""
-        status = campaign_status_from_event(event, self.campaign_id)
-        self.log.info("%s", event["message"])
-        return status
+        return resume_from_trigger(self, event, self.campaign_id)

@@ -37,6 +37,7 @@ __all__ = [
     "CampaignWaitTimeoutError",
     "campaign_status_from_event",
     "defer_to_trigger",
+    "resume_from_trigger",
 ]
 
 #: The deadline of a trigger built without one: Airflow's default sensor timeout, 7 days.
@@ -171,6 +172,14 @@ def defer_to_trigger(
         method_name="execute_complete",
         timeout=timedelta(seconds=timeout + poll_interval + DEFERRAL_TIMEOUT_GRACE_SECONDS),
     )
+
+
+def resume_from_trigger(task: BaseOperator, event: Any, campaign_id: str) -> str:
+    """What ``execute_complete`` of a task that deferred with :func:`defer_to_trigger` does: log
+    the event's message and return the status it reached, or raise what the event names."""
+    status = campaign_status_from_event(event, campaign_id)
+    task.log.info("%s", event["message"])
+    return status
 
 
 def _number(value: Any, field: str, rule: str) -> float:

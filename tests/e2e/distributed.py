@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
-import sys
 import threading
 import time
 from collections import Counter
@@ -29,9 +27,9 @@ from typing import Any
 
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sandbox.config import SandboxConfig, load_seed
-from airflow_campaign_provider.sandbox.run_dag import airflow_env
 from airflow_campaign_provider.sandbox.seed import Seed
-from tests.e2e.processes import RealAirflow, descendants
+from bench.benchkit import busiest_window
+from tests.e2e.processes import RealAirflow, components_env, descendants
 from tests.example_dags.conftest import SEED_FILE
 from tests.servers import free_port, postgres_server, redis_server
 
@@ -97,6 +95,7 @@ class Deployment(RealAirflow):
     sandbox: SandboxServer
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read the PostgreSQL metadata DB; ``?`` placeholders, as for SQLite."""
         import psycopg2
 
         with (
@@ -105,7 +104,7 @@ class Deployment(RealAirflow):
             ) as db,
             db.cursor() as cursor,
         ):
-            cursor.execute(sql, params)
+            cursor.execute(sql.replace("?", "%s"), params)
             return list(cursor.fetchall())
 
 
@@ -114,11 +113,9 @@ def _environment(
 ) -> dict[str, str]:
     connection = sandbox.connection()
     connection["extra"]["requests_per_minute"] = plan.budget
-    port = free_port()
-    env = airflow_env(home, DAGS, json.dumps(connection), poll_seconds=1.0)
+    env = components_env(home, DAGS, json.dumps(connection), port=free_port())
     env.update(
         {
-            "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
             "KORE_E2E_CAMPAIGNS": str(plan.campaigns),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
@@ -130,15 +127,6 @@ def _environment(
             # A task lost with a killed worker is handed out again well within the run.
             "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "30",
             "AIRFLOW__CORE__PARALLELISM": "16",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
             # A killed worker's tasks and a killed triggerer's triggers are noticed in seconds.
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
@@ -172,8 +160,7 @@ def deployment(plan: Plan, home: Path) -> Iterator[Deployment]:
         airflow = Deployment(home, env, plan=plan, database_url=database, sandbox=sandbox)
         try:
             airflow.cli("db", "migrate")
-            port = env["AIRFLOW__API__PORT"]
-            airflow.start("api-server", "--port", port, "--workers", "1")
+            airflow.start("api-server", "--workers", "1")
             airflow.start("scheduler")
             airflow.start("dag-processor")
             for n in (1, 2):
@@ -195,9 +182,7 @@ def deployment(plan: Plan, home: Path) -> Iterator[Deployment]:
                 )
             airflow.wait_for(
                 "the dag-processor to parse the DAG",
-                lambda: (
-                    airflow.query("SELECT 1 FROM dag WHERE dag_id = %s AND NOT is_paused", DAG_ID) or None
-                ),
+                lambda: airflow.query("SELECT 1 FROM dag WHERE dag_id = ? AND NOT is_paused", DAG_ID) or None,
                 STARTUP_SECONDS,
             )
             yield airflow
@@ -217,7 +202,7 @@ def _triggerer_jobs(airflow: Deployment) -> list[int]:
 def _runs_in(airflow: Deployment, component: str) -> bool:
     """Whether a task instance is running inside ``component``'s process tree."""
     pids = set(descendants(airflow.procs[component].pid))
-    running = airflow.query("SELECT pid FROM task_instance WHERE dag_id = %s AND state = 'running'", DAG_ID)
+    running = airflow.query("SELECT pid FROM task_instance WHERE dag_id = ? AND state = 'running'", DAG_ID)
     return any(pid in pids for (pid,) in running)
 
 
@@ -225,7 +210,7 @@ def _claims(airflow: Deployment) -> Counter[int] | None:
     """How many waits each triggerer holds, once every wait is deferred and claimed."""
     rows = airflow.query(
         "SELECT t.triggerer_id FROM task_instance ti LEFT JOIN trigger t ON t.id = ti.trigger_id "
-        "WHERE ti.dag_id = %s AND ti.task_id = 'wait_for_completion' AND ti.state = 'deferred'",
+        "WHERE ti.dag_id = ? AND ti.task_id = 'wait_for_completion' AND ti.state = 'deferred'",
         DAG_ID,
     )
     if len(rows) < airflow.plan.campaigns or any(job is None for (job,) in rows):
@@ -287,18 +272,7 @@ def run_campaigns(airflow: Deployment) -> Figures:
                 return now if now and busiest not in now else None
 
             airflow.wait_for("the other triggerer to take over every wait", taken_over, RUN_SECONDS)
-    state = airflow.wait_for(
-        "the DAG run to finish",
-        lambda: next(
-            (
-                s
-                for (s,) in airflow.query("SELECT state FROM dag_run WHERE dag_id = %s", DAG_ID)
-                if s != "running"
-            ),
-            None,
-        ),
-        RUN_SECONDS,
-    )
+    state = airflow.wait_for_run_end(DAG_ID, RUN_SECONDS)
     seconds = time.time() - began
     return _figures(airflow, state, seconds, moved)
 
@@ -307,14 +281,6 @@ def _figures(airflow: Deployment, state: str, seconds: float, moved: int) -> Fig
     plan, admin = airflow.plan, airflow.sandbox.admin
     requests = admin.requests()
     times = sorted(datetime.fromisoformat(r["time"].replace("Z", "+00:00")).timestamp() for r in requests)
-
-    def busiest(span: float) -> int:
-        most, low = 0, 0
-        for high, at in enumerate(times):
-            while times[low] <= at - span:
-                low += 1
-            most = max(most, high - low + 1)
-        return most
 
     span = (times[-1] - times[0]) if len(times) > 1 else 0.0
     creates = Counter(
@@ -327,7 +293,7 @@ def _figures(airflow: Deployment, state: str, seconds: float, moved: int) -> Fig
         and 200 <= r["status"] < 300
     )
     summary = admin.campaigns()
-    tasks = airflow.query("SELECT state, try_number FROM task_instance WHERE dag_id = %s", DAG_ID)
+    tasks = airflow.query("SELECT state, try_number FROM task_instance WHERE dag_id = ?", DAG_ID)
     return Figures(
         seconds=seconds,
         run_state=state,
@@ -335,9 +301,9 @@ def _figures(airflow: Deployment, state: str, seconds: float, moved: int) -> Fig
         tries=Counter(tries for _, tries in tasks),
         calls=len(requests),
         refused=sum(1 for r in requests if r["status"] == 429),
-        busiest_window=busiest(plan.window),
+        busiest_window=busiest_window(times, plan.window),
         # The budget's own window (widened by the slack), plus a second for delays on the way.
-        busiest_budget_span=busiest(plan.window + plan.slack + 1),
+        busiest_budget_span=busiest_window(times, plan.window + plan.slack + 1),
         calls_per_window=len(times) / span * plan.window if span else 0.0,
         creates_per_name=creates,
         texts_per_phone=Counter(m["phone"] for m in admin.messages()),

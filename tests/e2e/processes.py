@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -17,9 +18,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from airflow_campaign_provider.sandbox.run_dag import kill_process_group, run_airflow
+from airflow_campaign_provider.sandbox.run_dag import airflow_env, kill_process_group, run_airflow
 
 T = TypeVar("T")
+
+
+def components_env(home: Path, dags: Path, connection_json: str, *, port: int) -> dict[str, str]:
+    """``airflow_env`` and what every deployment here adds: this interpreter's ``airflow`` first on
+    PATH, DAGs unpaused, the api-server (and the execution API the workers call) on
+    127.0.0.1:``port`` with everyone admin and a fresh JWT secret, the DAG folder re-read every
+    5 s, and no scheduled runs: only those the test triggers."""
+    env = airflow_env(home, dags, connection_json, poll_seconds=1.0)
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        }
+    )
+    return env
 
 
 def descendants(pid: int) -> list[int]:
@@ -48,7 +72,7 @@ class RealAirflow:
     killed: set[str] = field(default_factory=set)
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        """Read the SQLite metadata DB (read-only; a busy writer is waited for)."""
+        """Read the SQLite metadata DB (read-only; a busy writer is waited for); ``?`` placeholders."""
         database = self.home / "airflow.db"
         if not database.exists():
             return []
@@ -72,8 +96,11 @@ class RealAirflow:
         assert code == 0, f"airflow {' '.join(args)} exited {code}:\n{log_file.read_text()[-3000:]}"
 
     def start(self, component: str, *args: str, name: str | None = None) -> None:
-        """Start ``airflow <component> <args>`` in its own process group as ``name``."""
+        """Start ``airflow <component> <args>`` in its own process group as ``name``; the
+        api-server on the port its environment names."""
         name = name or component
+        if component == "api-server":
+            args = ("--port", self.env["AIRFLOW__API__PORT"], *args)
         with (self.home / f"{name}.log").open("wb") as log:
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "airflow", component, *args],
@@ -124,3 +151,12 @@ class RealAirflow:
                 return found
             time.sleep(0.5)
         raise AssertionError(f"gave up after {timeout:g} s waiting for {what}\n{self.diagnosis()}")
+
+    def wait_for_run_end(self, dag_id: str, timeout: float) -> str:
+        """The state of ``dag_id``'s run once it is no longer running."""
+
+        def ended() -> str | None:
+            states = self.query("SELECT state FROM dag_run WHERE dag_id = ?", dag_id)
+            return next((state for (state,) in states if state != "running"), None)
+
+        return self.wait_for("the DAG run to finish", ended, timeout)

@@ -14,7 +14,6 @@ import contextlib
 import json
 import re
 import secrets
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,8 +22,7 @@ import pytest
 
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sandbox.config import SandboxConfig, load_seed
-from airflow_campaign_provider.sandbox.run_dag import airflow_env
-from tests.e2e.processes import RealAirflow
+from tests.e2e.processes import RealAirflow, components_env
 from tests.example_dags.conftest import EXAMPLES, SEED_FILE, when_active
 from tests.servers import free_port
 
@@ -63,30 +61,13 @@ def sandbox(client_secret: str) -> Iterator[SandboxServer]:
 @pytest.fixture
 def real_airflow(tmp_path: Path, sandbox: SandboxServer) -> Iterator[RealAirflow]:
     """Api-server, scheduler, dag-processor and triggerer on a fresh SQLite metadata DB."""
-    port = free_port()
-    env = airflow_env(tmp_path, EXAMPLES, sandbox.connection_json(), poll_seconds=1.0)
-    env.update(
-        {
-            "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            # Only the run the test triggers: no scheduled run of the weekly timetable.
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-        }
-    )
+    env = components_env(tmp_path, EXAMPLES, sandbox.connection_json(), port=free_port())
+    env.update({"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4"})
     airflow = RealAirflow(tmp_path, env)
     try:
         airflow.cli("db", "migrate")
         for component in COMPONENTS:
-            airflow.start(component, *(("--port", str(port)) if component == "api-server" else ()))
+            airflow.start(component)
         yield airflow
     finally:
         airflow.stop()
@@ -191,18 +172,7 @@ def test_the_sensor_defers_to_the_triggerer_and_resumes_under_a_real_scheduler(
             RUN_SECONDS,
         )
 
-    run_state = airflow.wait_for(
-        "the DAG run to finish",
-        lambda: next(
-            (
-                s
-                for (s,) in airflow.query("SELECT state FROM dag_run WHERE dag_id = ?", DAG_ID)
-                if s != "running"
-            ),
-            None,
-        ),
-        RUN_SECONDS,
-    )
+    run_state = airflow.wait_for_run_end(DAG_ID, RUN_SECONDS)
 
     assert classpath == "airflow_campaign_provider.triggers.campaign.CampaignStatusTrigger"
     assert job_type == "TriggererJob"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,17 @@ def task_states(dag_run: Any) -> dict[str, list[str]]:
     for ti in sorted(dag_run.get_task_instances(), key=lambda ti: (ti.task_id, ti.map_index)):
         states.setdefault(ti.task_id, []).append(str(ti.state))
     return states
+
+
+def assert_every_task_succeeded_and_campaign_deleted(
+    dag_run: Any, server: SandboxServer, tasks: Iterable[str]
+) -> None:
+    """The run and each of ``tasks`` succeeded (each once); its one campaign is deleted, none live."""
+    assert dag_run.state == "success"
+    assert task_states(dag_run) == {task: ["success"] for task in tasks}
+    campaigns = server.admin.campaigns()
+    assert campaigns["liveCount"] == 0
+    assert campaigns["deletedCount"] == 1
 
 
 def kore_calls(server: SandboxServer) -> list[str]:

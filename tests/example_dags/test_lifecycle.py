@@ -11,7 +11,12 @@ import pytest
 
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sensors.campaign import CampaignStatusSensor
-from tests.example_dags.conftest import kore_calls, task_states, when_active
+from tests.example_dags.conftest import (
+    assert_every_task_succeeded_and_campaign_deleted,
+    kore_calls,
+    task_states,
+    when_active,
+)
 
 DAG_ID = "kore_campaign_weekly_lifecycle"
 TASKS = ("create_campaign", "start_campaign", "wait_for_completion", "delete_campaign")
@@ -29,11 +34,8 @@ def test_weekly_lifecycle_texts_each_contact_once_and_leaves_nothing_behind(
 ) -> None:
     dag_run = example_dag(DAG_ID).test()
 
-    assert dag_run.state == "success"
-    assert task_states(dag_run) == {task: ["success"] for task in TASKS}
+    assert_every_task_succeeded_and_campaign_deleted(dag_run, examples_sandbox, TASKS)
     admin = examples_sandbox.admin
-    assert admin.campaigns()["liveCount"] == 0
-    assert admin.campaigns()["deletedCount"] == 1
     messages = admin.messages()
     assert len({m["campaignId"] for m in messages}) == 1
     assert sorted(m["phone"] for m in messages) == due_recipients(

@@ -9,7 +9,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.sandbox.dialer import call_plan
-from tests.example_dags.conftest import kore_calls, task_states, xcom_result
+from tests.example_dags.conftest import (
+    assert_every_task_succeeded_and_campaign_deleted,
+    kore_calls,
+    xcom_result,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,11 +36,8 @@ def test_the_voice_reminder_calls_each_contact_once_exports_results_and_cleans_u
 
     dag_run = example_dag(DAG_ID).test()
 
-    assert dag_run.state == "success"
-    assert task_states(dag_run) == {task: ["success"] for task in TASKS}
+    assert_every_task_succeeded_and_campaign_deleted(dag_run, examples_sandbox, TASKS)
     admin = examples_sandbox.admin
-    assert admin.campaigns()["liveCount"] == 0
-    assert admin.campaigns()["deletedCount"] == 1
     resources = admin.resources()
     due = sorted(
         set(resources["contact_lists"]["CL Only 2020 Dec 4"]) - set(resources["dnc_lists"]["DNC CL Dec 4"])

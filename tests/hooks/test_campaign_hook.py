@@ -323,7 +323,12 @@ def test_both_error_body_spellings_are_quoted(hook, mocked, spelling):
 def test_timeouts_are_always_passed(kore_connection, mocked):
     mocked.add("GET", f"{BASE}/{CAMPAIGN_ID}", json=GET_ANSWER)
     CampaignHook(timeout=4.5).get_campaign(CAMPAIGN_ID)
-    assert mocked.calls[0].request.req_kwargs["timeout"] == 4.5
+    assert mocked.calls[0].request.req_kwargs["timeout"] == (4.5, 4.5)
+    # No single wait outlasts the attempt's deadline: a connect in progress has no socket to cut.
+    CampaignHook(timeout=(90, 120), retry_policy=RetryPolicy(max_attempt_seconds=60)).get_campaign(
+        CAMPAIGN_ID
+    )
+    assert mocked.calls[1].request.req_kwargs["timeout"] == (60, 60)
     with pytest.raises(ValueError, match="timeout"):
         CampaignHook(timeout=None)  # type: ignore[arg-type]
 

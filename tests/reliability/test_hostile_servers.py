@@ -5,14 +5,20 @@ controls make it answer like each hostile server: a 500 that mentions a rate lim
 ``Retry-After`` values, answers dripped a byte at a time, padded past any sane size, gzip bombs,
 JSON nested 100,000 deep, list pages whose ``hasMore`` is a string or never false. Each test
 asserts what the provider sends (the sandbox's request log) and how it fails: once, typed,
-naming the field, within the caps ``docs/reliability.md`` lists.
+naming the field, within the caps ``docs/reliability.md`` lists. A status line and headers
+dripped a byte at a time come from a raw loopback server here (:class:`HeaderDripServer`):
+the sandbox's HTTP server writes them whole.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+import select
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,6 +28,7 @@ from airflow_campaign_provider.api import MAX_ANSWER_BYTES, RetryPolicy
 from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings
 from airflow_campaign_provider.exceptions import (
     CampaignConnectionConfigError,
+    CampaignOutcomeUnknownError,
     CampaignResponseError,
     CampaignServerError,
     CampaignTransportError,
@@ -156,6 +163,169 @@ def test_an_answer_dripped_a_byte_at_a_time_ends_at_the_attempt_deadline(
 
     assert kinds(kore_sandbox) == [("status", 200)] * 2  # one per attempt, each cut at 0.5 s
     assert len(sleeps) == 1
+
+
+class HeaderDripServer:
+    """A keep-alive HTTP server on loopback whose every answer's status line and headers come one
+    byte per ``pause`` seconds (each read gets a byte well within any read timeout), then a
+    well-formed status body. Counts connections and requests, and records for each request whether
+    the client hung up before the drip ended."""
+
+    ANSWER_BODY = json.dumps({"status": "success", "data": {"id": "cd-1", "status": "Ready"}}).encode()
+
+    def __init__(self, pause: float, padding: int = 500) -> None:
+        self.pause = pause
+        self.head = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"x" * padding + b"\r\n"
+            b"Content-Length: " + str(len(self.ANSWER_BODY)).encode() + b"\r\n\r\n"
+        )
+        self.connections = 0
+        self.requests = 0
+        self._outcomes: list[str] = []
+        self._answered = threading.Condition()
+        self._open: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._handlers: list[threading.Thread] = []
+        self._acceptor = threading.Thread(target=self._accept, name="header-drip", daemon=True)
+        self._acceptor.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def outcomes(self, count: int) -> list[str]:
+        """The outcome of each request, once ``count`` requests have one (an explicit event)."""
+        with self._answered:
+            self._answered.wait_for(lambda: len(self._outcomes) >= count, timeout=60)
+            return list(self._outcomes)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return  # shut down
+            self.connections += 1
+            self._open.append(connection)
+            handler = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            self._handlers.append(handler)
+            handler.start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            while self._answer(connection):
+                pass
+
+    def _answer(self, connection: socket.socket) -> bool:
+        """Answer one request; False once the client has hung up."""
+        received = b""
+        while b"\r\n\r\n" not in received:
+            data = connection.recv(65536)
+            if not data:
+                return False
+            received += data
+        self.requests += 1
+        if self.pause:
+            for byte in self.head:
+                readable, _, _ = select.select([connection], [], [], self.pause)
+                if readable and not connection.recv(65536):  # EOF, not a request body: hung up
+                    self._record("hung up mid-drip")
+                    return False
+                connection.sendall(bytes([byte]))
+        else:
+            connection.sendall(self.head)
+        connection.sendall(self.ANSWER_BODY)
+        self._record("answered")
+        return True
+
+    def _record(self, outcome: str) -> None:
+        with self._answered:
+            self._outcomes.append(outcome)
+            self._answered.notify_all()
+
+    def close(self) -> None:
+        """Stop accepting, hang up on every client and wait for every handler."""
+        self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept (a close would not)
+        self._acceptor.join()
+        self._listener.close()
+        for connection in self._open:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        for handler in self._handlers:
+            handler.join()
+
+
+@pytest.fixture
+def serve_answers(
+    kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[float], HeaderDripServer]]:
+    """``serve_answers(pause)``: a :class:`HeaderDripServer` the default connection points at."""
+    servers: list[HeaderDripServer] = []
+
+    def serve(pause: float) -> HeaderDripServer:
+        servers.append(HeaderDripServer(pause))
+        use_connection(kore_sandbox, monkeypatch, host=servers[-1].url)
+        return servers[-1]
+
+    yield serve
+    for server in servers:
+        server.close()
+
+
+#: About 10 s to drip a whole status line and headers: 20 times the attempt deadline below.
+DRIP_PAUSE = 0.02
+
+
+@BOTH
+def test_a_status_line_dripped_a_byte_at_a_time_ends_at_the_attempt_deadline(
+    serve_answers: Callable[[float], HeaderDripServer],
+    sleeps: list[float],
+    reader: Callable[..., Callable[[str], str]],
+) -> None:
+    server = serve_answers(DRIP_PAUSE)
+    read = reader(RetryPolicy(max_attempts=2, max_attempt_seconds=0.5))
+
+    with pytest.raises(CampaignTransportError, match=r"deadline of 0\.5 s"):
+        read("cd-1")
+
+    # Each attempt was cut at its deadline: the client hung up while the headers were still
+    # coming, and the cut connection was dropped, not reused for the retry.
+    assert server.outcomes(2) == ["hung up mid-drip"] * 2
+    assert server.requests == server.connections == 2
+    assert len(sleeps) == 1
+    add_figures(
+        TITLE, [(f"status line dripped for ~10 s, {reader.__name__}: attempts cut at 0.5 s", "2 of 2")]
+    )
+
+
+def test_a_create_whose_headers_drip_past_the_deadline_is_never_resent(
+    serve_answers: Callable[[float], HeaderDripServer], sleeps: list[float]
+) -> None:
+    server = serve_answers(DRIP_PAUSE)
+    hook = CampaignHook(retry_policy=RetryPolicy(max_attempt_seconds=0.5))
+
+    with pytest.raises(CampaignOutcomeUnknownError, match="deadline"):
+        hook.create_sms_campaign({"name": "Spring"})
+
+    assert server.outcomes(1) == ["hung up mid-drip"]
+    assert server.requests == 1  # the create may have been acted on: looked up, never re-sent
+    assert sleeps == []
+
+
+def test_the_deadline_watchdog_keeps_connections_pooled_and_is_one_thread(
+    serve_answers: Callable[[float], HeaderDripServer], sleeps: list[float]
+) -> None:
+    server = serve_answers(0.0)  # answers at once
+    hook = CampaignHook(retry_policy=RetryPolicy(max_attempt_seconds=5))
+
+    for _ in range(20):
+        assert hook.get_campaign_status("cd-1") == "Ready"
+
+    assert server.outcomes(20) == ["answered"] * 20
+    assert server.connections == 1  # every call reused the one pooled connection
+    watchdogs = [thread for thread in threading.enumerate() if thread.name == "kore-attempt-deadlines"]
+    assert len(watchdogs) == 1
+    hook.close()
 
 
 def test_has_more_as_a_string_is_read_strictly(kore_sandbox: SandboxServer, sleeps: list[float]) -> None:
