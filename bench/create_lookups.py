@@ -20,7 +20,6 @@ Target: at most 3 list calls per look-up at every size.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import sys
@@ -35,7 +34,7 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="kore-bench-home-"
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")  # the hook's log lines are not the figures
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchkit import format_table
+from benchkit import argument_parser, format_table
 
 SEED_BATCH = 2_000
 OLD_PAGE_SIZE = 50
@@ -126,7 +125,7 @@ def measure(sandbox: Any, size: int, days: float) -> dict[str, tuple[int, int]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__doc__)
     parser.add_argument("--sizes", default="100,2000,20000", help="campaigns in the account, comma-separated")
     parser.add_argument(
         "--days", type=float, default=30.0, help="the account's campaigns span this many days"
