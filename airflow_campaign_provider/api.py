@@ -17,6 +17,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -301,8 +302,11 @@ class CampaignRequests:
         statuses: Iterable[str] | None = None,
         page: int = 1,
         page_size: int = 50,
+        *,
+        newest_first: bool = False,
     ) -> ApiRequest:
-        """One page of ``getAllCampaignDetails`` (pages count from 1)."""
+        """One page of ``getAllCampaignDetails`` (pages count from 1); ``newest_first`` sends Kore's
+        documented ``sortBy: {"createdAt": "desc"}``."""
         if page < 1:
             raise InvalidCampaignArgumentError("page", f"must be >= 1, got {page}")
         if not 1 <= page_size <= 100:
@@ -315,6 +319,8 @@ class CampaignRequests:
         }
         if statuses:
             body["filters"] = {"status": list(statuses)}
+        if newest_first:
+            body["sortBy"] = {"createdAt": "desc"}
         return ApiRequest("POST", f"{self.base_path}/getAllCampaignDetails", self._params(), body)
 
     # voice campaigns, updates, schedules and per-contact results
@@ -675,6 +681,23 @@ def campaign_id_of(campaign: Mapping[str, Any]) -> str | None:
     """SMS answers carry ``_id``, voice answers ``id``."""
     value = campaign.get("_id") or campaign.get("id")
     return str(value) if value else None
+
+
+def created_at(campaign: Mapping[str, Any]) -> datetime | None:
+    """When Kore created the campaign (its ISO 8601 ``createdAt``), or None when unreadable."""
+    stamp = campaign.get("createdAt")
+    if not isinstance(stamp, str):
+        return None
+    try:
+        instant = datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=timezone.utc)
+
+
+def creation_order(campaign: Mapping[str, Any]) -> tuple[datetime, str]:
+    """Sort key: first created first, ties by id; a campaign without a readable time sorts last."""
+    return created_at(campaign) or datetime.max.replace(tzinfo=timezone.utc), campaign_id_of(campaign) or ""
 
 
 def parse_campaign(answer: ApiAnswer) -> dict[str, Any]:

@@ -44,8 +44,10 @@ class CampaignStatus(str, Enum):
 
 TERMINAL_STATUSES = frozenset({CampaignStatus.COMPLETED.value, CampaignStatus.STOPPED.value})
 NON_TERMINAL_STATUSES = frozenset(status.value for status in CampaignStatus) - TERMINAL_STATUSES
+#: Statuses of a campaign that has never been started: it has texted and called no one.
+NOT_STARTED_STATUSES = frozenset({CampaignStatus.PREPARING.value, CampaignStatus.READY.value})
 #: Statuses of a campaign that was started and has not finished: it may still send.
-RUNNING_STATUSES = NON_TERMINAL_STATUSES - {CampaignStatus.PREPARING.value, CampaignStatus.READY.value}
+RUNNING_STATUSES = NON_TERMINAL_STATUSES - NOT_STARTED_STATUSES
 
 EVENT_STATUSES = ("success", "failure", "timeout", "error")
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import tenacity
@@ -30,6 +31,8 @@ from airflow_campaign_provider.api import (
     TokenMinter,
     attempt_timeout,
     campaign_id_of,
+    created_at,
+    creation_order,
     parse_campaign,
     parse_contact_results,
     parse_deleted,
@@ -61,7 +64,13 @@ from airflow_campaign_provider.exceptions import (
 )
 from airflow_campaign_provider.hooks.contact_list import ContactListHookMixin
 from airflow_campaign_provider.models.connection import KoreConnectionSettings
-from airflow_campaign_provider.status import TERMINAL_STATUSES, CampaignStatus, WaitGoal, is_documented
+from airflow_campaign_provider.status import (
+    NOT_STARTED_STATUSES,
+    TERMINAL_STATUSES,
+    CampaignStatus,
+    WaitGoal,
+    is_documented,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -76,6 +85,8 @@ if TYPE_CHECKING:
     from airflow_campaign_provider.payload import SmsCampaignSpec
 
 DEFAULT_TIMEOUT = (10.0, 30.0)
+#: Campaigns per page of a look-up by name: the most Kore's list is known to take.
+LOOKUP_PAGE_SIZE = 100
 IF_EXISTS_CHOICES = ("reuse", "fail")
 #: Per (connection, stream, campaign type, trigger): the documented path shape that worked last.
 _WORKING_TRIGGER_SHAPE: dict[tuple[str, str, str, str], int] = {}
@@ -394,15 +405,34 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         statuses: Iterable[str] | None = None,
         page: int = 1,
         page_size: int = 50,
+        *,
+        newest_first: bool = False,
     ) -> CampaignPage:
-        """One page of campaigns, optionally filtered by status."""
-        request = self.api.list_campaigns(campaign_type, statuses, page, page_size)
+        """One page of campaigns, optionally filtered by status (``newest_first``: by ``createdAt``)."""
+        request = self.api.list_campaigns(campaign_type, statuses, page, page_size, newest_first=newest_first)
         return parse_page(self.run(request))
 
     def iter_campaigns(
-        self, campaign_type: str = "sms", statuses: Iterable[str] | None = None, page_size: int = 50
+        self,
+        campaign_type: str = "sms",
+        statuses: Iterable[str] | None = None,
+        page_size: int = 50,
+        *,
+        newest_first: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Every campaign of a type (and statuses), page by page, one call per page.
+        """Every campaign of a type (and statuses), page by page, one call per page."""
+        for page in self._campaign_pages(campaign_type, statuses, page_size, newest_first=newest_first):
+            yield from page
+
+    def _campaign_pages(
+        self,
+        campaign_type: str,
+        statuses: Iterable[str] | None,
+        page_size: int,
+        *,
+        newest_first: bool = False,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The campaigns each page adds, page by page.
 
         Ends on the last page, on a page that adds no campaign not seen before (a server that
         keeps saying ``hasMore``), and fails past ``MAX_LIST_PAGES``: a listing always ends.
@@ -410,10 +440,12 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         statuses = list(statuses) if statuses else None
         seen: set[str] = set()
         for page in range(1, MAX_LIST_PAGES + 1):
-            result = self.list_campaigns_page(campaign_type, statuses, page, page_size)
+            result = self.list_campaigns_page(
+                campaign_type, statuses, page, page_size, newest_first=newest_first
+            )
             new = [campaign for campaign in result.results if campaign_id_of(campaign) not in seen]
             seen.update(filter(None, map(campaign_id_of, new)))
-            yield from new
+            yield new
             last_page = result.total_pages is not None and page >= result.total_pages
             if not new or not result.has_more or last_page:
                 return
@@ -423,13 +455,65 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
             path=f"{self.api.base_path}/getAllCampaignDetails",
         )
 
-    def find_campaign_by_name(self, name: str, campaign_type: str = "sms") -> dict[str, Any] | None:
-        """The campaign whose name matches case-insensitively (as Kore's ``lname``), or None."""
+    def find_campaign_by_name(
+        self, name: str, campaign_type: str = "sms", *, created_after: datetime | None = None
+    ) -> dict[str, Any] | None:
+        """The campaign whose name matches case-insensitively (as Kore's ``lname``), or None; of
+        several (Kore may not refuse a taken name), the first created. ``created_after``: see
+        :meth:`campaigns_named`."""
+        named = self.campaigns_named(name, campaign_type, created_after=created_after)
+        return named[0] if named else None
+
+    def campaigns_named(
+        self, name: str, campaign_type: str = "sms", *, created_after: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Every campaign with this name (case-insensitively), first created first (then by id).
+
+        Without ``created_after`` the whole account is read. With it, only campaigns created since
+        then (less ``lookup_clock_margin``, for Kore's clock) are looked for, newest first, so the
+        look-up reads the pages created since, whatever the account's size. A server that does not
+        list newest first is noticed from its page and read whole instead (a warning says so).
+        """
         wanted = name.strip().lower()
-        for campaign in self.iter_campaigns(campaign_type):
+        if created_after is None:
+            listing = self.iter_campaigns(campaign_type, page_size=LOOKUP_PAGE_SIZE)
+        else:
+            listing = self._created_since(campaign_type, created_after - self.lookup_clock_margin)
+        named: dict[str, dict[str, Any]] = {}
+        for campaign in listing:
             if str(campaign.get("lname") or campaign.get("name") or "").strip().lower() == wanted:
-                return campaign
-        return None
+                named.setdefault(campaign_id_of(campaign) or f"#{len(named)}", campaign)
+        return sorted(named.values(), key=creation_order)
+
+    def _created_since(self, campaign_type: str, since: datetime) -> Iterator[dict[str, Any]]:
+        """Campaigns newest first, up to the first page that reaches back before ``since``.
+
+        Stops early only on pages proven newest first: every ``createdAt`` readable, none newer
+        than the one before it, and two different times seen (a page of equal times proves no
+        order). Anything else falls back to reading every page.
+        """
+        newest: datetime | None = None
+        previous: datetime | None = None
+        pages = self._campaign_pages(campaign_type, None, LOOKUP_PAGE_SIZE, newest_first=True)
+        for page in pages:
+            read = [created_at(campaign) for campaign in page]
+            stamps = [stamp for stamp in read if stamp is not None]
+            run = [previous, *stamps] if previous is not None else stamps
+            ordered = len(stamps) == len(read) and all(b <= a for a, b in pairwise(run))
+            yield from page
+            if not ordered:
+                self.log.warning(
+                    "Kore.ai did not list %s campaigns newest first (sortBy createdAt desc): "
+                    "reading the whole account to look the name up.",
+                    campaign_type,
+                )
+                yield from self.iter_campaigns(campaign_type, page_size=LOOKUP_PAGE_SIZE)
+                return
+            if stamps:
+                newest = newest or stamps[0]
+                previous = stamps[-1]
+            if previous is not None and previous < since and newest != previous:
+                return  # every later page lists campaigns created before ``since``
 
     # --- the lifecycle, exactly once ----------------------------------------------------------
 
@@ -439,6 +523,8 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
     ambiguity_lookups = 2
     #: Pause between two look-ups (or status reads) that settle an ambiguous create (or play).
     ambiguity_recheck_seconds = 5.0
+    #: How much earlier than the time given a look-up by name still looks: Kore's clock may be behind.
+    lookup_clock_margin = timedelta(minutes=15)
 
     def create_sms_campaign_once(
         self,
@@ -448,6 +534,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         max_attempts: int | None = None,
         ambiguity_lookups: int | None = None,
         ambiguity_recheck_seconds: float | None = None,
+        created_after: datetime | None = None,
     ) -> dict[str, Any]:
         """Create the SMS campaign ``spec`` describes unless this very campaign exists; return it.
 
@@ -455,7 +542,13 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         same-named campaign is looked up first and adopted when it matches (``if_exists="reuse"``)
         or refused, naming every differing field; ``if_exists="fail"`` refuses any. After an
         ambiguous failure (timeout, dropped connection, 5xx) the name is looked up again before
-        any new attempt, so a retried task never creates a second campaign.
+        any new attempt, so a retried task never creates a second campaign. After creating, the
+        name is looked up once more: of two same-named campaigns made concurrently, the later
+        deletes itself and the earlier is adopted.
+
+        ``created_after``: no campaign this call could adopt was created before it (a task passes
+        its run's start), so the look-ups read only the campaigns created since, newest first;
+        without it, the first look-up reads the whole account.
         """
         return self.create_campaign_once(
             spec,
@@ -463,6 +556,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
             max_attempts=max_attempts,
             ambiguity_lookups=ambiguity_lookups,
             ambiguity_recheck_seconds=ambiguity_recheck_seconds,
+            created_after=created_after,
         )
 
     def create_campaign_once(
@@ -473,6 +567,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         max_attempts: int | None = None,
         ambiguity_lookups: int | None = None,
         ambiguity_recheck_seconds: float | None = None,
+        created_after: datetime | None = None,
     ) -> dict[str, Any]:
         """The exactly-once create of every campaign type (see :meth:`create_sms_campaign_once`):
         ``spec`` names the campaign, builds its checked body and tells how an existing one differs."""
@@ -481,7 +576,11 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
             raise InvalidCampaignArgumentError(
                 "if_exists", f"must be one of {', '.join(IF_EXISTS_CHOICES)}, got {if_exists!r}"
             )
-        found = self.find_campaign_by_name(spec.name, spec.campaign_type)
+        if created_after is not None and created_after.tzinfo is None:
+            raise InvalidCampaignArgumentError("created_after", "must carry a time zone")
+        # Once a look-up has found nothing, a same-named campaign can only appear after it began.
+        since = created_after or datetime.now(timezone.utc)
+        found = self.find_campaign_by_name(spec.name, spec.campaign_type, created_after=created_after)
         if found is not None:
             if if_exists == "fail":
                 raise CampaignConflictError(
@@ -496,6 +595,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
             max_attempts=max_attempts or self.max_attempts,
             lookups=ambiguity_lookups or self.ambiguity_lookups,
             recheck_seconds=self._recheck(ambiguity_recheck_seconds),
+            since=since,
         )
 
     def _recheck(self, seconds: float | None) -> float:
@@ -540,8 +640,12 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         max_attempts: int,
         lookups: int,
         recheck_seconds: float,
+        since: datetime,
     ) -> dict[str, Any]:
-        """Create, and after an ambiguous failure resend only once the name is surely absent."""
+        """Create, and after an ambiguous failure resend only once the name is surely absent.
+
+        ``since``: every same-named campaign a look-up must find was created after it.
+        """
         ambiguous: CampaignError | None = None
         for attempt in range(1, max_attempts + 1):
             try:
@@ -559,14 +663,14 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
                     max_attempts,
                     error,
                 )
-                found = self._lookup_after_ambiguity(spec, lookups, recheck_seconds)
+                found = self._lookup_after_ambiguity(spec, lookups, recheck_seconds, since)
                 if found is not None:
                     return self._adopt(spec, found, "was created by the unanswered attempt")
                 self.log.info("No campaign named %s exists: the attempt did not take effect.", spec.name)
                 continue
             except CampaignValidationError:
                 # Kore refuses a taken name: a lost attempt of ours, or a concurrent run, got there first.
-                found = self.find_campaign_by_name(spec.name, spec.campaign_type)
+                found = self.find_campaign_by_name(spec.name, spec.campaign_type, created_after=since)
                 if found is None:
                     raise
                 if ambiguous is None and if_exists == "fail":
@@ -580,19 +684,69 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
                 campaign_id_of(campaign),
                 campaign.get("status"),
             )
-            return campaign
+            return self._keep_first_created(spec, campaign, since, if_exists)
         raise CampaignError(
             f"Gave up creating campaign {spec.name!r} after {max_attempts} attempts "
             f"that each failed ambiguously; none took effect. Last error: {ambiguous}"
         ) from ambiguous
 
+    def _keep_first_created(
+        self, spec: CampaignSpec, created: dict[str, Any], since: datetime, if_exists: str
+    ) -> dict[str, Any]:
+        """Of same-named campaigns made concurrently, keep the first created; ours deletes itself
+        if it came later (and has not started), and the first is adopted.
+
+        Kore does not document that it refuses a taken name. Every concurrent creator looks the
+        name up after its own create, so the later one always sees the earlier and gives way;
+        a campaign that has started is never deleted.
+        """
+        mine = campaign_id_of(created)
+        named = self.campaigns_named(spec.name, spec.campaign_type, created_after=since)
+        listed = {campaign_id_of(campaign) or "": campaign for campaign in named}
+        if mine is None or not set(listed) - {mine}:
+            return created
+        ours = listed.get(mine, created)
+        first = min([*named, ours], key=creation_order)
+        if campaign_id_of(first) == mine:
+            self.log.info("Campaign %s (%s) was created before its same-named twins: kept.", spec.name, mine)
+            return created
+        if created_at(first) is None or created_at(ours) is None:
+            raise CampaignConflictError(
+                f"Campaigns named {spec.name!r} were created concurrently ({', '.join(sorted(listed))}) "
+                "and Kore.ai shows no creation time to tell which came first; none was deleted."
+            )
+        if ours.get("status") not in NOT_STARTED_STATUSES:
+            self.log.warning(
+                "Campaign %s (%s) has a same-named twin created earlier (%s) but is %s: not deleted.",
+                spec.name,
+                mine,
+                campaign_id_of(first),
+                ours.get("status"),
+            )
+            return created
+        self.log.warning(
+            "Campaign %s was created concurrently twice: %s first, then %s (this call's). "
+            "Deleting %s, which has not started, and adopting %s.",
+            spec.name,
+            campaign_id_of(first),
+            mine,
+            mine,
+            campaign_id_of(first),
+        )
+        self.delete_campaign_if_exists(mine, spec.campaign_type, stop_first=False)
+        if if_exists == "fail":
+            raise CampaignConflictError(
+                f"A campaign named {spec.name!r} was created concurrently; if_exists='fail'."
+            )
+        return self._adopt(spec, first, "was created concurrently, first")
+
     def _lookup_after_ambiguity(
-        self, spec: CampaignSpec, lookups: int, recheck_seconds: float
+        self, spec: CampaignSpec, lookups: int, recheck_seconds: float, since: datetime
     ) -> dict[str, Any] | None:
         for lookup in range(lookups):
             if lookup:
                 _pause(recheck_seconds)
-            found = self.find_campaign_by_name(spec.name, spec.campaign_type)
+            found = self.find_campaign_by_name(spec.name, spec.campaign_type, created_after=since)
             if found is not None:
                 return found
         return None
@@ -829,7 +983,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         return parse_campaign(self.run(self.api.create_voice_campaign(payload)))
 
     def create_voice_campaign_once(
-        self, body: Mapping[str, Any], *, if_exists: str = "reuse"
+        self, body: Mapping[str, Any], *, if_exists: str = "reuse", created_after: datetime | None = None
     ) -> dict[str, Any]:
         """Create a voice campaign unless this very campaign exists; return it, never two.
 
@@ -841,17 +995,17 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         from airflow_campaign_provider.models.update import BodySpec
 
         spec = BodySpec("voice", check_campaign_body("voice", body, "body"))
-        return self.create_campaign_once(spec, if_exists=if_exists)
+        return self.create_campaign_once(spec, if_exists=if_exists, created_after=created_after)
 
     def create_sms_text_campaign_once(
-        self, body: Mapping[str, Any], *, if_exists: str = "reuse"
+        self, body: Mapping[str, Any], *, if_exists: str = "reuse", created_after: datetime | None = None
     ) -> dict[str, Any]:
         """Create an SMS campaign without a template (``format`` ``simple`` with the message text, or
         ``advanced`` with an experience flow), exactly once, as :meth:`create_voice_campaign_once`."""
         from airflow_campaign_provider.models.update import BodySpec
 
         spec = BodySpec("sms", check_campaign_body("sms", body, "body"))
-        return self.create_campaign_once(spec, if_exists=if_exists)
+        return self.create_campaign_once(spec, if_exists=if_exists, created_after=created_after)
 
     def update_campaign(
         self, campaign_id: str, campaign_type: str, changes: Mapping[str, Any]

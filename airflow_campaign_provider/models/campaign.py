@@ -9,6 +9,7 @@ the very same types and turns itself into the wire body.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
@@ -288,10 +289,29 @@ def _status_names(value: Any) -> list[str]:
     return values
 
 
+def _iso_instant(value: Any) -> datetime:
+    """An ISO 8601 timestamp with a zone, as Kore writes them (``2025-12-01T00:00:00.000Z``)."""
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise broken(
+            "iso_instant",
+            f"must be an ISO 8601 timestamp with a zone, e.g. 2025-12-01T00:00:00.000Z, got {show(value)}",
+        )
+    return instant
+
+
+IsoInstant = Annotated[datetime, Rule(_iso_instant, {"type": "string", "format": "date-time"})]
+
+
 class CampaignListBody(BaseModel):
     """``POST …/campaign/getAllCampaignDetails``: one page of campaigns, filtered.
 
-    ``sortBy`` is read by the receiving side (see the sandbox); the provider does not send it.
+    ``sortBy`` (one field: ``createdAt``, ``updatedAt`` or ``name``) is checked by the receiving
+    side (see the sandbox); ``startDate``/``endDate`` bound ``createdAt`` there *(guess: Kore does
+    not say which timestamp they filter)*.
     """
 
     model_config = _OPEN
@@ -302,3 +322,5 @@ class CampaignListBody(BaseModel):
     page: Annotated[int, whole_number(1, 10**9)] | None = None
     filters: StatusFilter | None = None
     sortBy: Any = None
+    startDate: IsoInstant | None = None
+    endDate: IsoInstant | None = None

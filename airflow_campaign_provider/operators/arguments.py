@@ -6,6 +6,7 @@ checked again once rendered, so only the arguments already known are held to the
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import CampaignType, validate_campaign_id
@@ -78,6 +79,24 @@ def check_target(problems: list[tuple[str, str]], campaign_id: Any, campaign_typ
             check(value)
         except InvalidCampaignArgumentError as error:
             problems.append((error.field, error.rule))
+
+
+def run_began(context: Context) -> datetime | None:
+    """The earliest time this task's run is known to have begun (its dag run's ``run_after``,
+    logical date or start, this try's start), or None when the context does not say.
+
+    No try of the task can have created its campaign before then, so the create's look-ups by
+    name read only the campaigns created since (a cleared run keeps its ``run_after``).
+    """
+    dag_run, ti = context.get("dag_run"), context.get("ti")
+    times = [
+        getattr(dag_run, "run_after", None),
+        getattr(dag_run, "logical_date", None),
+        getattr(dag_run, "start_date", None),
+        getattr(ti, "start_date", None),
+    ]
+    known = [when for when in times if isinstance(when, datetime) and when.tzinfo is not None]
+    return min(known) if known else None
 
 
 def try_number(context: Context) -> int:

@@ -28,6 +28,7 @@ from airflow_campaign_provider.status import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from datetime import datetime
 
     from airflow.sdk import Context
 
@@ -102,13 +103,14 @@ class CreateSmsCampaignOperator(CreateCampaignBaseOperator):
         """The campaign the (rendered) arguments describe."""
         return SmsCampaignSpec(**{name: getattr(self, name) for name in SPEC_FIELDS})
 
-    def _create_once(self) -> dict[str, Any]:
+    def _create_once(self, created_after: datetime | None) -> dict[str, Any]:
         return self.hook.create_sms_campaign_once(
             self._spec(),
             if_exists=self.if_exists,
             max_attempts=self.max_create_attempts,
             ambiguity_lookups=self.ambiguity_lookups,
             ambiguity_recheck_seconds=self.ambiguity_recheck_seconds,
+            created_after=created_after,
         )
 
 

@@ -9,12 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import campaign_id_of
 from airflow_campaign_provider.exceptions import CampaignError
-from airflow_campaign_provider.operators.arguments import check_create_settings, is_templated, raise_problems
+from airflow_campaign_provider.operators.arguments import (
+    check_create_settings,
+    is_templated,
+    raise_problems,
+    run_began,
+)
 from airflow_campaign_provider.operators.base import CampaignBaseOperator
 from airflow_campaign_provider.status import READY_GOAL, CampaignStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from datetime import datetime
 
     from airflow.sdk import Context
 
@@ -89,14 +95,15 @@ class CreateCampaignBaseOperator(CampaignBaseOperator):
         names = (*arguments, *CREATE_SETTINGS)
         raise_problems(problems, {argument: getattr(self, argument) for argument in names})
 
-    def _create_once(self) -> dict[str, Any]:
-        """Check the rendered arguments, then create the campaign through the hook, exactly once."""
+    def _create_once(self, created_after: datetime | None) -> dict[str, Any]:
+        """Check the rendered arguments, then create the campaign through the hook, exactly once;
+        ``created_after``: when the task's run began (its look-ups by name read only since then)."""
         raise NotImplementedError
 
     def execute(self, context: Context) -> str:
         """Push the id to XCom at once (so a teardown finds it even if the wait fails), then
         optionally wait out ``Preparing``; return the id."""
-        campaign = self._create_once()
+        campaign = self._create_once(run_began(context))
         campaign_id = campaign_id_of(campaign)
         if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
             raise CampaignError(f"Kore.ai returned campaign {campaign.get('name')!r} without an id.")
@@ -185,10 +192,10 @@ class CreateFromBodyBaseOperator(CreateCampaignBaseOperator):
         _, problems = validate(body_model(self.campaign_type, body), body)
         return [(renamed(field, ARGUMENT_OF_FIELD), rule) for field, rule in problems]
 
-    def _create_once(self) -> dict[str, Any]:
+    def _create_once(self, created_after: datetime | None) -> dict[str, Any]:
         raise_problems(self._problems())
-        return self._create_from_body(self.body())
+        return self._create_from_body(self.body(), created_after)
 
-    def _create_from_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def _create_from_body(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
         """Create the campaign ``body`` describes through the hook's exactly-once method."""
         raise NotImplementedError

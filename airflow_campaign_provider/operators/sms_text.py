@@ -8,6 +8,7 @@ from airflow_campaign_provider.operators.create import CreateFromBodyBaseOperato
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
 
 class CreateSmsTextCampaignOperator(CreateFromBodyBaseOperator):
@@ -77,5 +78,7 @@ class CreateSmsTextCampaignOperator(CreateFromBodyBaseOperator):
             body["dncLists"] = {"name": self.dnc_list}
         return body
 
-    def _create_from_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.hook.create_sms_text_campaign_once(body, if_exists=self.if_exists)
+    def _create_from_body(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
+        return self.hook.create_sms_text_campaign_once(
+            body, if_exists=self.if_exists, created_after=created_after
+        )

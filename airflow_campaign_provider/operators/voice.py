@@ -8,6 +8,7 @@ from airflow_campaign_provider.operators.create import CreateFromBodyBaseOperato
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
 
 class CreateVoiceCampaignOperator(CreateFromBodyBaseOperator):
@@ -111,5 +112,7 @@ class CreateVoiceCampaignOperator(CreateFromBodyBaseOperator):
         body |= {"dncLists": {"name": self.dnc_list}, "dialingMode": self.dialing_mode}
         return body | {key: value for key, value in optional.items() if value is not None}
 
-    def _create_from_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.hook.create_voice_campaign_once(body, if_exists=self.if_exists)
+    def _create_from_body(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
+        return self.hook.create_voice_campaign_once(
+            body, if_exists=self.if_exists, created_after=created_after
+        )

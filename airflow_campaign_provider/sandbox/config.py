@@ -20,7 +20,7 @@ DEFAULT_ACCOUNT_ID = "5a4db0c5e1f2a3b4c5d6e7f8"
 DEFAULT_STREAM_ID = "st-5a4db0c5-0000-4000-8000-000000000001"
 MAX_FAULT_SECONDS = 60.0
 MAX_PADDING_BYTES = 1 << 30
-LIST_PAGE_FAULTS = frozenset({"", "string", "endless"})
+LIST_PAGE_FAULTS = frozenset({"", "string", "endless", "unsorted"})
 
 
 def _check(ok: bool, message: str) -> None:
@@ -48,7 +48,8 @@ class FaultConfig:
     `padding_bytes` (2xx only), gzip-encoded (`gzip_answers`; with padding, a gzip bomb), or
     replaced by JSON nested `deep_json_depth` deep (2xx only); `list_pages` makes the list answer
     `hasMore` as a string ("string") or always true without `totalPages`, serving page 1 again
-    for every page ("endless").
+    for every page ("endless"), or ignore `sortBy`, `startDate` and `endDate`, listing oldest
+    first ("unsorted").
     """
 
     error_rate: float = 0.0
@@ -98,7 +99,9 @@ class SandboxConfig:
     voice `/api/v2/public/{stream}/campaign/trigger/{id}`); by default every shape takes both.
     `contact_import_seconds` is how long added contacts take to join their list (Kore imports them
     asynchronously); `max_contacts_per_add` caps one addContacts call (Kore documents no cap, so
-    a client must adapt when a batch is refused as too large: 413).
+    a client must adapt when a batch is refused as too large: 413). `refuse_taken_names` answers
+    412 to a create (or a rename) whose name a live campaign has; Kore does not document that it
+    does, so a client must stay exactly-once when it is off.
     """
 
     host: str = "127.0.0.1"
@@ -117,6 +120,7 @@ class SandboxConfig:
     send_interval_seconds: float = 1.0
     retry_minute_seconds: float = 0.01
     strict_trigger_paths: bool = False
+    refuse_taken_names: bool = True
     max_page_size: int = 100
     contact_import_seconds: float = 1.0
     max_contacts_per_add: int = 1000
@@ -178,6 +182,7 @@ RUNTIME_SETTINGS = frozenset(
         "send_interval_seconds",
         "retry_minute_seconds",
         "strict_trigger_paths",
+        "refuse_taken_names",
         "max_page_size",
         "contact_import_seconds",
         "max_contacts_per_add",

@@ -117,14 +117,22 @@ def retry_after_header(seconds: float) -> str:
 LIST_PATH_SUFFIX = "/getAllCampaignDetails"
 
 
-def endless_list_request(body: bytes) -> bytes:
-    """The list request asking for page 1 again, whatever page it asked for ("endless" pages)."""
+def hostile_list_request(mode: str, body: bytes) -> bytes:
+    """The list request as the hostile server of ``mode`` reads it: "endless" asks for page 1
+    again, whatever page it asked for; "unsorted" drops ``sortBy``, ``startDate`` and ``endDate``
+    and lists oldest first, as a server that ignores them might."""
     try:
         request = json.loads(body or b"{}")
     except ValueError:
         return body
-    if isinstance(request, dict):
+    if not isinstance(request, dict):
+        return body
+    if mode == "endless":
         request.update(page=1, skip=0)
+    elif mode == "unsorted":
+        for ignored in ("startDate", "endDate"):
+            request.pop(ignored, None)
+        request["sortBy"] = {"createdAt": "asc"}
     return json.dumps(request).encode()
 
 
@@ -132,7 +140,7 @@ def hostile_answer(faults: FaultConfig, path: str, status: int, body: bytes) -> 
     """The answer body as the hostile server of ``faults`` sends it, and the headers to change."""
     headers: dict[str, str] = {}
     ok = 200 <= status < 300
-    if ok and faults.list_pages and path.endswith(LIST_PATH_SUFFIX):
+    if ok and faults.list_pages in ("string", "endless") and path.endswith(LIST_PATH_SUFFIX):
         body = _hostile_page(faults.list_pages, body)
     if ok and faults.deep_json_depth:
         body = b"[" * faults.deep_json_depth + b"]" * faults.deep_json_depth
@@ -152,7 +160,7 @@ def _hostile_page(mode: str, body: bytes) -> bytes:
         return body
     if mode == "string":
         data["hasMore"] = "true" if data.get("hasMore") else "false"
-    else:
+    elif mode == "endless":
         data["hasMore"] = True
         data.pop("totalPages", None)
         data.pop("totalResults", None)

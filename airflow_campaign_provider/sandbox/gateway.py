@@ -19,8 +19,8 @@ from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.faults import (
     LIST_PATH_SUFFIX,
     Fault,
-    endless_list_request,
     hostile_answer,
+    hostile_list_request,
     retry_after_header,
 )
 
@@ -100,8 +100,8 @@ class KoreGateway:
         answer = (
             _HostileAnswer(faults, scope["path"], send_logged) if state.injector.rewrites_answers else None
         )
-        if answer is not None and faults.list_pages == "endless" and scope["path"].endswith(LIST_PATH_SUFFIX):
-            body = endless_list_request(body)
+        if answer is not None and faults.list_pages and scope["path"].endswith(LIST_PATH_SUFFIX):
+            body = hostile_list_request(faults.list_pages, body)
         respond = send_logged if answer is None else answer.send
         if error is not None:
             await error_response(error)(scope, receive, respond)

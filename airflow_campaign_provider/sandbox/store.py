@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import uuid
 from collections import defaultdict
 from contextlib import nullcontext
@@ -259,7 +260,7 @@ class Store:
         self.campaigns: dict[str, Campaign] = {}
         self.deleted_ids: set[str] = set()
         self.messages: list[Message] = []
-        self._by_lname: dict[str, str] = {}
+        self._by_lname: dict[str, list[str]] = {}  # ids in creation order: names repeat when not refused
         self._messages_by_campaign: defaultdict[str, list[Message]] = defaultdict(list)
         self._heap: list[tuple[float, int, str, int]] = []
 
@@ -338,14 +339,22 @@ class Store:
         return [c for c in self.campaigns.values() if list_name in (c.doc.get("contactLists") or ())]
 
     def name_taken(self, name: str) -> bool:
-        """True when a live campaign already has this name, case-insensitively."""
-        return name.lower() in self._by_lname
+        """True when a live campaign already has this name, case-insensitively, and the sandbox
+        refuses taken names (``refuse_taken_names``; Kore does not document that it does)."""
+        return self.config.refuse_taken_names and name.lower() in self._by_lname
 
     def find_by_name(self, name: str, now: float) -> Campaign | None:
-        """The live campaign with this name, case-insensitively (schedules are keyed by name)."""
+        """The oldest live campaign with this name, case-insensitively (schedules are keyed by name)."""
         self.advance(now)
-        cid = self._by_lname.get(name.lower())
-        return self.campaigns.get(cid) if cid is not None else None
+        ids = self._by_lname.get(name.lower())
+        return self.campaigns.get(ids[0]) if ids else None
+
+    def _unindex_name(self, c: Campaign) -> None:
+        ids = self._by_lname.get(str(c.doc["lname"]), [])
+        if c.id in ids:
+            ids.remove(c.id)
+        if not ids:
+            self._by_lname.pop(str(c.doc["lname"]), None)
 
     # ----------------------------------------------------------------- the clock
     def advance(self, now: float) -> None:
@@ -419,7 +428,7 @@ class Store:
     # ----------------------------------------------------------------- campaigns
     def _add(self, c: Campaign) -> None:
         self.campaigns[c.id] = c
-        self._by_lname[str(c.doc["lname"])] = c.id
+        self._by_lname.setdefault(str(c.doc["lname"]), []).append(c.id)
 
     def _new(self, kind: str, fields: dict[str, Any], status: str, now: float) -> Campaign:
         cid = fields.pop("_id", None) or new_id("cd")
@@ -553,11 +562,11 @@ class Store:
         name = str(fields["name"])
         if name.lower() != c.doc["lname"] and self.name_taken(name):
             raise KoreError(412, f"name: a campaign named {name!r} already exists")
-        self._by_lname.pop(str(c.doc["lname"]), None)
+        self._unindex_name(c)
         kept = {key: c.doc[key] for key in UPDATE_KEEPS if key in c.doc}
         c.doc = {**kept, **fields, "lname": name.lower()}
         c.doc["updatedAt"] = iso(now)
-        self._by_lname[name.lower()] = c.id
+        self._by_lname.setdefault(name.lower(), []).append(c.id)
         self._save([c])
 
     def enable_schedule(self, c: Campaign, schedule: dict[str, Any], now: float) -> None:
@@ -611,7 +620,7 @@ class Store:
         """Delete in any status (an active run stops at once); returns the last view."""
         view = self.view(c)
         del self.campaigns[c.id]
-        self._by_lname.pop(str(c.doc["lname"]), None)
+        self._unindex_name(c)
         self.deleted_ids.add(c.id)
         c.version += 1
         if self._db is not None:
@@ -624,7 +633,12 @@ class Store:
         views = [self.view(c) for c in self.campaigns.values() if q.type is None or c.kind == q.type]
         if q.statuses is not None:
             views = [v for v in views if v["status"] in q.statuses]
-        views.sort(key=lambda v: str(v.get(q.sort_key, "")), reverse=q.descending)
+        if q.created_from is not None or q.created_until is not None:
+            low = -math.inf if q.created_from is None else q.created_from
+            high = math.inf if q.created_until is None else q.created_until
+            views = [v for v in views if low <= _epoch(str(v["createdAt"])) <= high]
+        # ties in the sorted field keep an order that every page agrees on: by id
+        views.sort(key=lambda v: (str(v.get(q.sort_key, "")), str(v["_id"])), reverse=q.descending)
         return views[q.offset : q.offset + q.limit], len(views)
 
     def messages_of(self, campaign_id: str | None, now: float) -> list[Message]:

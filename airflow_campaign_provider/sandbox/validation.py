@@ -55,6 +55,8 @@ class ListQuery:
         self.statuses = (
             frozenset(query.filters.status) if query.filters and query.filters.status is not None else None
         )
+        self.created_from = query.startDate.timestamp() if query.startDate else None
+        self.created_until = query.endDate.timestamp() if query.endDate else None
         self.sort_key, self.descending = _sort(problems, body.get("sortBy"))
         if problems:
             raise KoreError(412, problems)
@@ -63,7 +65,7 @@ class ListQuery:
 def _sort(problems: list[str], sort_by: Any) -> tuple[str, bool]:
     """(campaign field, descending) from "createdAt", "-createdAt" or {"createdAt": -1}.
 
-    Only the sandbox reads `sortBy` (the provider never sends it), so its rules live here.
+    Kore documents the object form (`{"createdAt": "desc"}`); the others are the sandbox's own.
     """
     if sort_by is None:
         return "createdAt", True

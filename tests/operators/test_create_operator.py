@@ -61,7 +61,7 @@ def test_creates_pushes_the_id_at_once_and_waits_for_ready(
     hook.get_campaign_status.side_effect = status
 
     assert make(poll_interval=2).execute(context) == CAMPAIGN_ID
-    hook.find_campaign_by_name.assert_called_once_with(NAME, "sms")
+    hook.find_campaign_by_name.assert_called_once_with(NAME, "sms", created_after=None)
     hook.create_sms_campaign.assert_called_once_with(SmsCampaignSpec(**valid_args()).to_body())
     assert hook.get_campaign_status.call_count == 3
     assert clock.sleeps == [2, 2]
@@ -146,7 +146,7 @@ def test_an_ambiguous_create_is_resent_only_once_the_name_is_surely_absent(
     hook: mock.MagicMock, context: dict[str, Any], clock: FakeClock
 ) -> None:
     calls: list[str] = []
-    hook.find_campaign_by_name.side_effect = lambda name, campaign_type: calls.append("lookup")
+    hook.find_campaign_by_name.side_effect = lambda name, campaign_type, **_: calls.append("lookup")
     hook.create_sms_campaign.side_effect = lambda body: (
         calls.append("create")
         or (stored() if calls.count("create") == 2 else (_ for _ in ()).throw(unknown_outcome()))
@@ -227,7 +227,8 @@ def test_mapped_arguments_are_checked_when_the_task_is_expanded() -> None:
 
 
 def test_the_whole_chain_over_http(kore_connection: None, context: dict[str, Any]) -> None:
-    """The operator through the real hook: look-up, the exact create body, then the status."""
+    """The operator through the real hook: look-up, the exact create body, the look-up for a
+    concurrent twin (newest first), then the status."""
     with responses.RequestsMock() as rsps:
         listing = rsps.post(
             f"{BASE}/getAllCampaignDetails",
@@ -239,7 +240,9 @@ def test_the_whole_chain_over_http(kore_connection: None, context: dict[str, Any
             json={"status": "success", "data": {"id": CAMPAIGN_ID, "status": "Ready", "name": NAME}},
         )
         assert make(poll_interval=0.01).execute(context) == CAMPAIGN_ID
-    assert listing.call_count == create.call_count == status.call_count == 1
+    assert create.call_count == status.call_count == 1
+    assert listing.call_count == 2
+    assert json.loads(listing.calls[1].request.body)["sortBy"] == {"createdAt": "desc"}
     sent = json.loads(create.calls[0].request.body)
     assert sent["priority"] == "5"
     assert sent["message"] == {

@@ -152,7 +152,8 @@ def test_a_dropped_create_is_settled_by_name_before_it_is_sent_again(
     sent = creates(kore_sandbox)
     assert [r.get("fault") for r in sent] == ["drop", None]
     lookups = kore_calls(kore_sandbox, "POST", "/getAllCampaignDetails")
-    assert len(lookups) == 1 + CreateSmsCampaignOperator.ambiguity_lookups
+    # before, the spaced look-ups after the drop, and one after the resend (a concurrent twin?)
+    assert len(lookups) == 1 + CreateSmsCampaignOperator.ambiguity_lookups + 1
     assert [c["id"] for c in kore_sandbox.admin.campaigns()["campaigns"]] == [campaign_id]
 
 
