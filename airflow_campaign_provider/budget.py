@@ -112,7 +112,7 @@ class BudgetSettings:
     @classmethod
     def from_config(cls, requests: int, overrides: BudgetOverrides | None = None) -> BudgetSettings:
         """The provider's ``[kore_campaign]`` settings, with the connection's overrides on top."""
-        from airflow.sdk import conf
+        from airflow_campaign_provider._compat import conf
 
         def option(name: str) -> str | None:
             value = conf.get(CONFIG_SECTION, name, fallback=None)

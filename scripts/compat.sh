@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # `make compat`: the fast tests on the newest patch of every supported Airflow line, each in a
-# throwaway venv (uv); then a version x result
-# table. Exits non-zero if any cell fails.
+# throwaway venv (uv; its cache makes every install after the first a matter of seconds), with
+# pytest-xdist on every core; then a version x result table. Exits non-zero if any cell fails,
+# or if a Python a cell needs is missing (on PATH or from pyenv). .ci/run runs it.
 #
-# Each line runs on another Python, so 3.10-3.13 are all covered; Airflow 3.3 also runs on 3.10,
-# where the resolver picks common-compat 1.20 (the newest for Python 3.10). The main .venv
-# (make test) is one more cell: the Airflow and Python it has.
+# The cells, and why each is there:
+#   3.1 on Python 3.10: the oldest Airflow on the oldest Python; 3.1 lacks airflow.sdk's conf and
+#       task exceptions, Connection.aextra_dejson and amask_secret (all of _compat's fallbacks).
+#   3.2 on Python 3.12: the middle line (has the SDK names, still lacks amask_secret).
+#   3.3 on Python 3.13: the newest Airflow on the newest Python.
+#   3.3 on Python 3.10: the resolver picks common-compat 1.20 there (the newest for 3.10), which
+#       lacks get_async_extra_dejson, on the newest Airflow.
+# The main .venv (make test) is one more cell: the Airflow and Python it has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +49,10 @@ from importlib.metadata import version as v
 print(v("apache-airflow"), "%d.%d.%d" % sys.version_info[:3], v("apache-airflow-providers-common-compat"), sep="|")'
 }
 
+summary_of() {  # pytest's last counts line; xdist workers may log after it
+    { grep -E '[0-9]+ (passed|failed|errors?|skipped)' "$1" || tail -n 1 "$1"; } | tail -n 1 | tr -d '=' | xargs
+}
+
 work=$(mktemp -d -t kore-compat-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 rows=()
@@ -68,10 +78,10 @@ for cell in "${cells[@]}"; do
     fi
     found=$(versions_of "$venv/bin/python")
     log="$work/pytest.log"
-    if "$venv/bin/python" -m pytest -q -p no:cacheprovider "${TESTS[@]}" >"$log" 2>&1; then
-        result="passed: $(tail -n 1 "$log" | tr -d '=' | xargs)"
+    if "$venv/bin/python" -m pytest -q -p no:cacheprovider -n auto --dist loadfile "${TESTS[@]}" >"$log" 2>&1; then
+        result="passed: $(summary_of "$log")"
     else
-        result="FAILED: $(tail -n 1 "$log" | tr -d '=' | xargs)"
+        result="FAILED: $(summary_of "$log")"
         failed=1
         grep -E '^(FAILED|ERROR) ' "$log" || tail -n 40 "$log"
     fi

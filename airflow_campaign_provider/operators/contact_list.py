@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_campaign_provider._compat import AirflowFailException
 from airflow_campaign_provider.exceptions import (
     ContactFileError,
     ContactListConflictError,

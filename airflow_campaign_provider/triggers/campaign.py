@@ -27,7 +27,7 @@ from airflow_campaign_provider.triggers.poller import poller_registry
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
-    from airflow.sdk import BaseOperator
+    from airflow_campaign_provider._compat import BaseOperator
 
 #: What a deferring task's ``execute_complete`` needs, importable from here as before.
 __all__ = [
