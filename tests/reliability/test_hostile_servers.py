@@ -156,8 +156,11 @@ def test_an_answer_dripped_a_byte_at_a_time_ends_at_the_attempt_deadline(
 ) -> None:
     admin = kore_sandbox.admin
     campaign_id = admin.seed_campaign("Ready")
-    admin.set_faults(drip_seconds_per_byte=0.05)  # ~100 bytes: 5 s; each read gets a byte at once
-    read = reader(RetryPolicy(max_attempts=2, max_attempt_seconds=0.5))
+    # ~100 bytes: 20 s, each read getting a byte at once; the 2 s deadline leaves a loaded machine
+    # time to connect and send before it cuts (at 0.5 s a loaded run sometimes cut the second
+    # attempt before it was sent).
+    admin.set_faults(drip_seconds_per_byte=0.2)
+    read = reader(RetryPolicy(max_attempts=2, max_attempt_seconds=2.0))
 
     with pytest.raises(CampaignTransportError, match="deadline"):
         read(campaign_id)
@@ -165,7 +168,7 @@ def test_an_answer_dripped_a_byte_at_a_time_ends_at_the_attempt_deadline(
     # The sandbox logs a request when its loop gets to it, which a loaded machine can put after
     # the client has given up on it.
     wait_until(lambda: len(kinds(kore_sandbox)) >= 2, what="the sandbox logging both attempts")
-    assert kinds(kore_sandbox) == [("status", 200)] * 2  # one per attempt, each cut at 0.5 s
+    assert kinds(kore_sandbox) == [("status", 200)] * 2  # one per attempt, each cut at 2 s
     assert len(sleeps) == 1
 
 
@@ -276,8 +279,10 @@ def serve_answers(
         server.close()
 
 
-#: About 10 s to drip a whole status line and headers: 20 times the attempt deadline below.
-DRIP_PAUSE = 0.02
+#: About 28 s to drip a whole status line and headers: 14 times the attempt deadline below.
+DRIP_PAUSE = 0.05
+#: Long enough for a loaded machine to connect and send before the cut, short beside the drip.
+DEADLINE = 2.0
 
 
 @BOTH
@@ -287,9 +292,9 @@ def test_a_status_line_dripped_a_byte_at_a_time_ends_at_the_attempt_deadline(
     reader: Callable[..., Callable[[str], str]],
 ) -> None:
     server = serve_answers(DRIP_PAUSE)
-    read = reader(RetryPolicy(max_attempts=2, max_attempt_seconds=0.5))
+    read = reader(RetryPolicy(max_attempts=2, max_attempt_seconds=DEADLINE))
 
-    with pytest.raises(CampaignTransportError, match=r"deadline of 0\.5 s"):
+    with pytest.raises(CampaignTransportError, match=r"deadline of 2 s"):
         read("cd-1")
 
     # Each attempt was cut at its deadline: the client hung up while the headers were still
@@ -298,7 +303,8 @@ def test_a_status_line_dripped_a_byte_at_a_time_ends_at_the_attempt_deadline(
     assert server.requests == server.connections == 2
     assert len(sleeps) == 1
     add_figures(
-        TITLE, [(f"status line dripped for ~10 s, {reader.__name__}: attempts cut at 0.5 s", "2 of 2")]
+        TITLE,
+        [(f"status line dripped for ~28 s, {reader.__name__}: attempts cut at {DEADLINE:g} s", "2 of 2")],
     )
 
 
@@ -306,7 +312,7 @@ def test_a_create_whose_headers_drip_past_the_deadline_is_never_resent(
     serve_answers: Callable[[float], HeaderDripServer], sleeps: list[float]
 ) -> None:
     server = serve_answers(DRIP_PAUSE)
-    hook = CampaignHook(retry_policy=RetryPolicy(max_attempt_seconds=0.5))
+    hook = CampaignHook(retry_policy=RetryPolicy(max_attempt_seconds=DEADLINE))
 
     with pytest.raises(CampaignOutcomeUnknownError, match="deadline"):
         hook.create_sms_campaign({"name": "Spring"})
