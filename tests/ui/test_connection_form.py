@@ -86,13 +86,14 @@ def api_server(tmp_path: Path) -> Iterator[tuple[RealAirflow, str]]:
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "AIRFLOW__API_AUTH__JWT_SECRET": os.urandom(32).hex(),
             "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
         }
     )
     airflow = RealAirflow(tmp_path, env)
     url = f"http://127.0.0.1:{port}"
     try:
         airflow.cli("db", "migrate")
-        airflow.start("api-server", "--port", str(port))
+        airflow.start("api-server")
         airflow.wait_for("the api-server to answer", lambda: _healthy(url), STARTUP_SECONDS)
         yield airflow, url
     finally:
