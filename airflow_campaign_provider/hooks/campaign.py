@@ -82,7 +82,6 @@ if TYPE_CHECKING:
 
     from airflow_campaign_provider.hooks.deadline import Exchange
     from airflow_campaign_provider.models.update import CampaignSpec
-    from airflow_campaign_provider.payload import SmsCampaignSpec
 
 DEFAULT_TIMEOUT = (10.0, 30.0)
 #: Campaigns per page of a look-up by name: the most Kore's list is known to take.
@@ -526,9 +525,9 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
     #: How much earlier than the time given a look-up by name still looks: Kore's clock may be behind.
     lookup_clock_margin = timedelta(minutes=15)
 
-    def create_sms_campaign_once(
+    def create_campaign_once(
         self,
-        spec: SmsCampaignSpec,
+        spec: CampaignSpec,
         *,
         if_exists: str = "reuse",
         max_attempts: int | None = None,
@@ -536,7 +535,8 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         ambiguity_recheck_seconds: float | None = None,
         created_after: datetime | None = None,
     ) -> dict[str, Any]:
-        """Create the SMS campaign ``spec`` describes unless this very campaign exists; return it.
+        """Create the campaign ``spec`` describes (any type: ``spec`` names it, builds its checked
+        body and tells how an existing one differs) unless this very campaign exists; return it.
 
         Every argument is checked before any HTTP call (one error lists every problem). A
         same-named campaign is looked up first and adopted when it matches (``if_exists="reuse"``)
@@ -550,27 +550,6 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         its run's start), so the look-ups read only the campaigns created since, newest first;
         without it, the first look-up reads the whole account.
         """
-        return self.create_campaign_once(
-            spec,
-            if_exists=if_exists,
-            max_attempts=max_attempts,
-            ambiguity_lookups=ambiguity_lookups,
-            ambiguity_recheck_seconds=ambiguity_recheck_seconds,
-            created_after=created_after,
-        )
-
-    def create_campaign_once(
-        self,
-        spec: CampaignSpec,
-        *,
-        if_exists: str = "reuse",
-        max_attempts: int | None = None,
-        ambiguity_lookups: int | None = None,
-        ambiguity_recheck_seconds: float | None = None,
-        created_after: datetime | None = None,
-    ) -> dict[str, Any]:
-        """The exactly-once create of every campaign type (see :meth:`create_sms_campaign_once`):
-        ``spec`` names the campaign, builds its checked body and tells how an existing one differs."""
         body = spec.to_body()  # every argument is checked before any HTTP call
         if if_exists not in IF_EXISTS_CHOICES:
             raise InvalidCampaignArgumentError(
@@ -597,6 +576,9 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
             recheck_seconds=self._recheck(ambiguity_recheck_seconds),
             since=since,
         )
+
+    #: The SMS create of the first release; every type goes through :meth:`create_campaign_once`.
+    create_sms_campaign_once = create_campaign_once
 
     def _recheck(self, seconds: float | None) -> float:
         return self.ambiguity_recheck_seconds if seconds is None else seconds
@@ -988,7 +970,7 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         """Create a voice campaign unless this very campaign exists; return it, never two.
 
         ``body`` is Kore's create body (see :class:`~airflow_campaign_provider.models.voice.VoiceCampaignBody`),
-        checked before any HTTP call; the rest is :meth:`create_sms_campaign_once`'s: a matching
+        checked before any HTTP call; the rest is :meth:`create_campaign_once`'s: a matching
         same-named campaign is adopted, a differing one refused naming each field, and after an
         ambiguous failure the name is looked up before any new attempt.
         """
