@@ -140,6 +140,20 @@ class ConnectionForm:
 
         return self.driver.find_element(By.XPATH, xpath)  # type: ignore[attr-defined]
 
+    def click(self, xpath: str) -> None:
+        """Click as a user does: once nothing covers the element (an animation's overlay, say)."""
+        from selenium.common.exceptions import ElementClickInterceptedException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def clicked(driver: object) -> bool:
+            try:
+                self.find(xpath).click()  # type: ignore[attr-defined]
+            except ElementClickInterceptedException:
+                return False
+            return True
+
+        WebDriverWait(self.driver, 30).until(clicked)
+
     def type_into(self, css: str, text: str) -> None:
         from selenium.webdriver.common.by import By
 
@@ -148,25 +162,25 @@ class ConnectionForm:
         box.send_keys(text)
 
     def open_extra_fields(self) -> None:
-        self.find("//button[contains(., 'Extra Fields') and not(contains(., 'JSON'))]").click()
+        self.click("//button[contains(., 'Extra Fields') and not(contains(., 'JSON'))]")
 
     def save(self) -> None:
         from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
 
         dialog = self.find("//*[@role='dialog']")
-        self.find("//*[@role='dialog']//button[normalize-space()='Save']").click()
+        self.click("//*[@role='dialog']//button[normalize-space()='Save']")
         WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(dialog))
 
     def add(self, sandbox: SandboxServer) -> None:
         """Fill only what has no default: id, type, host, client id and secret, account and stream."""
         self.driver.get(f"{self.url}/connections")  # type: ignore[attr-defined]
-        self.find("//button[normalize-space()='Add Connection']").click()
+        self.click("//button[normalize-space()='Add Connection']")
         self.type_into("input[name=connection_id]", CONN_ID)
         kind = self.find("//*[@role='dialog']//input[@role='combobox']")
         kind.click()
         kind.send_keys("Kore.ai")
-        self.find("//*[@role='option'][normalize-space()='Kore.ai Campaigns']").click()
+        self.click("//*[@role='option'][normalize-space()='Kore.ai Campaigns']")
         self.type_into("input[name=host]", sandbox.url)
         self.type_into("input[name=login]", sandbox.client_id)
         self.type_into("input[name=password]", sandbox.client_secret)
@@ -179,7 +193,7 @@ class ConnectionForm:
         """Open the saved connection and save it as shown; the values the form showed."""
         from selenium.webdriver.common.by import By
 
-        self.find(f"//tr[.//*[normalize-space()='{CONN_ID}']]//button[@aria-label='Edit Connection']").click()
+        self.click(f"//tr[.//*[normalize-space()='{CONN_ID}']]//button[@aria-label='Edit Connection']")
         self.open_extra_fields()
         shown = {
             box.get_attribute("name"): box.get_attribute("value")
