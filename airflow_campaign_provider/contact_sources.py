@@ -2,8 +2,9 @@
 
 Files are read through ``ObjectStoragePath`` (local paths, ``s3://``, ``gs://``…) as CSV, JSON Lines
 or, when pyarrow is installed, Parquet — streamed row by row, never read whole into memory.
-Every number is checked against E.164 in a first pass that reports each bad row by its line;
-only then does a second pass hand the valid numbers to the upload.
+Every number is read with libphonenumber (:mod:`.phones`: international or, with a
+``default_region``, national format) in a first pass that reports each unreadable row by its line;
+only then does a second pass hand the numbers, as E.164, to the upload.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.exceptions import ContactFileError, InvalidContactsError
-from airflow_campaign_provider.models.common import E164_EXAMPLE, is_e164
+from airflow_campaign_provider.phones import PhoneNumberProblem, normalise_region, to_e164
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -43,10 +44,22 @@ class SourceCheck:
 
 class ContactSource:
     """Phone numbers from ``contacts``: a list (strings, or mappings with ``phone_column``), a
-    path or an ``ObjectStoragePath`` (format from the suffix unless ``file_format`` is given)."""
+    path or an ``ObjectStoragePath`` (format from the suffix unless ``file_format`` is given).
+    ``default_region`` (``"US"``…) reads numbers written without their country code."""
 
-    def __init__(self, contacts: Any, *, phone_column: str = "phone", file_format: str | None = None) -> None:
+    def __init__(
+        self,
+        contacts: Any,
+        *,
+        phone_column: str = "phone",
+        file_format: str | None = None,
+        default_region: str | None = None,
+    ) -> None:
         self.phone_column = phone_column
+        try:
+            self.default_region = normalise_region(default_region)
+        except PhoneNumberProblem as error:
+            raise ContactFileError(str(error)) from None
         self.items: list[Any] | None = None
         self.path: ObjectStoragePath | None = None
         self.file_format = ""
@@ -130,7 +143,7 @@ class ContactSource:
         """First pass: log every bad row; more than ``max_invalid_rows`` raises before any upload."""
         result = SourceCheck()
         for where, value in self.rows():
-            problem = _problem(value, self.phone_column)
+            problem = _problem(value, self.phone_column, self.default_region)
             if problem is None:
                 result.valid += 1
                 continue
@@ -150,10 +163,10 @@ class ContactSource:
         return result
 
     def valid_phones(self) -> Iterator[str]:
-        """Second pass: the valid numbers, in source order, stripped of surrounding spaces."""
+        """Second pass: the readable numbers, in source order, as E.164."""
         for _, value in self.rows():
-            if _problem(value, self.phone_column) is None:
-                yield value.strip()
+            if _problem(value, self.phone_column, self.default_region) is None:
+                yield to_e164(value, self.default_region)
 
 
 class _Missing:
@@ -164,16 +177,16 @@ class _NotJson:
     """A JSON Lines line that does not parse."""
 
 
-def _problem(value: Any, phone_column: str) -> str | None:
+def _problem(value: Any, phone_column: str, default_region: str | None) -> str | None:
     """Why ``value`` is not a usable phone number, or None when it is one."""
     if isinstance(value, _Missing):
         return f"no {phone_column!r} field"
     if isinstance(value, _NotJson):
         return "not a JSON object"
-    if not isinstance(value, str):
-        return f"phone {value!r} is not a string"
-    if not is_e164(value.strip()):
-        return f"phone {value.strip()!r} is not an E.164 number like {E164_EXAMPLE}"
+    try:
+        to_e164(value, default_region)
+    except PhoneNumberProblem as error:
+        return str(error)
     return None
 
 

@@ -155,6 +155,11 @@ def get_provider_info() -> dict[str, Any]:
                         "string",
                         "The iid header; leave empty to use the Stream ID.",
                     ),
+                    "default_region": _field(
+                        "Default phone region",
+                        "string",
+                        "Region (US, GB, IN…) of contact numbers written without their country code.",
+                    ),
                     "jwt_lifetime_seconds": _field(
                         "JWT lifetime (s)",
                         "integer",

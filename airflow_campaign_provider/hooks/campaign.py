@@ -18,7 +18,6 @@ import tenacity
 
 from airflow_campaign_provider._compat import BaseHook
 from airflow_campaign_provider.api import (
-    MAX_LIST_PAGES,
     READ_CHUNK_BYTES,
     TOKEN_REFUSED_LOG,
     AnswerBody,
@@ -54,7 +53,6 @@ from airflow_campaign_provider.exceptions import (
     CampaignNotFoundError,
     CampaignNotStartableError,
     CampaignOutcomeUnknownError,
-    CampaignResponseError,
     CampaignServerError,
     CampaignStateError,
     CampaignValidationError,
@@ -64,6 +62,7 @@ from airflow_campaign_provider.exceptions import (
 )
 from airflow_campaign_provider.hooks.contact_list import ContactListHookMixin
 from airflow_campaign_provider.models.connection import KoreConnectionSettings
+from airflow_campaign_provider.paging import MAX_CAMPAIGN_PAGES, MAX_RESULT_PAGES, Page, pages
 from airflow_campaign_provider.status import (
     NOT_STARTED_STATUSES,
     TERMINAL_STATUSES,
@@ -431,27 +430,23 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         *,
         newest_first: bool = False,
     ) -> Iterator[list[dict[str, Any]]]:
-        """The campaigns each page adds, page by page.
-
-        Ends on the last page, on a page that adds no campaign not seen before (a server that
-        keeps saying ``hasMore``), and fails past ``MAX_LIST_PAGES``: a listing always ends.
-        """
+        """The campaigns each page adds, page by page, through the bounded pager (:mod:`.paging`)."""
         statuses = list(statuses) if statuses else None
-        seen: set[str] = set()
-        for page in range(1, MAX_LIST_PAGES + 1):
+
+        def fetch(index: int, _read: int) -> Page:
             result = self.list_campaigns_page(
-                campaign_type, statuses, page, page_size, newest_first=newest_first
+                campaign_type, statuses, index + 1, page_size, newest_first=newest_first
             )
-            new = [campaign for campaign in result.results if campaign_id_of(campaign) not in seen]
-            seen.update(filter(None, map(campaign_id_of, new)))
-            yield new
-            last_page = result.total_pages is not None and page >= result.total_pages
-            if not new or not result.has_more or last_page:
-                return
-        raise CampaignResponseError(
-            f"the campaign list did not end within {MAX_LIST_PAGES} pages",
+            return Page(result.results, result.has_more, result.total_pages)
+
+        path = f"{self.api.base_path}/getAllCampaignDetails"
+        yield from pages(
+            fetch,
+            what="the campaign list",
+            page_size=page_size,
+            max_pages=MAX_CAMPAIGN_PAGES,
             method="POST",
-            path=f"{self.api.base_path}/getAllCampaignDetails",
+            path=path,
         )
 
     def find_campaign_by_name(
@@ -1105,23 +1100,24 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         return {**summary, "status": self.get_campaign_status(str(summary["campaign_id"])), "changed": True}
 
     def iter_contact_results(self, campaign_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
-        """A voice campaign's per-contact results, page by page (one call per page, at most 100 rows).
+        """A voice campaign's per-contact results, page by page (one call per page, at most 100 rows),
+        through the bounded pager (:mod:`.paging`): no row twice, however the pages repeat."""
 
-        Kore's answer has no ``hasMore``: paging stops at ``totalPages`` as the first page states
-        it (a server that keeps growing it cannot page forever), at an empty page, or, without
-        ``totalPages``, at a short one.
-        """
-        last_page: int | None = None
-        page = 1
-        while True:
-            result = parse_contact_results(self.run(self.api.contact_results(campaign_id, page, page_size)))
-            yield from result.results
-            if last_page is None:
-                last_page = result.total_pages
-            short = last_page is None and len(result.results) < page_size
-            if not result.results or short or (last_page is not None and page >= last_page):
-                return
-            page += 1
+        def fetch(index: int, _read: int) -> Page:
+            result = parse_contact_results(
+                self.run(self.api.contact_results(campaign_id, index + 1, page_size))
+            )
+            return Page(result.results, None, result.total_pages)
+
+        for rows in pages(
+            fetch,
+            what=f"the results of campaign {campaign_id}",
+            page_size=page_size,
+            max_pages=MAX_RESULT_PAGES,
+            method="POST",
+            path=self.api.contact_results(campaign_id, 1, 1).path,
+        ):
+            yield from rows
 
     def test_connection(self) -> tuple[bool, str]:
         """Make one real authenticated call (one list page) and say whether it worked."""

@@ -152,6 +152,16 @@ def _identifier(value: Any, *, optional: bool = False) -> str:
     return text
 
 
+def _default_region(value: Any) -> str | None:
+    from airflow_campaign_provider.phones import region_problem
+
+    text = _optional(value) or None
+    problem = region_problem(text)
+    if problem is not None:
+        raise broken("default_region", problem)
+    return text.upper() if text else None
+
+
 Required = Annotated[str, PlainValidator(_required)]
 Optional = Annotated[str, PlainValidator(_optional)]
 #: An id sent in the URL path or a header: see ``identifier_problem``.
@@ -192,6 +202,11 @@ class KoreConnectionSettings(BaseModel):
     voice_stop_path: TypedTriggerPath = Field(default="", validation_alias="extra.voice_stop_path")
     requests_per_minute: Annotated[int, whole_number(1, 100_000)] = Field(
         default=DEFAULT_REQUESTS_PER_MINUTE, validation_alias="extra.requests_per_minute"
+    )
+
+    #: The region (``US``, ``GB``…) of numbers written without their country code.
+    default_region: Annotated[str | None, PlainValidator(_default_region)] = Field(
+        default=None, validation_alias="extra.default_region"
     )
 
     budget_store_url: Annotated[str | None, PlainValidator(_budget_store_url)] = Field(

@@ -2,22 +2,23 @@
 
 The hook checks a body with these models before any HTTP call; the sandbox validates what it
 receives with the very same ones. The rules (48-character name, 256-character description,
-E.164) are the shared types of :mod:`.common`.
+a readable phone number) are the shared types of :mod:`.common` and :mod:`..phones`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from airflow_campaign_provider.models.common import (
     CampaignName,
     Description,
-    E164Phone,
     arguments_error,
     broken,
+    checked_text,
 )
+from airflow_campaign_provider.phones import PhoneNumberProblem, to_e164
 
 #: The only ``source`` Kore accepts for a list filled through the API.
 PASSIVE_API_SOURCE: Literal["passiveApi"] = "passiveApi"
@@ -53,10 +54,30 @@ class ContactListUpdate(_Body):
         return self
 
 
+def _readable(phone: str) -> bool:
+    try:
+        to_e164(phone)
+    except PhoneNumberProblem:
+        return False
+    return True
+
+
+#: Kore takes a number "in international or local format" and writes it back as digits without
+#: ``+`` (its sample sends ``"9122333445566"``); the provider sends E.164.
+ContactPhone = Annotated[
+    str,
+    checked_text(
+        "must be a phone number in international format, like +14155550100 or 14155550100",
+        _readable,
+        example="+14155550100",
+    ),
+]
+
+
 class Contact(_Body):
     """One contact of an ``addContacts`` body."""
 
-    phoneNumber: E164Phone
+    phoneNumber: ContactPhone
 
 
 class AddContactsBody(_Body):

@@ -1,8 +1,8 @@
 """Operators for Kore.ai contact lists: create one exactly once, fill it exactly once, delete it.
 
-Each is a screen over :class:`CampaignHook`, which does the work and carries the guarantees
-(``create_contact_list_once``, ``upload_contacts_once``, ``delete_contact_list_once``), so a
-TaskFlow task calling the hook gets them too. Input that can never succeed (a bad file, too many
+Each is a screen over the units of :mod:`airflow_campaign_provider.lifecycle.contacts` (also
+on the hook: ``create_contact_list_once``, ``upload_contacts_once``, ``delete_contact_list_once``),
+so a TaskFlow task calling the hook gets the same guarantees. Input that can never succeed (a bad file, too many
 bad numbers, a same-named list with other settings) fails the task without retries, before any
 contact is sent. Importing this module stays cheap: DAG files import it at every parse.
 """
@@ -18,7 +18,7 @@ from airflow_campaign_provider.exceptions import (
     InvalidCampaignArgumentError,
     InvalidContactsError,
 )
-from airflow_campaign_provider.hooks.contact_list import DEFAULT_BATCH_SIZE
+from airflow_campaign_provider.lifecycle.contacts import DEFAULT_BATCH_SIZE
 from airflow_campaign_provider.operators.base import CampaignBaseOperator
 
 if TYPE_CHECKING:
@@ -51,11 +51,11 @@ class _ContactListOperator(CampaignBaseOperator):
 
     def execute(self, context: Context) -> Any:
         try:
-            return self.run_once()
+            return self.run_once(context)
         except _FINAL_ERRORS as error:
             raise AirflowFailException(str(error)) from error
 
-    def run_once(self) -> Any:
+    def run_once(self, context: Context) -> Any:
         raise NotImplementedError
 
 
@@ -86,7 +86,7 @@ class CreateContactListOperator(_ContactListOperator):
 
             checked(ContactListCreate, name=name, description=description, allowDuplicates=allow_duplicates)
 
-    def run_once(self) -> str:
+    def run_once(self, context: Context) -> str:
         contact_list, created = self.hook.create_contact_list_once(
             self.name, self.description, self.allow_duplicates
         )
@@ -101,18 +101,25 @@ class UploadContactsOperator(_ContactListOperator):
 
     ``contacts`` is a list (of numbers, or of mappings with ``phone_column``; an XCom works), a
     file path or an ``ObjectStoragePath`` (CSV, JSON Lines, or Parquet with pyarrow installed),
-    streamed. Every number is checked (E.164) before anything is sent; bad rows are logged with
-    their line, and more than ``max_invalid_rows`` fail the task. The list is read first, so a
-    retry sends only what it lacks. Returns the counts: sent, already present, rejected, …
+    streamed. Every number is read first (international format, or national with
+    ``default_region``) and sent as E.164; unreadable rows are logged with their line, and more
+    than ``max_invalid_rows`` fail the task. The list is read first, its numbers compared by value
+    however Kore writes them, so a retry sends only what it lacks; a retry (try 2 on) first waits
+    for an import an earlier try may have left in flight to land. Returns the counts: sent,
+    already present, rejected, …
 
     :param contact_list_id: The list's id (``cl-…``), e.g. ``CreateContactListOperator``'s XCom.
     :param contacts: The numbers, or where to read them.
     :param phone_column: The column (CSV, Parquet) or field (JSON Lines, mappings) of the number.
     :param file_format: ``csv``, ``jsonl`` or ``parquet`` when the file's suffix does not say.
+    :param default_region: Region (``"US"``, ``"GB"``…) of numbers written without a country code;
+        defaults to the connection's ``default_region`` extra.
     :param max_invalid_rows: How many bad rows are skipped before the task fails instead.
     :param batch_size: Contacts per ``addContacts`` call; halved while Kore refuses it as too large.
     :param import_timeout: Seconds to wait for Kore's asynchronous import to show every contact.
     :param poll_interval: Seconds between two reads of the list's count.
+    :param settle_seconds: On a retry (or for a list that keeps duplicates), how long the list's
+        count must stand still before it is read: an import the failed try started lands first.
     """
 
     template_fields: Sequence[str] = (
@@ -130,10 +137,12 @@ class UploadContactsOperator(_ContactListOperator):
         contacts: Any,
         phone_column: str = "phone",
         file_format: str | None = None,
+        default_region: str | None = None,
         max_invalid_rows: int = 0,
         batch_size: int = DEFAULT_BATCH_SIZE,
         import_timeout: float = 600.0,
         poll_interval: float = 5.0,
+        settle_seconds: float = 30.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -141,27 +150,46 @@ class UploadContactsOperator(_ContactListOperator):
         _at_least("batch_size", batch_size, 1)
         _at_least("import_timeout", import_timeout, 0)
         _at_least("poll_interval", poll_interval, 0)
+        _at_least("settle_seconds", settle_seconds, 0)
         self.contact_list_id = contact_list_id
         self.contacts = contacts
         self.phone_column = phone_column
         self.file_format = file_format
+        if default_region is not None:
+            from airflow_campaign_provider.phones import region_problem
+
+            problem = region_problem(default_region)
+            if problem is not None:
+                raise InvalidCampaignArgumentError("default_region", problem)
+        self.default_region = default_region
         self.max_invalid_rows = int(max_invalid_rows)
         self.batch_size = int(batch_size)
         self.import_timeout = float(import_timeout)
         self.poll_interval = float(poll_interval)
+        self.settle_seconds = float(settle_seconds)
 
-    def run_once(self) -> dict[str, Any]:
+    def run_once(self, context: Context) -> dict[str, Any]:
         from airflow_campaign_provider.contact_sources import ContactSource
+        from airflow_campaign_provider.lifecycle.contacts import upload_contacts_once
 
-        source = ContactSource(self.contacts, phone_column=self.phone_column, file_format=self.file_format)
+        region = self.default_region or self.hook.settings.default_region
+        source = ContactSource(
+            self.contacts, phone_column=self.phone_column, file_format=self.file_format, default_region=region
+        )
         checked = source.check(self.max_invalid_rows)
         self.log.info("%d contacts to upload, %d rejected.", checked.valid, checked.rejected)
-        report = self.hook.upload_contacts_once(
+        ti = context.get("ti")
+        retry = int(getattr(ti, "try_number", 1) or 1) > 1
+        report = upload_contacts_once(
+            self.hook,
             self.contact_list_id,
             source.valid_phones(),
             batch_size=self.batch_size,
             count_timeout=self.import_timeout,
             poll_interval=self.poll_interval,
+            default_region=region,
+            settle_first=retry,
+            settle_seconds=self.settle_seconds,
         )
         report.rejected = checked.rejected
         self.log.info(
@@ -202,7 +230,7 @@ class DeleteContactListOperator(_ContactListOperator):
         self.missing_ok = missing_ok
         self.stop_running_campaigns = stop_running_campaigns
 
-    def run_once(self) -> str | None:
+    def run_once(self, context: Context) -> str | None:
         deleted = self.hook.delete_contact_list_once(
             self.contact_list_id,
             missing_ok=self.missing_ok,

@@ -102,6 +102,13 @@ class SandboxConfig:
     a client must adapt when a batch is refused as too large: 413). `refuse_taken_names` answers
     412 to a create (or a rename) whose name a live campaign has; Kore does not document that it
     does, so a client must stay exactly-once when it is off.
+
+    The answers follow Kore's samples by default; a deviation is a setting:
+    `contact_number_format` "digits" writes a list's numbers as Kore's samples do, without `+`
+    ("e164" keeps the `+`); `campaign_in_use_format` "objects" writes `campaignInUse` entries as
+    Kore's sample does, `{"name", "id"}` ("ids": plain id strings). `add_contacts_fail_after_accept`
+    makes the next that many addContacts calls queue their batch and then answer 500, as a Kore
+    that took the batch and failed to say so.
     """
 
     host: str = "127.0.0.1"
@@ -124,6 +131,9 @@ class SandboxConfig:
     max_page_size: int = 100
     contact_import_seconds: float = 1.0
     max_contacts_per_add: int = 1000
+    contact_number_format: str = "digits"
+    campaign_in_use_format: str = "objects"
+    add_contacts_fail_after_accept: int = 0
     request_log_size: int = 10_000
     max_body_bytes: int = 1_048_576
     tick_seconds: float = 0.1
@@ -152,6 +162,13 @@ class SandboxConfig:
             _check(math.isfinite(value) and value >= 0, f"{name} must be >= 0")
         for name in ("max_page_size", "request_log_size", "max_body_bytes", "max_contacts_per_add"):
             _check(getattr(self, name) >= 1, f"{name} must be >= 1")
+        _check(
+            self.contact_number_format in ("digits", "e164"), "contact_number_format must be digits or e164"
+        )
+        _check(
+            self.campaign_in_use_format in ("objects", "ids"), "campaign_in_use_format must be objects or ids"
+        )
+        _check(self.add_contacts_fail_after_accept >= 0, "add_contacts_fail_after_accept must be >= 0")
 
     @property
     def effective_iid(self) -> str:
@@ -186,6 +203,9 @@ RUNTIME_SETTINGS = frozenset(
         "max_page_size",
         "contact_import_seconds",
         "max_contacts_per_add",
+        "contact_number_format",
+        "campaign_in_use_format",
+        "add_contacts_fail_after_accept",
     }
 )
 CONFIG_FIELDS = frozenset(f.name for f in fields(SandboxConfig))

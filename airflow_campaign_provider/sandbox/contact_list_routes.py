@@ -20,6 +20,7 @@ from airflow_campaign_provider.models.contact_list import (
     ContactListCreate,
     ContactListUpdate,
 )
+from airflow_campaign_provider.phones import to_e164
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
 from airflow_campaign_provider.sandbox.kore_routes import (
@@ -73,7 +74,12 @@ def contact_list_router(state: SandboxState) -> APIRouter:
     store = state.store  # its contact_lists are replaced by a reset: read them on each call
 
     def view(cl: ContactList) -> dict[str, Any]:
-        return cl.view([c.id for c in store.campaigns_using(cl.name)])
+        using = store.campaigns_using(cl.name)
+        if state.config.campaign_in_use_format == "ids":
+            return cl.view([c.id for c in using])
+        return cl.view([{"name": c.doc.get("name"), "id": c.id} for c in using])
+
+    failed_after_accept: dict[str, Any] = {"config": state.config, "count": 0}
 
     def answer(message: str, data: Any) -> JSONResponse:
         return JSONResponse({"status": "success", "message": message, "data": data})
@@ -169,7 +175,9 @@ def contact_list_router(state: SandboxState) -> APIRouter:
         return answer(
             "Contacts retrieved successfully",
             {
-                "results": store.contact_lists.contacts_page(cl, skip, limit),
+                "results": store.contact_lists.contacts_page(
+                    cl, skip, limit, state.config.contact_number_format == "digits"
+                ),
                 "skip": skip,
                 "limit": limit,
                 "hasMore": skip + limit < total,
@@ -200,8 +208,13 @@ def contact_list_router(state: SandboxState) -> APIRouter:
         store.advance(now)
         cl = store.contact_lists.by_name(body.contact_list_name)
         store.contact_lists.queue_import(
-            cl, [c.phoneNumber for c in body.data], now + state.config.contact_import_seconds
+            cl, [to_e164(c.phoneNumber) for c in body.data], now + state.config.contact_import_seconds
         )
+        if failed_after_accept["config"] is not state.config:
+            failed_after_accept.update(config=state.config, count=0)
+        if failed_after_accept["count"] < state.config.add_contacts_fail_after_accept:
+            failed_after_accept["count"] += 1
+            raise KoreError(500, "Internal server error")
         return JSONResponse({"message": "Adding contacts to public list is in progress"})
 
     return router

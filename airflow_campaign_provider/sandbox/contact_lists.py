@@ -54,18 +54,19 @@ class ContactList:
             self.updated_at = now
         return len(self.phones) - start
 
-    def contact(self, index: int) -> dict[str, Any]:
-        """Contact ``index`` as ``getAllContacts`` shows it."""
+    def contact(self, index: int, digits: bool = True) -> dict[str, Any]:
+        """Contact ``index`` as ``getAllContacts`` shows it: its number without ``+`` (Kore's
+        sample), unless ``digits`` is False."""
         at = iso(self.imports[bisect.bisect_right(self.imports, (index, float("inf"))) - 1][1])
         contact_id = uuid.uuid5(_CONTACT_IDS, f"{self.id}/{index}")
         return {
             "_id": f"cc-{contact_id}",
             "createdAt": at,
             "updatedAt": at,
-            "phoneNumber": self.phones[index],
+            "phoneNumber": self.phones[index].lstrip("+") if digits else self.phones[index],
         }
 
-    def view(self, campaigns_in_use: list[str]) -> dict[str, Any]:
+    def view(self, campaigns_in_use: list[Any]) -> dict[str, Any]:
         """The list as Kore's get/create/delete answers show it."""
         return {
             "_id": self.id,
@@ -203,9 +204,11 @@ class ContactListBook(MutableMapping[str, list[str]]):
         for cl in changed.values():
             self._changed(cl)
 
-    def contacts_page(self, cl: ContactList, skip: int, limit: int) -> list[dict[str, Any]]:
+    def contacts_page(
+        self, cl: ContactList, skip: int, limit: int, digits: bool = True
+    ) -> list[dict[str, Any]]:
         """Contacts ``skip`` to ``skip + limit`` of a list, in import order."""
-        return [cl.contact(i) for i in range(skip, min(skip + limit, len(cl.phones)))]
+        return [cl.contact(i, digits) for i in range(skip, min(skip + limit, len(cl.phones)))]
 
     def restore(self, name: str, value: Any) -> None:
         """Put back a list read from the database (a bare phone list is seed data)."""

@@ -23,13 +23,13 @@ from airflow_campaign_provider.exceptions import (
     ContactUploadError,
     InvalidCampaignArgumentError,
 )
-from airflow_campaign_provider.hooks import contact_list as contact_list_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.hooks.contact_list import BatchSizer, RequestPacer
+from airflow_campaign_provider.lifecycle.contacts import BatchSizer, Waits, wait_for_contact_count
+from airflow_campaign_provider.phones import phone_key
 from airflow_campaign_provider.sandbox import SandboxServer, sample_create_body
 
 PHONES = [f"+1415555{n:04d}" for n in range(1000, 1025)]
-FAST = {"poll_interval": 0.02, "count_timeout": 10.0}
+FAST = {"poll_interval": 0.02, "count_timeout": 10.0, "settle_seconds": 0.1}
 
 
 @pytest.fixture
@@ -44,7 +44,8 @@ def add_calls(sandbox: SandboxServer) -> list[dict[str, Any]]:
 
 
 def held(hook: CampaignHook, list_id: str) -> list[str]:
-    return [c["phoneNumber"] for c in hook.iter_contacts(list_id)]
+    """The list's numbers as E.164 (Kore writes them without ``+``)."""
+    return [phone_key(c["phoneNumber"]) for c in hook.iter_contacts(list_id)]
 
 
 def lose_answers(
@@ -156,7 +157,7 @@ def test_a_batch_refused_as_too_large_is_split_and_the_size_settles_at_the_cap(
     assert sorted(held(hook, contact_list["_id"])) == PHONES
 
 
-def test_a_lost_answer_on_a_list_refusing_duplicates_resends_the_batch_harmlessly(
+def test_a_lost_answer_is_settled_from_the_list_not_resent(
     hook: CampaignHook, kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     contact_list, _ = hook.create_contact_list_once("Lost batch", "A list")
@@ -164,9 +165,24 @@ def test_a_lost_answer_on_a_list_refusing_duplicates_resends_the_batch_harmlessl
 
     report = hook.upload_contacts_once(contact_list["_id"], PHONES, batch_size=10, **FAST)
 
-    assert [len(r["body"]["data"]) for r in add_calls(kore_sandbox)] == [10, 10, 10, 5]
-    assert report.total_in_list == 25
-    assert held(hook, contact_list["_id"]) == PHONES  # the resent batch landed once
+    assert [len(r["body"]["data"]) for r in add_calls(kore_sandbox)] == [10, 10, 5]
+    assert (report.settled, report.sent, report.total_in_list) == (1, 25, 25)
+    assert held(hook, contact_list["_id"]) == PHONES
+
+
+def test_a_5xx_batch_that_never_lands_is_resent_to_a_list_refusing_duplicates_once_settled(
+    hook: CampaignHook, kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contact_list, _ = hook.create_contact_list_once("Refused batch", "A list")
+    lose_answers(hook, monkeypatch, {2}, act=False)
+
+    report = hook.upload_contacts_once(
+        contact_list["_id"], PHONES, batch_size=10, poll_interval=0.02, count_timeout=0.3, settle_seconds=0.1
+    )
+
+    assert [len(r["body"]["data"]) for r in add_calls(kore_sandbox)] == [10, 10, 5]  # 2nd never left
+    assert (report.settled, report.add_calls, report.total_in_list) == (1, 4, 25)
+    assert held(hook, contact_list["_id"]) == PHONES
 
 
 def test_a_lost_answer_on_a_list_keeping_duplicates_waits_for_the_batch_instead(
@@ -190,7 +206,7 @@ def test_a_lost_batch_that_never_lands_on_a_list_keeping_duplicates_stops_saying
 
     with pytest.raises(ContactUploadError, match=r"stopped after sending 10 contacts") as raised:
         hook.upload_contacts_once(
-            contact_list["_id"], PHONES, batch_size=10, poll_interval=0.02, count_timeout=0.3
+            contact_list["_id"], PHONES, batch_size=10, poll_interval=0.02, count_timeout=0.3, settle_seconds=0.1
         )
 
     assert raised.value.sent == 10
@@ -199,12 +215,14 @@ def test_a_lost_batch_that_never_lands_on_a_list_keeping_duplicates_stops_saying
 def test_a_retry_after_a_failed_upload_sends_only_the_rest(
     hook: CampaignHook, kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    contact_list, _ = hook.create_contact_list_once("Retried", "A list")
+    contact_list, _ = hook.create_contact_list_once("Retried", "A list", allow_duplicates=True)
     lose_answers(hook, monkeypatch, {2}, act=False)
     with pytest.raises(ContactUploadError, match=r"stopped after sending 10 contacts"):
-        hook.upload_contacts_once(contact_list["_id"], PHONES, batch_size=10, **FAST)
+        hook.upload_contacts_once(
+            contact_list["_id"], PHONES, batch_size=10, poll_interval=0.02, count_timeout=0.3, settle_seconds=0.1
+        )
     monkeypatch.undo()
-    hook.wait_for_contact_count(contact_list["_id"], 10, 10.0, 0.02)
+    wait_for_contact_count(hook, contact_list["_id"], 10, Waits(10.0, 0.02))
     kore_sandbox.admin.clear_requests()
 
     report = hook.upload_contacts_once(contact_list["_id"], PHONES, batch_size=10, **FAST)
@@ -279,20 +297,6 @@ def test_a_campaign_from_an_uploaded_list_texts_each_number_once_minus_the_dnc_l
     wait_for_status(hook, campaign_id, "Completed")
 
     assert sorted(m["phone"] for m in kore_sandbox.admin.messages(campaign_id)) == PHONES[:3]
-
-
-def test_the_pacer_keeps_calls_inside_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [0.0]
-    monkeypatch.setattr(contact_list_module, "_sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
-    pacer = RequestPacer(3, 10.0, clock=lambda: now[0])
-    starts: list[float] = []
-
-    for _ in range(7):
-        with pacer.slot():
-            starts.append(now[0])
-            now[0] += 1.0  # each call takes a second: its slot counts from its answer
-
-    assert starts == [0.0, 1.0, 2.0, 11.0, 12.0, 13.0, 22.0]
 
 
 def wait_for_status(hook: CampaignHook, campaign_id: str, status: str) -> None:

@@ -129,9 +129,10 @@ def test_bad_rows_are_reported_by_line_and_too_many_fail_before_any_call(
     assert isinstance(raised.value.__cause__, InvalidContactsError)
     message = str(raised.value)
     assert "3 contacts rejected, more than max_invalid_rows=2; nothing was sent" in message
-    assert "line 3: phone '415-555-0100' is not an E.164 number" in message
-    assert "line 4: phone '' is not an E.164 number" in message
-    assert "line 6: phone '+0123' is not an E.164 number" in message
+    assert "line 3: phone '415-555-0100' is not a phone number in international format" in message
+    assert "a national number needs default_region" in message
+    assert "line 4: phone is empty" in message
+    assert "line 6: phone '+0123' is not a phone number" in message
     assert kore_calls(kore_sandbox) == []
 
     counts = upload(list_id, str(contacts), max_invalid_rows=3).execute({})
