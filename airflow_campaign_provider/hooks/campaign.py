@@ -61,6 +61,7 @@ from airflow_campaign_provider.exceptions import (
     InvalidCampaignArgumentError,
 )
 from airflow_campaign_provider.hooks.contact_list import ContactListHookMixin
+from airflow_campaign_provider.lifecycle import schedule
 from airflow_campaign_provider.models.connection import KoreConnectionSettings
 from airflow_campaign_provider.paging import MAX_CAMPAIGN_PAGES, MAX_RESULT_PAGES, Page, pages
 from airflow_campaign_provider.status import (
@@ -73,7 +74,6 @@ from airflow_campaign_provider.status import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
-    from datetime import tzinfo
 
     import requests
     from airflow.sdk import Connection
@@ -1011,15 +1011,9 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         )
         return parse_campaign(self.run(self.api.update_campaign(campaign_id, kind, body)))
 
-    def _campaign_named(self, campaign_name: str, campaign_type: str) -> dict[str, Any]:
-        """The full campaign with this name (schedules are keyed by name), or an error naming it."""
-        found = self.find_campaign_by_name(campaign_name, campaign_type)
-        campaign_id = campaign_id_of(found) if found is not None else None
-        if campaign_id is None:
-            raise InvalidCampaignArgumentError(
-                "campaign_name", f"no {campaign_type} campaign is named {campaign_name!r}"
-            )
-        return self.get_campaign(campaign_id)
+    def set_campaign_schedule(self, campaign_name: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
+        """One schedule call, keyed by name: ``body`` enables, None disables; ``{status, message, id}``."""
+        return parse_schedule(self.run(self.api.set_schedule(campaign_name, body)))
 
     def enable_campaign_schedule(
         self,
@@ -1032,72 +1026,27 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         every: int = 1,
         weekdays: Sequence[str] | None = None,
         now: datetime | None = None,
+        campaign_id: str | None = None,
     ) -> dict[str, Any]:
-        """Turn the named campaign's schedule on: it becomes ``Scheduled`` and runs at ``start``.
-
-        ``start``/``end`` are datetimes (written in the campaign's calling-hours time zone, the
-        zone this provider reads Kore's zone-less times in) or strings as Kore writes them
-        (``2026-01-27 18:29:00``, taken as written). The end must be after the start and after
-        now. Idempotent: a campaign already on this very schedule is left as it is.
-        Returns ``{campaign_id, campaign_name, status, changed, startDateTime, endDateTime}``.
-        """
-        from airflow_campaign_provider.models.schedule import (
-            SCHEDULABLE_STATUSES,
-            schedule_body,
-            schedule_window_problems,
+        """See :func:`airflow_campaign_provider.lifecycle.schedule.enable_campaign_schedule`."""
+        return schedule.enable_campaign_schedule(
+            self,
+            campaign_name,
+            campaign_type,
+            start=start,
+            end=end,
+            recurrence=recurrence,
+            every=every,
+            weekdays=weekdays,
+            now=now,
+            campaign_id=campaign_id,
         )
 
-        kind = CampaignType.parse(campaign_type).value
-        campaign = self._campaign_named(campaign_name, kind)
-        zone = _zone_of(campaign)
-        body, problems = schedule_body(
-            start=start, end=end, recurrence=recurrence, every=every, weekdays=weekdays, zone=zone
-        )
-        if body is not None:
-            local_now = (now or datetime.now(timezone.utc)).astimezone(zone).replace(tzinfo=None)
-            problems = [("end", rule) for _, rule in schedule_window_problems(body, local_now)]
-        if problems or body is None:
-            raise CampaignArgumentsError(problems)
-        wire = body.model_dump(exclude_none=True)
-        status = campaign.get("status")
-        current = campaign.get("schedule") or {}
-        summary = {
-            "campaign_id": campaign_id_of(campaign),
-            "campaign_name": campaign.get("name"),
-            "startDateTime": wire["startDateTime"],
-            "endDateTime": wire["endDateTime"],
-        }
-        if current.get("isSchedulingEnabled") and all(current.get(k) == v for k, v in wire.items()):
-            self.log.info(
-                "Campaign %r is already on this schedule (%s); nothing sent.", campaign_name, status
-            )
-            return {**summary, "status": status, "changed": False}
-        if status not in SCHEDULABLE_STATUSES:
-            raise CampaignStateError(
-                f"Campaign {campaign_name!r} is {status}: a schedule is enabled only when it is "
-                f"{', '.join(SCHEDULABLE_STATUSES)}; nothing was sent."
-            )
-        answer = parse_schedule(self.run(self.api.set_schedule(str(campaign["name"]), wire)))
-        self.log.info("%s", answer.get("message"))
-        return {**summary, "status": CampaignStatus.SCHEDULED.value, "changed": True}
-
-    def disable_campaign_schedule(self, campaign_name: str, campaign_type: str = "sms") -> dict[str, Any]:
-        """Turn the named campaign's schedule off; one with no schedule on is left as it is.
-
-        A campaign waiting for its schedule is ``Ready`` again; one running keeps running.
-        Returns ``{campaign_id, campaign_name, status, changed}``.
-        """
-        kind = CampaignType.parse(campaign_type).value
-        campaign = self._campaign_named(campaign_name, kind)
-        summary = {"campaign_id": campaign_id_of(campaign), "campaign_name": campaign.get("name")}
-        status = campaign.get("status")
-        scheduled = (campaign.get("schedule") or {}).get("isSchedulingEnabled")
-        if not scheduled and status != CampaignStatus.SCHEDULED.value:
-            self.log.info("Campaign %r has no schedule on (%s); nothing sent.", campaign_name, status)
-            return {**summary, "status": status, "changed": False}
-        answer = parse_schedule(self.run(self.api.set_schedule(str(campaign["name"]), None)))
-        self.log.info("%s", answer.get("message"))
-        return {**summary, "status": self.get_campaign_status(str(summary["campaign_id"])), "changed": True}
+    def disable_campaign_schedule(
+        self, campaign_name: str, campaign_type: str = "sms", *, campaign_id: str | None = None
+    ) -> dict[str, Any]:
+        """See :func:`airflow_campaign_provider.lifecycle.schedule.disable_campaign_schedule`."""
+        return schedule.disable_campaign_schedule(self, campaign_name, campaign_type, campaign_id=campaign_id)
 
     def iter_contact_results(self, campaign_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
         """A voice campaign's per-contact results, page by page (one call per page, at most 100 rows),
@@ -1145,18 +1094,6 @@ def _not_startable(campaign_id: str, status: str) -> str:
     }
     reason = reasons.get(status, "only a Ready campaign is started")
     return f"Campaign {campaign_id} is {status}, not Ready: {reason}."
-
-
-def _zone_of(campaign: Mapping[str, Any]) -> tzinfo:
-    """The campaign's calling-hours time zone, in which its schedule times are written (UTC if none)."""
-    import pendulum
-
-    hours = (campaign.get("dialingStrategy") or {}).get("callingHours") or {}
-    name = hours.get("timezone")
-    try:
-        return pendulum.timezone(str(name)) if name else timezone.utc
-    except Exception:  # an unknown zone name: pendulum's error types vary between versions
-        return timezone.utc
 
 
 def body_model(campaign_type: str, body: Mapping[str, Any]) -> type[BaseModel]:

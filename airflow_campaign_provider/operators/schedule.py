@@ -18,14 +18,24 @@ if TYPE_CHECKING:
 
 
 class _NamedCampaignOperator(CampaignBaseOperator):
-    """An operator acting on a campaign by name, as Kore's schedule calls do."""
+    """An operator acting on a campaign by name, as Kore's schedule calls do; the name must single
+    out one campaign (``campaign_id``, when given, the one meant), else nothing is sent."""
 
-    template_fields: Sequence[str] = ("kore_conn_id", "stream_id", "campaign_name", "campaign_type")
+    template_fields: Sequence[str] = (
+        "kore_conn_id",
+        "stream_id",
+        "campaign_name",
+        "campaign_type",
+        "campaign_id",
+    )
 
-    def __init__(self, *, campaign_name: str, campaign_type: str = "sms", **kwargs: Any) -> None:
+    def __init__(
+        self, *, campaign_name: str, campaign_type: str = "sms", campaign_id: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.campaign_name = campaign_name
         self.campaign_type = campaign_type
+        self.campaign_id = campaign_id
 
     def _named_problems(self) -> list[tuple[str, str]]:
         problems = []
@@ -48,7 +58,7 @@ class EnableCampaignScheduleOperator(_NamedCampaignOperator):
     are written in the campaign's calling-hours time zone, strings are sent as written. The end
     must be after the start and after now; every rule is checked before any call. Idempotent: a
     campaign already on this schedule is left alone. Refused (nothing sent) while the campaign is
-    being prepared or runs.
+    being prepared or runs, and when several campaigns have the name (Kore would pick one).
 
     Returns ``{campaign_id, campaign_name, status, changed, startDateTime, endDateTime}``.
 
@@ -59,6 +69,7 @@ class EnableCampaignScheduleOperator(_NamedCampaignOperator):
     :param recurrence: ``"daily"`` (default) or ``"weekly"``.
     :param every: Every N days (daily) or weeks (weekly), default 1.
     :param weekdays: Weekly only: ``["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]`` or some.
+    :param campaign_id: The campaign meant (``cd-…``, optional): refused unless the name keys it alone.
     :param stream_id: Bot/stream id overriding the connection's.
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     """
@@ -108,6 +119,7 @@ class EnableCampaignScheduleOperator(_NamedCampaignOperator):
             recurrence=self.recurrence,
             every=self.every,
             weekdays=self.weekdays,
+            campaign_id=self.campaign_id,
         )
 
 
@@ -119,6 +131,7 @@ class DisableCampaignScheduleOperator(_NamedCampaignOperator):
 
     :param campaign_name: The campaign's name.
     :param campaign_type: ``"sms"`` (default) or ``"voice"``.
+    :param campaign_id: The campaign meant (``cd-…``, optional): refused unless the name keys it alone.
     :param stream_id: Bot/stream id overriding the connection's.
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     """
@@ -132,5 +145,5 @@ class DisableCampaignScheduleOperator(_NamedCampaignOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         raise_problems(self._named_problems())
         return self.hook.disable_campaign_schedule(
-            self.campaign_name, CampaignType.parse(self.campaign_type).value
+            self.campaign_name, CampaignType.parse(self.campaign_type).value, campaign_id=self.campaign_id
         )

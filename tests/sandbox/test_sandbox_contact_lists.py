@@ -92,7 +92,8 @@ def test_added_contacts_join_the_list_later_and_duplicates_are_skipped(
     assert add(kore, created["name"], ["+14155550302", "+14155550303"]).status_code == 200
     wait_for_count(kore, created["_id"], 3)
     page = kore.call("GET", f"/contactList/{created['_id']}/getAllContacts").json()["data"]
-    assert [c["phoneNumber"] for c in page["results"]] == ["+14155550301", "+14155550302", "+14155550303"]
+    # Kore's sample writes a list's numbers as digits without "+"
+    assert [c["phoneNumber"] for c in page["results"]] == ["14155550301", "14155550302", "14155550303"]
     assert all(c["_id"].startswith("cc-") for c in page["results"])
     assert (page["hasMore"], page["totalResults"], page["limit"]) == (False, 3, 50)
 
@@ -143,7 +144,8 @@ def test_contacts_page_by_skip_and_limit(lists: SandboxServer, kore: KoreClient)
         for s in (0, 2, 4)
     ]
 
-    assert [[c["phoneNumber"] for c in p["results"]] for p in pages] == [phones[0:2], phones[2:4], phones[4:]]
+    shown = [p.lstrip("+") for p in phones]
+    assert [[c["phoneNumber"] for c in p["results"]] for p in pages] == [shown[0:2], shown[2:4], shown[4:]]
     assert [p["hasMore"] for p in pages] == [True, True, False]
 
 
@@ -162,7 +164,7 @@ def test_a_campaign_texts_exactly_its_list_minus_the_dnc_list(lists: SandboxServ
     sent = [m["phone"] for m in lists.admin.messages(campaign["_id"])]
     assert sorted(sent) == ["+14155550601", "+14155550602"]
     in_use = get_list(kore, created["_id"])
-    assert in_use["campaignInUse"] == [campaign["_id"]]
+    assert in_use["campaignInUse"] == [{"name": campaign["name"], "id": campaign["_id"]}]  # Kore's sample
     assert in_use["isListInUse"] is True
 
 
