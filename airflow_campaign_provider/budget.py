@@ -31,15 +31,15 @@ import time
 import weakref
 from collections.abc import Callable, Generator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 from airflow_campaign_provider.exceptions import (
     CampaignBudgetStoreError,
     CampaignRateLimitError,
 )
+from airflow_campaign_provider.redaction import redacted
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -68,7 +68,7 @@ class BudgetOverrides:
     checked with the rest of the connection (:class:`~airflow_campaign_provider.models.connection.KoreConnectionSettings`).
     """
 
-    store_url: str | None = None
+    store_url: str | None = field(default=None, repr=False)
     window_seconds: int | None = None
     on_store_down: StoreDownPolicy | None = None
 
@@ -90,7 +90,7 @@ class BudgetSettings:
 
     requests: int
     window_seconds: int = 60
-    store_url: str | None = None
+    store_url: str | None = field(default=None, repr=False)
     on_store_down: StoreDownPolicy = StoreDownPolicy.FALLBACK
     store_timeout_seconds: float = 1.0
     slack_seconds: int = 1
@@ -150,17 +150,6 @@ class BudgetSettings:
             window_seconds=overrides.window_seconds or settings.window_seconds,
             on_store_down=overrides.on_store_down or settings.on_store_down,
         )
-
-
-def redacted(url: str) -> str:
-    """The store URL without its password, for logs and errors."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return parts._replace(netloc=f"{user}{host}{port}").geturl()
 
 
 # --- reading settings ------------------------------------------------------------------------

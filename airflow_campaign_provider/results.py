@@ -60,8 +60,18 @@ class ResultsSummary:
         }
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, (list, dict)) else value
+    """A CSV cell that no spreadsheet runs: lists as JSON; text starting like a formula gets a
+    leading ``'``, as OWASP advises for CSV files people open in spreadsheets."""
+    if isinstance(value, (list, dict)):
+        value = json.dumps(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], file_format: str) -> ResultsSummary:
@@ -85,6 +95,6 @@ def write_totals(totals: dict[str, Any], out: IO[str], file_format: str) -> None
     if file_format == "csv":
         writer = csv.DictWriter(out, fieldnames=list(totals))
         writer.writeheader()
-        writer.writerow(totals)
+        writer.writerow({key: _csv_cell(value) for key, value in totals.items()})
     else:
         out.write(json.dumps(totals, separators=(",", ":")) + "\n")

@@ -24,7 +24,14 @@ class ExportCampaignResultsOperator(TargetCampaignBaseOperator):
     A voice campaign's per-contact results (``view=contacts``) are paged through, at most 100
     rows a call, and streamed to the file as they arrive; the summary counts rows, rows by
     ``dialerOutcome`` (blank, i.e. still calling, counts as ``"in progress"``) and attempts. CSV
-    has Kore's documented columns (lists as JSON); JSON Lines keeps every field Kore sends.
+    has Kore's documented columns (lists as JSON); JSON Lines keeps every field Kore sends. Pages
+    are read through the bounded pager: a row Kore sends twice is written once, and a read whose
+    pages never end fails at the page cap instead of growing the file for ever.
+
+    CSV cells are made safe to open in a spreadsheet, as OWASP advises against CSV injection: a
+    cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading ``'`` (``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)``, and a number written with its
+    ``+`` as ``'+14155550100``), so no value from Kore runs as a formula. JSON Lines is left as sent.
 
     Kore exposes no per-contact results for an SMS campaign, only ``totalMessagesSent``: for SMS
     the file holds that one campaign-level record and the summary says ``per_contact: False``.

@@ -614,6 +614,9 @@ class Store:
                 dialer.contact_result(phone, None, until, c.doc, minute)
                 for phone, _ in c.run.recipients[c.run.done :]
             ]
+        if self.config.contact_number_format == "digits":  # Kore's sample: numbers without "+"
+            for row in rows:
+                row["phoneNumber"] = str(row["phoneNumber"]).lstrip("+")
         return rows
 
     def delete(self, c: Campaign) -> dict[str, Any]:
