@@ -360,9 +360,10 @@ def wait_for_contact_count(
 
 
 def settled_list(hook: ContactListCalls, contact_list: dict[str, Any], waits: Waits) -> dict[str, Any]:
-    """The list once its count has not moved for ``settle_seconds`` (bounded by ``count_timeout``):
-    an import an earlier try started has landed by then, or is taken as never landing."""
-    deadline = clock.monotonic() + waits.count_timeout
+    """The list once its count has not moved for ``settle_seconds`` (at most ``count_timeout``
+    more while it keeps moving): an import an earlier try started has landed by then, or is taken
+    as never landing."""
+    deadline = clock.monotonic() + waits.settle_seconds + waits.count_timeout
     count, since = record_count(contact_list), clock.monotonic()
     while clock.monotonic() - since < waits.settle_seconds and clock.monotonic() < deadline:
         clock.sleep(max(min(waits.poll_interval, waits.settle_seconds), 0.001))
