@@ -133,6 +133,7 @@ class SandboxConfig:
     max_contacts_per_add: int = 1000
     contact_number_format: str = "digits"
     campaign_in_use_format: str = "objects"
+    sms_create_answer: str = "wrapped"
     add_contacts_fail_after_accept: int = 0
     request_log_size: int = 10_000
     max_body_bytes: int = 1_048_576
@@ -168,6 +169,7 @@ class SandboxConfig:
         _check(
             self.campaign_in_use_format in ("objects", "ids"), "campaign_in_use_format must be objects or ids"
         )
+        _check(self.sms_create_answer in ("wrapped", "bare"), "sms_create_answer must be wrapped or bare")
         _check(self.add_contacts_fail_after_accept >= 0, "add_contacts_fail_after_accept must be >= 0")
 
     @property
@@ -205,6 +207,7 @@ RUNTIME_SETTINGS = frozenset(
         "max_contacts_per_add",
         "contact_number_format",
         "campaign_in_use_format",
+        "sms_create_answer",
         "add_contacts_fail_after_accept",
     }
 )

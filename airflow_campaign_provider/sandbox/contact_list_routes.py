@@ -21,6 +21,7 @@ from airflow_campaign_provider.models.contact_list import (
     ContactListUpdate,
 )
 from airflow_campaign_provider.phones import to_e164
+from airflow_campaign_provider.sandbox.contact_lists import SANDBOX_USER
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
 from airflow_campaign_provider.sandbox.kore_routes import (
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from airflow_campaign_provider.sandbox.state import SandboxState
 
 LISTS = BASE + "/contactList"
+SANDBOX_ORG = "o-sandbox-0000-4000-8000-000000000001"
 ADD_CONTACTS = "/api/1.1/public/{iid}/campaign/contactList/addContacts"
 CONTACT_LIST_ID = _param("contactListId", "path", "Contact list id (cl-…)")
 #: Kore's sample answers pages of 50 contacts; its paging parameters are undocumented.
@@ -137,7 +139,18 @@ def contact_list_router(state: SandboxState) -> APIRouter:
         store.contact_lists.change(cl, body.name, body.description, time.time())
         return answer(
             f"Contact list {cl.name} updated successfully",
-            {"contactListId": cl.id, "body": {**body.wire(), "listType": "call"}},
+            {
+                "contactListId": cl.id,
+                "body": {
+                    **body.wire(),
+                    "scope": ["campaign_management"],
+                    "orgId": SANDBOX_ORG,
+                    "iId": state.config.effective_iid,
+                    "listType": "call",
+                    "accountId": state.config.account_id,
+                    "updatedBy": SANDBOX_USER,
+                },
+            },
         )
 
     @router.delete(

@@ -115,7 +115,12 @@ def kore_router(state: SandboxState) -> APIRouter:
         if problems:
             raise KoreError(412, problems)
         campaign = store.create_sms(body, time.time())
-        return JSONResponse(store.view(campaign))
+        view = store.view(campaign)
+        if state.config.sms_create_answer == "bare":  # the seed page's table: fields at the top
+            return JSONResponse(view)
+        return JSONResponse(  # the public pages' samples
+            {"status": "success", "message": f"Campaign {view['name']} creation in progress", "data": view}
+        )
 
     @router.get(
         BASE + "/{campaignId}",
@@ -193,8 +198,11 @@ def kore_router(state: SandboxState) -> APIRouter:
         return JSONResponse(
             {
                 "status": "success",
+                "message": "Campaign  retrieved successfully",  # sic: Kore's sample, two spaces
                 "data": {
                     "results": results,
+                    "skip": query.offset,
+                    "limit": query.limit,
                     "hasMore": query.offset + len(results) < total,
                     "totalPages": math.ceil(total / query.limit),
                     "totalResults": total,

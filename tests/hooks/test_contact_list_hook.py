@@ -206,7 +206,12 @@ def test_a_lost_batch_that_never_lands_on_a_list_keeping_duplicates_stops_saying
 
     with pytest.raises(ContactUploadError, match=r"stopped after sending 10 contacts") as raised:
         hook.upload_contacts_once(
-            contact_list["_id"], PHONES, batch_size=10, poll_interval=0.02, count_timeout=0.3, settle_seconds=0.1
+            contact_list["_id"],
+            PHONES,
+            batch_size=10,
+            poll_interval=0.02,
+            count_timeout=0.3,
+            settle_seconds=0.1,
         )
 
     assert raised.value.sent == 10
@@ -219,7 +224,12 @@ def test_a_retry_after_a_failed_upload_sends_only_the_rest(
     lose_answers(hook, monkeypatch, {2}, act=False)
     with pytest.raises(ContactUploadError, match=r"stopped after sending 10 contacts"):
         hook.upload_contacts_once(
-            contact_list["_id"], PHONES, batch_size=10, poll_interval=0.02, count_timeout=0.3, settle_seconds=0.1
+            contact_list["_id"],
+            PHONES,
+            batch_size=10,
+            poll_interval=0.02,
+            count_timeout=0.3,
+            settle_seconds=0.1,
         )
     monkeypatch.undo()
     wait_for_contact_count(hook, contact_list["_id"], 10, Waits(10.0, 0.02))

@@ -230,7 +230,7 @@ def test_list_pages_filters_and_sorts(kore: KoreClient, kore_sandbox: SandboxSer
 
     first = kore.list({"type": "sms", "limit": 10, "page": 1, "sortBy": {"name": 1}}).json()
     assert first["status"] == "success"
-    assert set(first["data"]) == {"results", "hasMore", "totalPages", "totalResults"}
+    assert set(first["data"]) == {"results", "skip", "limit", "hasMore", "totalPages", "totalResults"}
     assert (first["data"]["totalResults"], first["data"]["totalPages"], first["data"]["hasMore"]) == (
         24,
         3,

@@ -102,9 +102,12 @@ class KoreClient:
 
     # -- conveniences -----------------------------------------------------------------
     def create_ok(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The created campaign (the answer's ``data``, as Kore's samples wrap it)."""
         response = self.create(body)
         assert response.status_code == 200, response.text
-        return dict(response.json())
+        answer = response.json()
+        assert set(answer) == {"status", "message", "data"}, answer
+        return dict(answer["data"])
 
     def status_of(self, campaign_id: str) -> str:
         response = self.status(campaign_id)
