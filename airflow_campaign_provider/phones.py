@@ -13,9 +13,10 @@ validity rules change with numbering plans, and Kore, not this provider, decides
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import phonenumbers
+if TYPE_CHECKING:
+    import phonenumbers
 
 #: A national number written without its country code needs a region: ``US``, ``GB``, ``IN``…
 REGION_RULE = "an ISO 3166 region code libphonenumber knows, like US, GB or IN"
@@ -27,6 +28,8 @@ class PhoneNumberProblem(ValueError):
 
 def region_problem(region: Any) -> str | None:
     """Why ``region`` is not a usable ``default_region`` (None, or a known region code), or None."""
+    import phonenumbers  # its metadata loads on first use, not when a DAG file is parsed
+
     if region is None:
         return None
     if not isinstance(region, str) or region.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
@@ -45,6 +48,8 @@ def normalise_region(region: str | None) -> str | None:
 def _parsed(text: str, default_region: str | None) -> phonenumbers.PhoneNumber | None:
     """The number ``text`` writes, or None. Bare digits with no region are read as Kore writes
     them: international, without the ``+``."""
+    import phonenumbers
+
     digits = text.replace(" ", "")
     candidates = [text, f"+{digits}"] if digits.isdigit() else [text]
     for candidate in candidates:
@@ -70,6 +75,8 @@ def to_e164(value: Any, default_region: str | None = None) -> str:
         raise PhoneNumberProblem(
             f"phone {text!r} is not a phone number in international format like +1 415 555 0100{hint}"
         )
+    import phonenumbers
+
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

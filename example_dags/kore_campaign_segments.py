@@ -6,8 +6,10 @@ contact list and a campaign of its own, from the approved template "Segment offe
 
 1. ``plan_segments`` checks the file and splits it, streamed, into one CSV per segment under
    ``staging_path`` (an ``ObjectStoragePath``: a local folder, ``s3://…``). Each rejected row
-   is logged with its line number and every reason: a phone number not in E.164 form, a number
-   already listed, an unknown segment, an empty first name. More rejected rows than
+   is logged with its line number and every reason: a phone number that cannot be read (numbers
+   may be written as people write them, ``+1 (415) 555-0201``, or nationally with the
+   ``default_region`` param; each is written out as E.164), a number already listed however it
+   is written, an unknown segment, an empty first name. More rejected rows than
    ``max_invalid_rows`` fail the run before anything reaches Kore, because a broken export
    should not reach anyone's phone.
 2. ``create_contact_list`` makes one list per segment for this run (its name carries the run's
@@ -41,7 +43,6 @@ import pendulum
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG, Asset, ObjectStoragePath, Param, task
 
-from airflow_campaign_provider.models.common import is_e164
 from airflow_campaign_provider.operators.campaign import CreateSmsCampaignOperator, StartCampaignOperator
 from airflow_campaign_provider.operators.contact_list import CreateContactListOperator, UploadContactsOperator
 from airflow_campaign_provider.sensors.campaign import CampaignStatusSensor
@@ -72,13 +73,18 @@ class ContactFileError(ValueError):
     """The contact file cannot be read as a contact file at all."""
 
 
-def split_contact_file(path: Path, out_dir: ObjectStoragePath) -> tuple[dict[str, int], list[str]]:
-    """Write each segment's valid rows to ``out_dir/<segment>.csv``, streamed, in file order.
+def split_contact_file(
+    path: Path, out_dir: ObjectStoragePath, default_region: str | None = None
+) -> tuple[dict[str, int], list[str]]:
+    """Write each segment's valid rows to ``out_dir/<segment>.csv``, streamed, in file order,
+    numbers as E.164 (``default_region`` reads those written without a country code).
 
     Returns how many rows each segment got (segments without one are left out, and get no
     file) and one line per rejected row. A number's first valid row wins: a later row with the
-    same number is rejected, so nobody is in two segments.
+    same number, however written, is rejected, so nobody is in two segments.
     """
+    from airflow_campaign_provider.phones import PhoneNumberProblem, to_e164  # not at DAG parse
+
     counts = dict.fromkeys(SEGMENTS, 0)
     first_seen: dict[str, int] = {}
     problems: list[str] = []
@@ -96,10 +102,13 @@ def split_contact_file(path: Path, out_dir: ObjectStoragePath) -> tuple[dict[str
             for row in reader:
                 phone, first_name, segment = ((row.get(column) or "").strip() for column in COLUMNS)
                 reasons = []
-                if not is_e164(phone):
-                    reasons.append(f"phone {phone!r} is not an E.164 number like +14155550100")
-                elif phone in first_seen:
-                    reasons.append(f"phone {phone} is already on line {first_seen[phone]}")
+                try:
+                    phone = to_e164(phone, default_region)
+                except PhoneNumberProblem as problem:
+                    reasons.append(str(problem))
+                else:
+                    if phone in first_seen:
+                        reasons.append(f"phone {phone} is already on line {first_seen[phone]}")
                 if segment not in SEGMENTS:
                     reasons.append(f"segment {segment!r} is not one of {', '.join(SEGMENTS)}")
                 if not first_name:
@@ -175,6 +184,11 @@ with DAG(
             minLength=1,
             description="CSV file with the columns phone, first_name, segment; relative to this DAG's folder.",
         ),
+        "default_region": Param(
+            "US",
+            type=["string", "null"],
+            description="Region (US, GB, IN…) of numbers the file writes without a country code.",
+        ),
         "max_invalid_rows": Param(
             5,
             type="integer",
@@ -199,7 +213,7 @@ with DAG(
         path = Path(__file__).parent / params["contacts_file"]
         out_dir = ObjectStoragePath(params["staging_path"]) / re.sub(r"[^\w.-]", "_", dag_run.run_id)
         try:
-            counts, problems = split_contact_file(path, out_dir)
+            counts, problems = split_contact_file(path, out_dir, params["default_region"])
         except ContactFileError as error:
             raise AirflowFailException(str(error)) from error
         for problem in problems:

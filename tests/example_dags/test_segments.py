@@ -38,9 +38,10 @@ SEGMENTS = {
 }
 #: On the example seed's "Do not text" list: valid in the file, but never texted.
 DO_NOT_TEXT = {"+14155550213"}
-#: The file's rejected rows, as the pipeline reports them.
+#: The file's rejected rows, as the pipeline reports them (numbers as people write them are read,
+#: national ones in the DAG's default region, US; one written twice differently is one number).
 REJECTED = [
-    "line 12: phone '415-555-0230' is not an E.164 number like +14155550100",
+    "line 12: phone '415-555-023' is not a phone number in international format like +1 415 555 0100",
     "line 13: segment 'platinum' is not one of gold, silver, bronze",
     "line 14: phone +14155550202 is already on line 3",
     "line 15: first_name is empty",
@@ -64,7 +65,9 @@ def written(out_dir: Path) -> dict[str, list[str]]:
 def test_the_shipped_file_splits_into_one_file_per_segment_and_reports_every_bad_row(
     segments_module: Any, tmp_path: Path
 ) -> None:
-    counts, problems = segments_module.split_contact_file(CONTACTS, ObjectStoragePath(f"file://{tmp_path}"))
+    counts, problems = segments_module.split_contact_file(
+        CONTACTS, ObjectStoragePath(f"file://{tmp_path}"), "US"
+    )
 
     assert problems == REJECTED
     assert counts == {segment: len(phones) for segment, phones in SEGMENTS.items()}
@@ -91,7 +94,8 @@ def test_a_row_with_several_problems_names_them_all(segments_module: Any, tmp_pa
 
     assert counts == {"gold": 1}
     assert problems == [
-        "line 2: phone '0044 20 7946 0000' is not an E.164 number like +14155550100; "
+        "line 2: phone '0044 20 7946 0000' is not a phone number in international format like "
+        "+1 415 555 0100; a national number needs default_region (e.g. 'US'); "
         "segment 'vip' is not one of gold, silver, bronze; first_name is empty"
     ]
 
