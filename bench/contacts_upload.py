@@ -77,7 +77,6 @@ def child_main(plan: Plan, csv_path: str, list_name: str) -> None:
     from airflow_campaign_provider.hooks.campaign import CampaignHook
 
     hook = CampaignHook(retry_policy=scaled_retry_policy(plan.scale))
-    hook.budget_window_seconds = plan.window
     source = ContactSource(csv_path)
     baseline = rss_mb()
     started = time.time()
