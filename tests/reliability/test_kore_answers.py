@@ -74,12 +74,12 @@ def context(try_number: int) -> Any:
 def test_a_second_upload_finds_the_numbers_kore_writes_without_plus_and_sends_none(
     hook: CampaignHook, kore_sandbox: SandboxServer
 ) -> None:
-    contact_list, _ = hook.create_contact_list_once("Kept twice?", "A list", allow_duplicates=True)
-    hook.upload_contacts_once(contact_list["_id"], PHONES, **FAST)
+    contact_list, _ = hook.create_contact_list_once("Uploaded twice", "A list")
+    hook.upload_contacts_once(contact_list["_id"], PHONES, poll_interval=0.02, count_timeout=5)
     shown = [c["phoneNumber"] for c in hook.iter_contacts(contact_list["_id"])]
     assert shown == [p.lstrip("+") for p in PHONES]  # as Kore's getAllContacts sample writes them
 
-    again = hook.upload_contacts_once(contact_list["_id"], PHONES, **FAST)
+    again = hook.upload_contacts_once(contact_list["_id"], PHONES, poll_interval=0.02, count_timeout=5)
 
     assert (again.sent, again.already_present, again.add_calls) == (0, 20, 0)
     assert set(numbers_added(kore_sandbox).values()) == {1}
