@@ -73,7 +73,7 @@ from airflow_campaign_provider.status import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator
 
     import requests
     from airflow.sdk import Connection
@@ -1015,38 +1015,9 @@ class CampaignHook(ContactListHookMixin, CampaignHookBase):
         """One schedule call, keyed by name: ``body`` enables, None disables; ``{status, message, id}``."""
         return parse_schedule(self.run(self.api.set_schedule(campaign_name, body)))
 
-    def enable_campaign_schedule(
-        self,
-        campaign_name: str,
-        campaign_type: str = "sms",
-        *,
-        start: Any,
-        end: Any,
-        recurrence: str = "daily",
-        every: int = 1,
-        weekdays: Sequence[str] | None = None,
-        now: datetime | None = None,
-        campaign_id: str | None = None,
-    ) -> dict[str, Any]:
-        """See :func:`airflow_campaign_provider.lifecycle.schedule.enable_campaign_schedule`."""
-        return schedule.enable_campaign_schedule(
-            self,
-            campaign_name,
-            campaign_type,
-            start=start,
-            end=end,
-            recurrence=recurrence,
-            every=every,
-            weekdays=weekdays,
-            now=now,
-            campaign_id=campaign_id,
-        )
-
-    def disable_campaign_schedule(
-        self, campaign_name: str, campaign_type: str = "sms", *, campaign_id: str | None = None
-    ) -> dict[str, Any]:
-        """See :func:`airflow_campaign_provider.lifecycle.schedule.disable_campaign_schedule`."""
-        return schedule.disable_campaign_schedule(self, campaign_name, campaign_type, campaign_id=campaign_id)
+    # Schedules by name: the units of lifecycle.schedule, called with this hook.
+    enable_campaign_schedule = schedule.enable_campaign_schedule
+    disable_campaign_schedule = schedule.disable_campaign_schedule
 
     def iter_contact_results(self, campaign_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
         """A voice campaign's per-contact results, page by page (one call per page, at most 100 rows),

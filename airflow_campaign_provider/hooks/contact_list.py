@@ -29,10 +29,9 @@ from airflow_campaign_provider.paging import MAX_CONTACT_PAGES, Page, pages
 from airflow_campaign_provider.phones import to_e164
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
 
     from airflow_campaign_provider.api import ApiAnswer, ApiRequest
-    from airflow_campaign_provider.lifecycle.contacts import ContactListCalls
     from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 __all__ = ["DEFAULT_BATCH_SIZE", "ContactListHookMixin", "UploadReport"]
@@ -124,47 +123,8 @@ class ContactListHookMixin:
         )
         return parse_contacts_queued(self.run(_requests(self).add_contacts(body)))
 
-    # --- exactly once: lifecycle.contacts ---------------------------------------------------
+    # --- exactly once: the units of lifecycle.contacts, called with this hook ---------------
 
-    def create_contact_list_once(
-        self: ContactListCalls, name: str, description: str, allow_duplicates: bool = False
-    ) -> tuple[dict[str, Any], bool]:
-        """See :func:`..lifecycle.contacts.create_contact_list_once`."""
-        return contacts.create_contact_list_once(self, name, description, allow_duplicates)
-
-    def upload_contacts_once(
-        self: ContactListCalls,
-        contact_list_id: str,
-        phones: Iterable[str],
-        *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        count_timeout: float = 600.0,
-        poll_interval: float = 5.0,
-        default_region: str | None = None,
-        settle_first: bool = False,
-        settle_seconds: float = 30.0,
-    ) -> UploadReport:
-        """See :func:`..lifecycle.contacts.upload_contacts_once`."""
-        return contacts.upload_contacts_once(
-            self,
-            contact_list_id,
-            phones,
-            batch_size=batch_size,
-            count_timeout=count_timeout,
-            poll_interval=poll_interval,
-            default_region=default_region,
-            settle_first=settle_first,
-            settle_seconds=settle_seconds,
-        )
-
-    def delete_contact_list_once(
-        self: ContactListCalls,
-        contact_list_id: str,
-        *,
-        missing_ok: bool = False,
-        stop_running_campaigns: bool = False,
-    ) -> dict[str, Any] | None:
-        """See :func:`..lifecycle.contacts.delete_contact_list_once`."""
-        return contacts.delete_contact_list_once(
-            self, contact_list_id, missing_ok=missing_ok, stop_running_campaigns=stop_running_campaigns
-        )
+    create_contact_list_once = contacts.create_contact_list_once
+    upload_contacts_once = contacts.upload_contacts_once
+    delete_contact_list_once = contacts.delete_contact_list_once
