@@ -20,14 +20,14 @@ from pydantic import (
     model_validator,
 )
 
-from airflow_campaign_provider.budget import (
+from airflow_campaign_provider.exceptions import CampaignConnectionConfigError
+from airflow_campaign_provider.models.budget import (
     BudgetOverrides,
     StoreDownPolicy,
     policy_setting,
     store_url_setting,
     whole_seconds_setting,
 )
-from airflow_campaign_provider.exceptions import CampaignConnectionConfigError
 from airflow_campaign_provider.models.common import (
     Flag,
     broken,

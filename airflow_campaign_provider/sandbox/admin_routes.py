@@ -22,7 +22,7 @@ from airflow_campaign_provider.sandbox.config import (
 )
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
-from airflow_campaign_provider.sandbox.kore_routes import json_body
+from airflow_campaign_provider.sandbox.openapi_docs import json_body
 from airflow_campaign_provider.sandbox.seed import Template
 from airflow_campaign_provider.sandbox.store import ResourceKind
 

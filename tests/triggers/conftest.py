@@ -15,7 +15,7 @@ import respx
 from limits.aio.storage import memory as limits_memory
 from structlog.testing import capture_logs
 
-from airflow_campaign_provider import budget as budget_module
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.hooks import campaign_async
 from airflow_campaign_provider.sandbox import SandboxServer
@@ -50,7 +50,7 @@ def virtual_time(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         return  # a synchronous test has no loop: it reads the real clock
     monkeypatch.setattr(poller_module, "time", VirtualTime)
     monkeypatch.setattr(trigger_module, "time", VirtualTime)
-    monkeypatch.setattr(budget_module, "time", VirtualTime)
+    monkeypatch.setattr(clock, "wall", VirtualTime.time)
     monkeypatch.setattr(limits_memory, "time", VirtualTime)
 
 
