@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit e2e e2e-distributed reliability ui-test compat dist-check demo bench clean
+.PHONY: install test lint typecheck unit e2e e2e-distributed reliability ui-test compat dist-check docs demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,16 @@ ui-test: $(STAMP)
 compat: $(STAMP)
 	scripts/compat.sh
 
+# The documentation site into site/, strictly: a broken link or anchor, a page left out of the
+# navigation or a docstring reference that does not resolve fails the build.
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,dev,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 # Build the sdist and wheel as they would be published and check them as the package index does.
 dist-check: $(STAMP)
 	rm -rf dist
@@ -67,4 +77,4 @@ demo: $(STAMP)
 		--dags-folder example_dags --seed example_dags/data/sandbox_seed.json
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dist .ui-test-artifacts
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dist site .ui-test-artifacts
