@@ -21,6 +21,7 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from airflow_campaign_provider.models.common import decode_message
 from airflow_campaign_provider.sandbox import dialer, schedules
 from airflow_campaign_provider.sandbox.contact_lists import ContactListBook
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
@@ -88,6 +89,7 @@ class Message:
     contact_list: str
     sent_at: float
     channel: str
+    text: str = ""  # what the phone got: the SMS text, or which flow the call ran
 
     def to_dict(self) -> dict[str, Any]:
         """The admin endpoint's JSON form."""
@@ -97,6 +99,7 @@ class Message:
             "contactList": self.contact_list,
             "channel": self.channel,
             "sentAt": iso(self.sent_at),
+            "text": self.text,
         }
 
 
@@ -146,6 +149,20 @@ class Campaign:
     starts_at: float | None = None  # set while Scheduled: when its schedule plays it
     sent: set[str] = field(default_factory=set)  # every phone that got a message, across runs
     version: int = 0  # bumped whenever scheduled events become stale
+    history: list[tuple[str, float]] = field(default_factory=list)  # (status, since), oldest first
+    due: int = 0  # how many contacts its runs were to reach: its lists minus DNC, each once
+
+    @property
+    def text(self) -> str:
+        """What each contact gets: the SMS text (decoded), or the flow a call runs."""
+        message = self.doc.get("message")
+        if self.kind == "voice" or not isinstance(message, dict) or not message.get("message"):
+            flow = (
+                self.doc.get("experienceFlowName") or self.doc.get("experienceFlow") or "its experience flow"
+            )
+            return f"(a conversation run by {flow})"
+        raw = str(message["message"])
+        return decode_message(raw) or raw
 
     @property
     def status(self) -> str:
@@ -156,6 +173,7 @@ class Campaign:
         """Move to `status` as of time `at`."""
         self.doc["status"] = status
         self.doc["updatedAt"] = iso(at)
+        self.history.append((status, at))
 
     def to_record(self) -> dict[str, Any]:
         """JSON-able form for the database (sent numbers live in the messages table)."""
@@ -166,6 +184,8 @@ class Campaign:
             "ready_at": self.ready_at,
             "run": asdict(self.run) if self.run else None,
             "starts_at": self.starts_at,
+            "history": self.history,
+            "due": self.due,
         }
 
     @classmethod
@@ -181,6 +201,8 @@ class Campaign:
             ready_at=record["ready_at"],
             run=run,
             starts_at=record.get("starts_at"),
+            history=[(str(status), float(at)) for status, at in record.get("history") or ()],
+            due=int(record.get("due") or 0),
         )
 
 
@@ -303,7 +325,8 @@ class Store:
             self._add(Campaign.from_record(record))
         self.deleted_ids.update(snap.deleted)
         for row in snap.messages:
-            self._record(Message(*row))
+            campaign = self.campaigns.get(row[0])
+            self._record(Message(*row, text=campaign.text if campaign else ""))
         for campaign in self.campaigns.values():
             if campaign.ready_at is not None:
                 self._schedule(campaign, campaign.ready_at)
@@ -393,7 +416,7 @@ class Store:
         due = run.due(now)
         for k in range(run.done, due):
             phone, contact_list = run.recipients[k]
-            message = Message(c.id, phone, contact_list, run.message_time(k), c.kind)
+            message = Message(c.id, phone, contact_list, run.message_time(k), c.kind, c.text)
             self._record(message)
             sent.append(message)
         run.done = due
@@ -455,7 +478,7 @@ class Store:
         for key, value in defaults.items():
             doc.setdefault(key, value)
         doc["totalMessagesSent"] = 0
-        return Campaign(id=cid, kind=kind, doc=doc)
+        return Campaign(id=cid, kind=kind, doc=doc, history=[(status, now)])
 
     def create_sms(self, body: dict[str, Any], now: float) -> Campaign:
         """Create an SMS campaign from a validated create body: Preparing, then Ready."""
@@ -517,6 +540,7 @@ class Store:
         else:
             interval = complete_in / n if n else 0.0
         c.run = Run(new_id("ci"), now, interval, now + complete_in, recipients)
+        c.due += n
         c.version += 1
         c.set_status(ACTIVE, now)
         c.doc["campaignInstanceId"] = c.run.instance_id
@@ -767,6 +791,11 @@ class Store:
                     "totalMessagesSent": len(c.sent),
                     "pendingMessages": len(run.recipients) - run.done if run else 0,
                     "completesAt": iso(run.finish_at) if run else None,
+                    "history": [{"status": status, "at": iso(at)} for status, at in c.history],
+                    "contactLists": list(c.doc.get("contactLists") or ()),
+                    "dncList": (c.doc.get("dncLists") or {}).get("name"),
+                    "due": c.due,
+                    "text": c.text,
                 }
             )
         return {
