@@ -33,10 +33,13 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
+from airflow_campaign_provider.sandbox import calling_hours
 from airflow_campaign_provider.sandbox.config import SandboxConfig, load_seed
 from airflow_campaign_provider.sandbox.progress import Progress, parse_event
 from airflow_campaign_provider.sandbox.server import DEFAULT_CONN_ID, SandboxServer, conn_env_name
@@ -108,6 +111,9 @@ class CampaignRecord:
     due: int = 0
     #: Stopped by a stop call of the run, not left running by accident.
     stopped_on_purpose: bool = False
+    calling_hours: dict[str, Any] | None = None
+    #: When the first message went out outside its calling hours (hours not enforced), if one did.
+    first_sent_outside: float | None = None
 
     @property
     def deleted(self) -> bool:
@@ -167,6 +173,7 @@ class StatusWatcher:
             record.dnc_list = item.get("dncList")
             record.campaign_type = str(item.get("campaignType") or "sms")
             record.due = int(item.get("due") or 0)
+            record.calling_hours = item.get("callingHours")
         for campaign_id, record in self.campaigns.items():
             if campaign_id not in live and not record.deleted:
                 record.statuses.append(DELETED)
@@ -219,11 +226,17 @@ def collect(
     stopped = {
         request_campaign_id(r) for r in requests if request_kind(r) == "stop" and r.get("status") == 200
     }
-    for record in campaigns.values():
-        record.stopped_on_purpose = record.campaign_id in stopped
+    for watched_record in campaigns.values():
+        watched_record.stopped_on_purpose = watched_record.campaign_id in stopped
     for message in admin.messages():
-        if message["campaignId"] in campaigns:
-            campaigns[message["campaignId"]].messages.append(message["phone"])
+        record = campaigns.get(message["campaignId"])
+        if record is None:
+            continue
+        record.messages.append(message["phone"])
+        sent_at = datetime.fromisoformat(str(message["sentAt"]).replace("Z", "+00:00")).timestamp()
+        hours = record.calling_hours
+        if record.first_sent_outside is None and hours and not calling_hours.is_open(hours, sent_at):
+            record.first_sent_outside = sent_at
     live = [c["id"] for c in admin.campaigns()["campaigns"]]
     ordered = sorted(campaigns.values(), key=lambda c: c.name)
     return RunSummary(
@@ -258,6 +271,10 @@ def format_summary(summary: RunSummary) -> str:
         lines.append(f"  statuses seen  {' → '.join(campaign.statuses)}")
         label = "calls made" if campaign.campaign_type == "voice" else "SMS sent"
         lines.append(f"  {label:<14} {_sms_line(campaign)}")
+        if campaign.first_sent_outside is not None and campaign.calling_hours:
+            lines.append(
+                f"  calling hours  {_outside_note(campaign.calling_hours, campaign.first_sent_outside)}"
+            )
     calls = ", ".join(f"{count} {kind}" for kind, count in summary.calls.most_common())
     limited = (
         f"{_plural(summary.rate_limited, 'answer')} 429 (rate limit)"
@@ -285,6 +302,18 @@ def format_summary(summary: RunSummary) -> str:
         + (f"; not successful: {', '.join(summary.failed_tasks)}" if summary.failed_tasks else ""),
     ]
     return "\n".join(lines)
+
+
+def _outside_note(hours: Mapping[str, Any], sent_at: float) -> str:
+    """What Kore would have done with a message the sandbox sent outside the calling hours."""
+    zone = ZoneInfo(str(hours["timezone"]))
+    opens = calling_hours.next_open(hours, sent_at)
+    local = datetime.fromtimestamp(sent_at, zone).strftime("%a %H:%M")
+    wait = datetime.fromtimestamp(opens, zone).strftime("%a %H:%M") if opens is not None else "never"
+    return (
+        f"sent from {local} {hours['timezone']}, outside them: Kore would have waited until {wait} "
+        "(--calling-hours enforce does)"
+    )
 
 
 def _left_note(campaign_id: str, record: CampaignRecord | None) -> str:
@@ -519,7 +548,10 @@ def run_dag(
                     f"\nThe sandbox is still up: {server.url}/_sandbox (its page), {server.url}/docs (its API)."
                 )
                 say("Press Ctrl-C to stop it.")
-                (wait or _wait_for_interrupt)()
+                try:
+                    (wait or _wait_for_interrupt)()
+                except KeyboardInterrupt:  # the way out asked for: the run's own result stands
+                    say("\nStopping the sandbox.")
         return summary
     finally:
         if state == "success" and not options.keep_home:
@@ -553,7 +585,8 @@ def _sandbox_settings(config: SandboxConfig) -> str:
         else "no rate limit"
     )
     sms = f"an SMS every {config.send_interval_seconds:g} s"
-    return f"{limit}, {config.preparing_seconds:g} s in Preparing, {sms}"
+    hours = "calling hours enforced" if config.enforce_calling_hours else "calling hours not enforced"
+    return f"{limit}, {config.preparing_seconds:g} s in Preparing, {sms}, {hours}"
 
 
 class _Printer:
@@ -623,6 +656,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preparing-seconds", type=float, default=2.0, help="sandbox: Preparing -> Ready delay")
     p.add_argument("--send-interval", type=float, default=1.0, help="sandbox: seconds between two SMS")
     p.add_argument("--rate-limit", type=int, default=60, help="sandbox: requests per minute; 0 = off")
+    p.add_argument(
+        "--calling-hours",
+        choices=("enforce", "ignore"),
+        default="ignore",
+        help="sandbox: send only inside each campaign's calling hours, as Kore does (enforce), or at "
+        "once (ignore, the default: a run finishes at any hour; the summary says what Kore would do)",
+    )
     p.add_argument("--keep-home", action="store_true", help="keep the Airflow home even after a success")
     p.add_argument(
         "--keep-sandbox",
@@ -658,6 +698,7 @@ def options_from_args(argv: Sequence[str] | None = None) -> DemoOptions:
             rate_limit_per_window=args.rate_limit or None,
             preparing_seconds=args.preparing_seconds,
             send_interval_seconds=args.send_interval,
+            enforce_calling_hours=args.calling_hours == "enforce",
         ),
     )
 

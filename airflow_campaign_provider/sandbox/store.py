@@ -10,6 +10,7 @@ so no locks are needed. With a Database, every change is written through.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -22,7 +23,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.models.common import decode_message
-from airflow_campaign_provider.sandbox import dialer, schedules
+from airflow_campaign_provider.sandbox import calling_hours, dialer, schedules
 from airflow_campaign_provider.sandbox.contact_lists import ContactListBook
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
 from airflow_campaign_provider.sandbox.jsonutil import is_plain_json, iso
@@ -105,7 +106,9 @@ class Message:
 
 @dataclass
 class Run:
-    """One play of a campaign: message k goes out at anchor + (k+1) * interval (capped at finish_at)."""
+    """One play of a campaign: message k goes out (k+1) * interval after anchor (capped at
+    finish_at), counted in open seconds of ``hours`` (its calling hours, when they are enforced)
+    and in plain seconds without them."""
 
     instance_id: str
     anchor: float
@@ -113,10 +116,11 @@ class Run:
     finish_at: float
     recipients: list[tuple[str, str]]  # (phone, contact list), DNC and already-sent numbers left out
     done: int = 0
+    hours: dict[str, Any] | None = None
 
     def message_time(self, k: int) -> float:
         """When message k of this run is sent."""
-        return min(self.anchor + (k + 1) * self.interval, self.finish_at)
+        return min(calling_hours.wall_time(self.hours, self.anchor, (k + 1) * self.interval), self.finish_at)
 
     def due(self, now: float) -> int:
         """How many messages have been sent by `now` (consistent with `message_time` to the bit)."""
@@ -125,6 +129,8 @@ class Run:
             return n
         if self.interval <= 0:
             return 0  # only a run with no recipients and a later finish has no interval
+        if self.hours is not None:  # message times are monotonic: the first one still to come
+            return bisect.bisect_right(range(n), now, key=self.message_time)
         k = min(n, max(0, int((now - self.anchor) / self.interval)))
         while k < n and self.message_time(k) <= now:
             k += 1
@@ -173,7 +179,8 @@ class Campaign:
         """Move to `status` as of time `at`."""
         self.doc["status"] = status
         self.doc["updatedAt"] = iso(at)
-        self.history.append((status, at))
+        if not self.history or self.history[-1][0] != status:
+            self.history.append((status, at))
 
     def to_record(self) -> dict[str, Any]:
         """JSON-able form for the database (sent numbers live in the messages table)."""
@@ -539,7 +546,13 @@ class Store:
                 complete_in += dialer.retry_tail(c.doc, phones, self.config.retry_minute_seconds)
         else:
             interval = complete_in / n if n else 0.0
-        c.run = Run(new_id("ci"), now, interval, now + complete_in, recipients)
+        hours = (
+            c.doc.get("dialingStrategy", {}).get("callingHours")
+            if self.config.enforce_calling_hours
+            else None
+        )
+        finish = calling_hours.wall_time(hours, now, complete_in)
+        c.run = Run(new_id("ci"), now, interval, finish, recipients, hours=hours)
         c.due += n
         c.version += 1
         c.set_status(ACTIVE, now)
@@ -795,6 +808,7 @@ class Store:
                     "contactLists": list(c.doc.get("contactLists") or ()),
                     "dncList": (c.doc.get("dncLists") or {}).get("name"),
                     "due": c.due,
+                    "callingHours": c.doc.get("dialingStrategy", {}).get("callingHours"),
                     "text": c.text,
                 }
             )

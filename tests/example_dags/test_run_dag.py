@@ -6,8 +6,10 @@ import json
 import re
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -297,3 +299,15 @@ def test_a_task_that_starts_again_within_one_try_is_the_one_that_deferred() -> N
         )
 
     assert counter.resumed_tasks() == ["wait"]
+
+
+def test_a_message_sent_outside_the_calling_hours_is_told_what_kore_would_have_done() -> None:
+    result = summary(["+1", "+2"])
+    (campaign,) = result.campaigns
+    campaign.calling_hours = sample_create_body()["dialingStrategy"]["callingHours"]  # Mon-Fri 9-6
+    campaign.first_sent_outside = datetime(2026, 12, 6, 12, 0, tzinfo=ZoneInfo("Asia/Kolkata")).timestamp()
+
+    assert (
+        "  calling hours  sent from Sun 12:00 Asia/Kolkata, outside them: Kore would have waited until "
+        "Mon 09:00 (--calling-hours enforce does)"
+    ) in format_summary(result)
