@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
@@ -311,3 +312,23 @@ def test_a_message_sent_outside_the_calling_hours_is_told_what_kore_would_have_d
         "  calling hours  sent from Sun 12:00 Asia/Kolkata, outside them: Kore would have waited until "
         "Mon 09:00 (--calling-hours enforce does)"
     ) in format_summary(result)
+
+
+def test_the_errors_name_each_failed_task_first(tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    log.write_text(
+        "noise\nairflow_campaign_provider.exceptions.CampaignArgumentsError: 1 invalid campaign argument:\n"
+        "airflow.sdk.exceptions.AirflowException: something else\n"
+    )
+    out = io.StringIO()
+
+    run_dag._print_errors(
+        log, out, {"create_campaign": "CampaignArgumentsError: 1 invalid campaign argument:"}
+    )
+
+    text = out.getvalue()
+    assert text.startswith(
+        "\nFailed tasks\n  create_campaign: CampaignArgumentsError: 1 invalid campaign argument:\n"
+    )
+    assert "AirflowException: something else" in text
+    assert text.count("1 invalid campaign argument") == 1
