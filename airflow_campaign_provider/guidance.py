@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import sys
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import BaseOperator
@@ -111,13 +112,17 @@ class ExplainedArgumentsMeta(_OperatorMeta):
 def reject_contact_list_ids(operator: Any) -> None:
     """At parse time: ``contact_lists=[create_list.output]`` passes the list's id where Kore takes
     its name; say so, with the name to pass, before anything is uploaded."""
-    from airflow_campaign_provider.operators.contact_list import CreateContactListOperator
-
+    # Looked up, not imported: the list operators import this module (no import circle), and
+    # when their module is not loaded no argument can be one of their outputs.
+    module = sys.modules.get("airflow_campaign_provider.operators.contact_list")
+    list_operator = getattr(module, "CreateContactListOperator", None)
+    if list_operator is None:
+        return
     given = operator.contact_lists
     items = given if isinstance(given, (list, tuple)) else [given]
     for item in items:
         source = getattr(item, "operator", None)
-        if isinstance(source, CreateContactListOperator):
+        if isinstance(source, list_operator):
             raise CampaignArgumentsError(
                 [
                     (

@@ -8,12 +8,11 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.example_dags.conftest import EXAMPLES
+from tests.e2e.test_demo import DEMO
 from tests.ui.test_connection_form import ARTIFACTS, browser  # noqa: F401  (the fixture, by name)
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(900)]
@@ -30,17 +29,7 @@ def test_a_sent_message_appears_on_the_sandbox_page_during_a_run(
     driver = request.getfixturevalue("browser")
 
     run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_campaign_provider.sandbox.run_dag",
-            "kore_campaign_weekly_lifecycle",
-            "--dags-folder",
-            str(EXAMPLES),
-            "--send-interval",
-            "2",
-            "--keep-sandbox",
-        ],
+        [*DEMO, "--send-interval", "2", "--keep-sandbox"],
         env={**os.environ, "TMPDIR": str(tmp_path)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
