@@ -43,8 +43,9 @@ e2e-distributed: $(STAMP)
 reliability: $(STAMP)
 	$(BIN)/pytest -q tests/reliability
 
-# The connection form in Airflow's real web UI, in headless Chromium (installed with apt-get
-# when missing): add a connection leaving the defaults, save, and `airflow connections test` it.
+# In headless Chromium (installed with apt-get when missing): the connection form in Airflow's
+# real web UI (add a connection leaving the defaults, save, `airflow connections test` it), and
+# the sandbox's page during a demo run (a sent message appears); screenshots in .ui-test-artifacts/.
 ui-test: $(STAMP)
 	$(BIN)/pytest -q -m ui tests/ui
 

@@ -47,7 +47,7 @@ def test_the_first_screen_holds_the_two_commands_a_dag_and_how_to_install() -> N
     assert "make demo" in first_screen
     assert "make test" in first_screen
     assert "CreateSmsCampaignOperator(" in first_screen
-    assert "pip install ./airflow-campaign-provider" in first_screen
+    assert "`pip install .`" in first_screen
     assert "pip install airflow-campaign-provider" not in README, "not on PyPI yet"
 
 
