@@ -14,11 +14,13 @@ import time
 from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 
+from airflow_campaign_provider.sandbox import calling_hours
 from airflow_campaign_provider.sandbox.config import FaultConfig
 from airflow_campaign_provider.sandbox.jsonutil import iso
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from airflow_campaign_provider.sandbox.state import SandboxState
+    from airflow_campaign_provider.sandbox.store import Campaign
 
 PAGE_PATH = "/_sandbox"
 SWAGGER_ASSETS = "/_sandbox/assets/swagger-ui"
@@ -82,6 +85,18 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], empty: str) ->
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _waiting_note(campaign: Campaign, now: float) -> str:
+    """For a run held outside its calling hours: when they open."""
+    run = campaign.run
+    if run is None or run.hours is None or calling_hours.is_open(run.hours, now):
+        return ""
+    opens = calling_hours.next_open(run.hours, now)
+    if opens is None:
+        return ""
+    local = datetime.fromtimestamp(opens, ZoneInfo(str(run.hours["timezone"])))
+    return f'<br><span class="muted">outside its calling hours until {local:%a %H:%M} {_e(run.hours["timezone"])}</span>'
+
+
 def render_view(state: SandboxState, now: float) -> str:
     """The part of the page that refreshes: every section, from the sandbox's state at ``now``."""
     store = state.store
@@ -127,7 +142,7 @@ def render_view(state: SandboxState, now: float) -> str:
                     _e(c.doc.get("name")),
                     f"<code>{_e(c.id)}</code>",
                     _e(c.kind),
-                    _e(store.view(c)["status"]),
+                    _e(store.view(c)["status"]) + _waiting_note(c, now),
                     " → ".join(f"{_e(status)} {_clock(at)}" for status, at in c.history),
                     _e(", ".join(c.doc.get("contactLists") or ())),
                     _e((c.doc.get("dncLists") or {}).get("name")),

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from airflow_campaign_provider.hooks.campaign import CampaignHook
@@ -332,3 +333,25 @@ def test_the_errors_name_each_failed_task_first(tmp_path: Path) -> None:
     )
     assert "AirflowException: something else" in text
     assert text.count("1 invalid campaign argument") == 1
+
+
+@pytest.mark.e2e
+def test_keep_sandbox_prints_the_pages_address_and_keeps_it_up_until_told(tmp_path: Path) -> None:
+    out = io.StringIO()
+    seen: list[int] = []
+
+    def look() -> None:  # what a person does while run_dag waits: open the page
+        url = re.search(r"The sandbox is still up: (http://\S+/_sandbox) \(its page\)", out.getvalue())
+        assert url is not None, out.getvalue()
+        seen.append(httpx.get(url[1]).status_code)
+        raise KeyboardInterrupt  # then Ctrl-C
+
+    options = run_dag.DemoOptions(
+        dag_id="no_such_dag", dags_folder=EXAMPLES, keep_home=False, keep_sandbox=True
+    )
+    summary = run_dag.run_dag(options, out=out, wait=look)
+
+    assert seen == [200]
+    assert not summary.succeeded
+    assert "Press Ctrl-C to stop it." in out.getvalue()
+    assert "\nStopping the sandbox.\n" in out.getvalue()

@@ -11,7 +11,9 @@ from airflow_campaign_provider.sandbox import sample_create_body
 from airflow_campaign_provider.sandbox.__main__ import build_parser, config_from_args
 from airflow_campaign_provider.sandbox.calling_hours import is_open, next_open, wall_time, windows
 from airflow_campaign_provider.sandbox.config import SandboxConfig
+from airflow_campaign_provider.sandbox.page import render_view
 from airflow_campaign_provider.sandbox.run_dag import options_from_args
+from airflow_campaign_provider.sandbox.state import SandboxState
 from airflow_campaign_provider.sandbox.store import Store
 from tests.example_dags.conftest import EXAMPLES
 
@@ -88,3 +90,15 @@ def test_a_sandbox_a_person_starts_enforces_the_hours_and_run_dag_says_why_it_do
     assert not options_from_args(["--dags-folder", str(EXAMPLES)]).sandbox.enforce_calling_hours
     options = options_from_args(["--dags-folder", str(EXAMPLES), "--calling-hours", "enforce"])
     assert options.sandbox.enforce_calling_hours
+
+
+def test_the_page_says_when_a_held_campaign_will_send() -> None:
+    sunday_noon = at(2026, 12, 6, 12, 0)
+    state = SandboxState(SandboxConfig(preparing_seconds=0, enforce_calling_hours=True), sunday_noon)
+    campaign = state.store.create_sms(sample_create_body(), sunday_noon)
+    state.store.play(campaign, sunday_noon)
+
+    view = render_view(state, sunday_noon + 10)
+
+    assert "outside its calling hours until Mon 09:00 Asia/Kolkata" in view
+    assert "calling hours enforced" in view
