@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import BaseOperator
 from airflow_campaign_provider.api import CampaignType
+from airflow_campaign_provider.guidance import ExplainedArgumentsMeta
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators.arguments import check_target, raise_problems
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
-class CampaignBaseOperator(BaseOperator):
+class CampaignBaseOperator(BaseOperator, metaclass=ExplainedArgumentsMeta):
     """What every campaign operator shares: the connection, an optional stream, the hook."""
 
     def __init__(

@@ -101,12 +101,16 @@ class SandboxConfig:
     asynchronously); `max_contacts_per_add` caps one addContacts call (Kore documents no cap, so
     a client must adapt when a batch is refused as too large: 413). `refuse_taken_names` answers
     412 to a create (or a rename) whose name a live campaign has; Kore does not document that it
-    does, so a client must stay exactly-once when it is off.
+    does, so a client must stay exactly-once when it is off. `enforce_calling_hours` sends a
+    campaign's messages and calls only inside its calling hours, in its time zone, as Kore does;
+    off, they go out at once whatever the hours say.
 
     The answers follow Kore's samples by default; a deviation is a setting:
     `contact_number_format` "digits" writes a list's numbers as Kore's samples do, without `+`
     ("e164" keeps the `+`); `campaign_in_use_format` "objects" writes `campaignInUse` entries as
-    Kore's sample does, `{"name", "id"}` ("ids": plain id strings). `add_contacts_fail_after_accept`
+    Kore's sample does, `{"name", "id"}` ("ids": plain id strings); `sms_create_answer` "wrapped"
+    answers an SMS create as the public pages' samples do, `{status, message, data}` ("bare": the
+    campaign alone, as the seed page's table reads). `add_contacts_fail_after_accept`
     makes the next that many addContacts calls queue their batch and then answer 500, as a Kore
     that took the batch and failed to say so.
     """
@@ -128,6 +132,7 @@ class SandboxConfig:
     retry_minute_seconds: float = 0.01
     strict_trigger_paths: bool = False
     refuse_taken_names: bool = True
+    enforce_calling_hours: bool = False
     max_page_size: int = 100
     contact_import_seconds: float = 1.0
     max_contacts_per_add: int = 1000
@@ -201,6 +206,7 @@ RUNTIME_SETTINGS = frozenset(
         "send_interval_seconds",
         "retry_minute_seconds",
         "strict_trigger_paths",
+        "enforce_calling_hours",
         "refuse_taken_names",
         "max_page_size",
         "contact_import_seconds",
