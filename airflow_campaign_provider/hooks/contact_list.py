@@ -26,7 +26,7 @@ from airflow_campaign_provider.models.contact_list import (
     checked,
 )
 from airflow_campaign_provider.paging import MAX_CONTACT_PAGES, Page, pages
-from airflow_campaign_provider.phones import to_e164
+from airflow_campaign_provider.phones import phone_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -114,12 +114,12 @@ class ContactListHookMixin:
             yield from rows
 
     def add_contacts(self: Transport, contact_list_name: str, phones: list[str]) -> str:
-        """One ``addContacts`` call of numbers sent as E.164 (validated first); answers Kore's
-        "in progress" message."""
+        """One ``addContacts`` call of numbers sent as E.164 (validated first: every unreadable
+        number named in one error); answers Kore's "in progress" message."""
         body = checked(
             AddContactsBody,
             contact_list_name=contact_list_name,
-            data=[{"phoneNumber": to_e164(phone)} for phone in phones],
+            data=[{"phoneNumber": phone_key(phone)} for phone in phones],
         )
         return parse_contacts_queued(self.run(_requests(self).add_contacts(body)))
 

@@ -238,6 +238,18 @@ def test_a_list_a_running_voice_campaign_uses_is_deleted_after_stopping_it(
     assert hook.get_campaign_status(voice_id) == "Stopped"
 
 
+def test_campaign_in_use_as_plain_ids_is_read_too(hook: CampaignHook, kore_sandbox: SandboxServer) -> None:
+    kore_sandbox.admin.update_config(campaign_in_use_format="ids")
+    contact_list, _ = hook.create_contact_list_once("Ids audience", "A list")
+    sms_id = kore_sandbox.admin.seed_campaign(
+        "Active", complete_in_seconds=600, fields={"name": "Texts it", "contactLists": ["Ids audience"]}
+    )
+    assert hook.get_contact_list(contact_list["_id"])["campaignInUse"] == [sms_id]
+
+    with pytest.raises(ContactListInUseError, match=f"{sms_id} \\(sms\\)"):
+        hook.delete_contact_list_once(contact_list["_id"])
+
+
 # --- item 7 ------------------------------------------------------------------------------------
 
 
