@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 ADMIN_PREFIX = "/_sandbox"
 MAX_STATUS_LENGTH = 64
 #: The most campaigns one bulk seed call adds (a teardown of 10,000 is the largest case tested).
-MAX_BULK_SEED = 100_000
+MAX_BULK_SEED = 20_000
 
 _PHONES_SCHEMA = {
     "type": "object",

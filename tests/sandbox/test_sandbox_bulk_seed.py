@@ -20,7 +20,7 @@ def test_one_call_seeds_count_campaigns_named_in_order(kore_sandbox: SandboxServ
 @pytest.mark.parametrize(
     ("body", "rule"),
     [
-        ({"count": 0}, "count: must be a whole number from 1 to 100000"),
+        ({"count": 0}, "count: must be a whole number from 1 to 20000"),
         ({"count": True}, "count: must be a whole number"),
         ({"count": 2, "campaign": []}, "campaign: must be a campaign spec object"),
         ({"count": 2, "name_prefix": 3}, "name_prefix: must be a string"),
