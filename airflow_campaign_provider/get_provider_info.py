@@ -129,7 +129,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": ["airflow_campaign_provider.triggers.campaign"],
+                "python-modules": [
+                    "airflow_campaign_provider.triggers.campaign",
+                    "airflow_campaign_provider.triggers.events",
+                ],
             }
         ],
         "config": CONFIG,

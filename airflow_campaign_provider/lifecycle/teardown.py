@@ -289,16 +289,14 @@ def keep_in_budget(hook: CampaignHook) -> None:
 
     The sync hook's budget limits its calls only when a budget store is configured; without one
     it sends as fast as it can and leaves the pace to Kore's 429s. Ten thousand campaigns would
-    meet a 429 every minute, so a teardown always spends the per-process window of the account
-    (or the store's, when configured): the hook's ``budget``, replaced by the limiting one.
+    meet a 429 every minute, so each teardown call paces itself with a window of its own, or
+    with the store's window, shared by every process of the account, when one is configured.
     """
-    from airflow_campaign_provider.budget import BudgetSettings, budget_for
+    from airflow_campaign_provider.budget import BudgetSettings, RequestBudget
 
     settings = hook.settings
     budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
-    hook.__dict__["budget"] = budget_for(
-        budget, settings.base_url, settings.account_id, limit_without_store=True
-    )
+    hook.__dict__["budget"] = RequestBudget(budget, settings.base_url, settings.account_id)
 
 
 def _checked_ids(campaign_ids: Iterable[str]) -> list[str]:
