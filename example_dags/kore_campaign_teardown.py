@@ -8,7 +8,13 @@ person who triggers it with the ids in the run's conf::
     airflow dags trigger kore_campaign_teardown --conf '{"campaign_ids": ["cd-…", "cd-…"]}'
 
 It is scheduled on the asset ``kore_campaigns_finished`` and reads the ids from every event that
-triggered the run (``extra["campaign_ids"]``) and from the run's conf (``campaign_ids``). One
+triggered the run (``extra["campaign_ids"]``) and from the run's conf (``campaign_ids``). On
+Airflow 3.3 it is also scheduled on ``kore_campaigns_overdue``, an asset an ``AssetWatcher`` keeps
+with a ``CampaignEventTrigger``: every campaign that has been ``Active`` longer than
+``KORE_TEARDOWN_ACTIVE_MINUTES`` (default 240) and whose name matches ``KORE_TEARDOWN_NAME_PATTERN``
+(default ``*``) fires one event, once, and the teardown stops and deletes it. (Airflow 3.1 and 3.2
+have no asset state store to keep the watcher's cursor across a triggerer restart, so there the
+DAG is scheduled on ``kore_campaigns_finished`` alone.) One
 ``TeardownCampaignsOperator`` task handles them all, however many (no task mapping, so no limit
 of 1,024): it learns their statuses a list page (100 campaigns) at a time, stops each ``Active``
 one and deletes each campaign exactly once, inside the account's request budget; one already
@@ -27,6 +33,7 @@ Connection: ``kore_campaign_default``. SMS campaigns only (``campaign_type="sms"
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +48,7 @@ from airflow_campaign_provider.operators.teardown import (
     event_ids,
     unique_ids,
 )
+from airflow_campaign_provider.triggers.events import AIRFLOW_3_3_PLUS, CampaignEventTrigger
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -49,6 +57,35 @@ log = logging.getLogger(__name__)
 
 #: The asset ``kore_campaign_segments`` updates when its campaigns complete.
 CAMPAIGNS_FINISHED = Asset(name="kore_campaigns_finished", uri="kore://campaigns/finished")
+#: How often the watcher polls the account (one list call a poll serves every watcher of it).
+POLL_SECONDS = float(os.environ.get("KORE_EXAMPLE_POLL_SECONDS", "60"))
+#: A campaign Active longer than this is overdue: it should have finished by now.
+ACTIVE_MINUTES = float(os.environ.get("KORE_TEARDOWN_ACTIVE_MINUTES", "240"))
+NAME_PATTERN = os.environ.get("KORE_TEARDOWN_NAME_PATTERN", "*")
+
+if AIRFLOW_3_3_PLUS:
+    from airflow.sdk import AssetWatcher
+
+    #: One event per campaign Active longer than ACTIVE_MINUTES, fired once (the cursor is kept
+    #: in this asset's state store, so a triggerer restart repeats none).
+    CAMPAIGNS_OVERDUE = Asset(
+        name="kore_campaigns_overdue",
+        uri="kore://campaigns/overdue",
+        watchers=[
+            AssetWatcher(
+                name="kore_campaigns_overdue_watcher",
+                trigger=CampaignEventTrigger(
+                    statuses=[],
+                    active_longer_than_minutes=ACTIVE_MINUTES,
+                    name_pattern=NAME_PATTERN,
+                    poll_interval=POLL_SECONDS,
+                ),
+            )
+        ],
+    )
+    SCHEDULE: Any = CAMPAIGNS_FINISHED | CAMPAIGNS_OVERDUE
+else:
+    SCHEDULE = [CAMPAIGNS_FINISHED]
 
 
 def ids_to_remove(key: str, what: str, context: Mapping[str, Any]) -> list[str]:
@@ -69,7 +106,7 @@ def ids_to_remove(key: str, what: str, context: Mapping[str, Any]) -> list[str]:
 with DAG(
     dag_id="kore_campaign_teardown",
     description="Stop and delete the Kore.ai campaigns an asset event or the run's conf names.",
-    schedule=[CAMPAIGNS_FINISHED],
+    schedule=SCHEDULE,
     start_date=pendulum.datetime(2025, 1, 6, tz="UTC"),
     catchup=False,
     max_active_runs=1,

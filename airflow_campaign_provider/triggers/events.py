@@ -54,8 +54,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Shared streams and the asset state store came with Airflow 3.3.
-SHARES_STREAMS = Version(Version(airflow_version).base_version) >= Version("3.3.0")
+#: Shared streams (one poll for every watcher) and the asset state store (the cursor) came with Airflow 3.3.
+AIRFLOW_3_3_PLUS = Version(Version(airflow_version).base_version) >= Version("3.3.0")
 #: The key of the cursor in the watched asset's state store.
 CURSOR_KEY = "kore_campaign_event_cursor"
 PAGE_SIZE = 100
@@ -219,7 +219,7 @@ class CampaignEventTrigger(BaseEventTrigger):
 
     def shared_stream_key(self) -> Hashable | None:
         """Watchers of one connection, stream, campaign type and poll interval share one poll."""
-        if not SHARES_STREAMS:
+        if not AIRFLOW_3_3_PLUS:
             return None
         return (
             "kore-campaign-events",

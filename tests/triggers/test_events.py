@@ -15,7 +15,7 @@ from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sandbox.run_dag import request_kind
 from airflow_campaign_provider.triggers import events as events_module
 from airflow_campaign_provider.triggers.events import (
-    SHARES_STREAMS,
+    AIRFLOW_3_3_PLUS,
     CampaignEventTrigger,
     CampaignSnapshot,
     CampaignWatch,
@@ -125,9 +125,9 @@ def test_serialize_rebuilds_an_equal_trigger() -> None:
 
 def test_the_shared_stream_is_an_airflow_3_3_feature(monkeypatch: pytest.MonkeyPatch) -> None:
     trigger = CampaignEventTrigger()
-    monkeypatch.setattr(events_module, "SHARES_STREAMS", False)
+    monkeypatch.setattr(events_module, "AIRFLOW_3_3_PLUS", False)
     assert trigger.shared_stream_key() is None  # 3.1, 3.2: each watcher polls on its own
-    monkeypatch.setattr(events_module, "SHARES_STREAMS", True)
+    monkeypatch.setattr(events_module, "AIRFLOW_3_3_PLUS", True)
     other = CampaignEventTrigger(statuses=["Stopped"], name_pattern="Promo *")
     assert trigger.shared_stream_key() == other.shared_stream_key() is not None
 
@@ -204,7 +204,7 @@ async def watch_together(admin: Any, watchers: int) -> tuple[list[str], list[int
     return [request_kind(r) for r in admin.requests()], snapshots, fired
 
 
-@pytest.mark.skipif(not SHARES_STREAMS, reason="shared streams came with Airflow 3.3")
+@pytest.mark.skipif(not AIRFLOW_3_3_PLUS, reason="shared streams came with Airflow 3.3")
 async def test_every_watcher_of_an_account_shares_one_list_call_per_poll(kore_sandbox: SandboxServer) -> None:
     admin = kore_sandbox.admin
     admin.seed_many(60, {"status": "Completed"}, name_prefix="Old ")
