@@ -1,28 +1,21 @@
 """Teardown: stop and delete any number of campaigns, each exactly once, inside the account budget.
 
-One call, :func:`teardown_campaigns`, takes a :class:`~airflow_campaign_provider.hooks.campaign.CampaignHook`
-and the campaigns, by id or by a :class:`CampaignFilter`, so an operator, a TaskFlow task or a
-script gets the same guarantees:
+One call, :func:`teardown_campaigns`, takes a hook and the campaigns (ids, or a
+:class:`CampaignFilter`), so an operator, a TaskFlow task or a script gets the same guarantees
+(``docs/event-driven-teardown.md`` tells them whole):
 
-* Statuses are learnt a list page at a time (up to 100 campaigns a call), never one read per id:
-  an id that no longer exists costs nothing, a finished or never started campaign only its
-  delete, a running one its stop and its delete. Calls ≈ list pages + stops + deletes. When only
-  a few ids are left to find in a long listing, each is read on its own instead (whichever is
-  fewer calls); an id missing from a listing whose total changed while it was read is read on its
-  own too, so a campaign shifted between pages is never taken for gone.
-* Every campaign is stopped at most once and deleted at most once per call. Every call goes
-  through the hook, so through the account's :class:`~airflow_campaign_provider.budget.RequestBudget`
-  and its retry policy; ``max_workers`` threads only overlap the waits for answers.
-* A campaign Kore refuses to stop or delete is reported ``failed`` with Kore's reason and the
-  rest go on; an account-wide failure (auth, the server down past the retries, the budget store)
-  ends the call at once, the campaigns not yet reached reported ``not_reached``. Either way
-  :class:`TeardownIncompleteError` is raised carrying the report, and calling again (a task
-  retry) re-reads the statuses and finishes the rest: a stopped campaign is not stopped again, a
-  deleted one is not in the list any more.
+* Statuses come from list pages (100 campaigns a call): an id that no longer exists costs
+  nothing, a finished or never started campaign its delete, a running one its stop and delete.
+  When a few ids are left to find in a long list, each is read on its own (fewer calls); an id
+  missing from a list whose total changed while it was read is read on its own too.
+* Each campaign is stopped at most once and deleted at most once per call, every call in a slot
+  of the account's budget (:func:`keep_in_budget`); ``max_workers`` threads only overlap waits.
+* A campaign Kore refuses is reported ``failed`` and the rest go on; an account-wide failure
+  ends the call, the rest ``not_reached``. Either way :class:`TeardownIncompleteError` carries the
+  report, and calling again re-reads the statuses and finishes the rest.
 * ``dry_run`` lists what would be done and sends no stop and no delete.
 
-The hook's listing is read whole before anything is deleted: deleting while paging would shift
-the campaigns of later pages into pages already read.
+The list is read whole first: deleting while paging would shift campaigns into pages already read.
 """
 
 from __future__ import annotations
@@ -66,8 +59,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 #: Threads overlapping the waits for answers by default; the budget, not they, sets the pace.
 DEFAULT_WORKERS = 4
-#: A progress line every so many campaigns.
-PROGRESS_EVERY = 1000
+PROGRESS_EVERY = 1000  # campaigns between two progress lines
 #: Errors about one campaign: it is reported ``failed`` and the others go on.
 _ONE_CAMPAIGN_ERRORS = (
     CampaignValidationError,
@@ -91,8 +83,7 @@ class TeardownAction(str, Enum):
 
 @dataclass(frozen=True)
 class CampaignFilter:
-    """Which campaigns of the account a teardown takes when no ids are given; every given
-    criterion must hold.
+    """Which campaigns a teardown takes when no ids are given: those meeting every criterion given.
 
     :param statuses: Kore statuses to take (sent to Kore as the list's filter).
     :param name_pattern: A shell-style pattern (``*``, ``?``, ``[…]``) the name must match,
@@ -118,7 +109,8 @@ class CampaignFilter:
             raise CampaignArgumentsError(problems)
         if isinstance(created_before, str):
             created_before = datetime.fromisoformat(created_before.replace("Z", "+00:00"))
-        return cls(tuple(dict.fromkeys(statuses or ())), name_pattern or None, created_before)
+        values = [statuses] if isinstance(statuses, str) else list(statuses or ())
+        return cls(tuple(dict.fromkeys(values)), name_pattern or None, created_before)
 
     @property
     def is_empty(self) -> bool:
@@ -232,12 +224,12 @@ class TeardownIncompleteError(CampaignError):
     def __init__(self, report: TeardownReport, cause: BaseException | None = None) -> None:
         self.report = report
         unfinished = report.unfinished
-        sample = "; ".join(f"{o.campaign_id}: {o.reason}" for o in unfinished[:5])
         more = f" (and {len(unfinished) - 5} more)" if len(unfinished) > 5 else ""
+        sample = "; ".join(f"{o.campaign_id}: {o.reason}" for o in unfinished[:5]) + more
         why = f" An account-wide failure ended it: {cause}." if cause is not None else ""
         super().__init__(
             f"Teardown incomplete: {len(unfinished)} of {len(report.outcomes)} campaign(s) not torn down: "
-            f"{sample}{more}.{why} {report.summary()} A retry re-reads the statuses and finishes the rest."
+            f"{sample}.{why} {report.summary()} A retry re-reads the statuses and finishes the rest."
         )
 
 
@@ -339,6 +331,7 @@ class _Teardown:
         self.campaign_type = campaign_type
         self.report = report
         self.fatal: CampaignError | None = None
+        self.gone_reason = f"not among the account's {campaign_type} campaigns"
         self._lock = threading.Lock()
 
     def _count(self, kind: str) -> None:
@@ -421,7 +414,7 @@ class _Teardown:
     def planned(self, target: _Target) -> CampaignOutcome:
         """The dry run's line: what :meth:`one` would do."""
         if target.gone:
-            return self._outcome(target, TeardownAction.ALREADY_GONE, self._gone_reason())
+            return self._outcome(target, TeardownAction.ALREADY_GONE, self.gone_reason)
         action = TeardownAction.WOULD_STOP_AND_DELETE if target.needs_stop else TeardownAction.WOULD_DELETE
         return self._outcome(target, action)
 
@@ -453,7 +446,7 @@ class _Teardown:
     def one(self, target: _Target) -> CampaignOutcome:
         """Stop (if running) and delete one campaign: each call at most once."""
         if target.gone:
-            return self._outcome(target, TeardownAction.ALREADY_GONE, self._gone_reason())
+            return self._outcome(target, TeardownAction.ALREADY_GONE, self.gone_reason)
         stopped = False
         if target.needs_stop:
             try:
@@ -499,9 +492,6 @@ class _Teardown:
         if action is TeardownAction.FAILED:
             log.warning("Campaign %s not torn down: %s", target.campaign_id, reason)
         return CampaignOutcome(target.campaign_id, action, target.status, target.name, reason)
-
-    def _gone_reason(self) -> str:
-        return f"not among the account's {self.campaign_type} campaigns"
 
 
 def _status(campaign: Mapping[str, Any]) -> str | None:

@@ -26,20 +26,11 @@ from airflow_campaign_provider.operators.teardown import DEFAULT_CONN_ID, Teardo
 from airflow_campaign_provider.sandbox import SandboxConfig, SandboxServer
 from airflow_campaign_provider.sandbox.run_dag import request_campaign_id, request_kind
 from tests.figures import add_figures
+from tests.test_budget import busiest_window
 
 GONE = "cd-00000000-0000-4000-8000-00000000dead"
 #: The bulk sandbox's limit and the connection's budget: per window of this many seconds.
 BULK_LIMIT, BULK_WINDOW = 5000, 5
-
-
-def busiest_window(times: list[float], window: float) -> int:
-    """The most of ``times`` (sorted) that fall in any ``window`` seconds."""
-    peak, low = 0, 0
-    for high, at in enumerate(times):
-        while times[low] <= at - window:
-            low += 1
-        peak = max(peak, high - low + 1)
-    return peak
 
 
 def use_connection(
@@ -339,3 +330,7 @@ def test_a_bad_filter_is_refused_naming_each_criterion() -> None:
 
 def test_the_default_connection_is_the_hook_s() -> None:
     assert hook_module.CampaignHook.default_conn_name == DEFAULT_CONN_ID
+
+
+def test_a_filter_takes_one_status_given_as_a_string() -> None:
+    assert CampaignFilter.of("Completed").statuses == ("Completed",)
