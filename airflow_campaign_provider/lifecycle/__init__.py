@@ -1,0 +1,1 @@
+"""Exactly-once guarantees: each module a unit that takes a hook."""
