@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: The asset ``kore_campaign_segments`` updates when its campaigns complete.
-CAMPAIGNS_FINISHED = Asset(name="kore_campaigns_finished", uri="kore://campaigns/finished")
+CAMPAIGNS_FINISHED = Asset(name="kore_campaigns_finished")
 
 
 def unique_campaign_ids(named: Iterable[tuple[str, Any]]) -> list[str]:
