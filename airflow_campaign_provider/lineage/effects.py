@@ -33,6 +33,9 @@ class KoreTouch:
     kind: str
     name: str | None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Whether the change is an asset event: a list is "refreshed" when contacts are added (or it
+    #: is deleted), not when it is created empty; a campaign by every change of its state.
+    published: bool = True
 
     def resource(self, host: str, stream_id: str) -> KoreResource | None:
         if not self.name:
@@ -78,7 +81,8 @@ def _int(value: Any) -> int | None:
 
 def _create_contact_list(op: Any, result: Any) -> Effects:
     extra = {"contact_list_id": result} if result else {}
-    return Effects(outputs=[KoreTouch(CONTACT_LIST, op.name, {**extra, "operation": "create"})])
+    touch = KoreTouch(CONTACT_LIST, op.name, {**extra, "operation": "create"}, published=False)
+    return Effects(outputs=[touch])
 
 
 def _upload_contacts(op: Any, result: Any) -> Effects:

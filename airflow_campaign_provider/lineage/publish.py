@@ -35,6 +35,8 @@ def publish_changes(operator: Any, outlet_events: Any, effects: Effects, host: s
     published = alias is not None and alias in operator.outlets
     declared = [(asset, kore_resource_of(asset)) for asset in operator.outlets if kore_resource_of(asset)]
     for touch in effects.outputs:
+        if not touch.published:
+            continue
         resource = touch.resource(host, stream_id)
         extra = jsonable(touch.extra)
         matched = False
