@@ -31,7 +31,7 @@ RUN_SECONDS = 300.0
 #: Long enough for several scheduler loops (one a second when idle) after the other list's event.
 QUIET_SECONDS = 15.0
 
-DAGS = '''
+DAGS = """
 import pendulum
 from airflow.sdk import DAG, task
 
@@ -65,12 +65,14 @@ with DAG("{consumer}", schedule=[VIP], start_date=START, catchup=False):
         return event.extra
 
     react()
-'''
+"""
 
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(replace(SandboxConfig(rate_limit_per_window=None), client_secret="asset-e2e")) as server:
+    with SandboxServer(
+        replace(SandboxConfig(rate_limit_per_window=None), client_secret="asset-e2e")
+    ) as server:
         yield server
 
 
@@ -148,6 +150,8 @@ def test_a_dag_scheduled_on_a_contact_list_runs_after_its_upload_and_only_then(
     assert (event["operation"], event["sent"], event["total_in_list"]) == ("upload", 2, 2)
     assert event["contact_list_id"].startswith("cl-")
     assert [uri for uri, _ in upload_events(airflow)] == [
-        KoreResource.of("contact-list", "Other customers", stream_id=stream_id, host=kore_host(sandbox.url)).uri,
+        KoreResource.of(
+            "contact-list", "Other customers", stream_id=stream_id, host=kore_host(sandbox.url)
+        ).uri,
         vip.uri,
     ]
