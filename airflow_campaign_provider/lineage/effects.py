@@ -51,6 +51,8 @@ class Effects:
     outputs: list[KoreTouch] = field(default_factory=list)
     #: Where the contacts came from (a file URL), or None for contacts passed in (e.g. by XCom).
     contacts_source: str | None = None
+    #: The tasks whose XCom the contacts were (a SQL task's lineage names the table read).
+    contacts_producers: list[Any] = field(default_factory=list)
     phone_column: str | None = None
     #: Contacts read from the source: valid and rejected rows.
     contacts_valid: int | None = None
@@ -75,6 +77,26 @@ def _file_url(value: Any) -> str | None:
     return Path(text).absolute().as_uri()
 
 
+def _xcom_producers(op: Any, argument: str) -> list[Any]:
+    """The tasks whose XCom fed ``argument``, as the DAG file wrote it (before rendering)."""
+    from airflow.sdk.definitions.xcom_arg import XComArg
+
+    dag = getattr(op, "dag", None)
+    written = getattr(dag, "task_dict", {}).get(op.task_id) if dag is not None else None
+    if written is None:
+        return []
+    value = getattr(written, "partial_kwargs", {}).get(argument)
+    expand_input = getattr(getattr(written, "expand_input", None), "value", None)
+    if value is None and isinstance(expand_input, Mapping):
+        value = expand_input.get(argument)
+    if value is None and not hasattr(written, "partial_kwargs"):
+        value = getattr(written, argument, None)
+    producers: dict[str, Any] = {}
+    for task, _ in XComArg.iter_xcom_references(value):
+        producers.setdefault(task.task_id, task)
+    return list(producers.values())
+
+
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -95,6 +117,7 @@ def _upload_contacts(op: Any, result: Any) -> Effects:
     return Effects(
         outputs=[KoreTouch(CONTACT_LIST, name, extra)],
         contacts_source=_file_url(op.contacts),
+        contacts_producers=[] if _file_url(op.contacts) else _xcom_producers(op, "contacts"),
         phone_column=op.phone_column,
         contacts_valid=valid,
         contacts_rejected=_int(report.get("rejected")),

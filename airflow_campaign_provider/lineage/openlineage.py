@@ -10,6 +10,7 @@ assets are: namespace ``kore://{host}``, name ``{stream_id}/{contact-list|campai
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -33,6 +34,8 @@ from openlineage.client.generated.schema_dataset import SchemaDatasetFacet, Sche
 from openlineage.client.generated.tags_dataset import TagsDatasetFacet, TagsDatasetFacetFields
 
 from airflow_campaign_provider.assets import CAMPAIGN, CONTACT_LIST
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -139,6 +142,7 @@ def operator_lineage(
         inputs.append(
             InputDataset(namespace, name, facets=_pii_phone_facets(column), inputFacets=input_facets)
         )
+    inputs.extend(_tables_of_producers(effects))
     for touch in effects.inputs:
         if resource := _resource(touch, host, stream_id, name_of_campaign):
             inputs.append(
@@ -171,6 +175,28 @@ def operator_lineage(
     if error is not None:
         run_facets["errorMessage"] = ErrorMessageRunFacet(message=str(error), programmingLanguage="python")
     return OperatorLineage(inputs=inputs, outputs=outputs, run_facets=run_facets)
+
+
+def _tables_of_producers(effects: Effects) -> list[InputDataset]:
+    """The tables a SQL task read, when the contacts were its XCom: that task's own lineage of its
+    query (SQL operators report it before they run), the phone column tagged PII."""
+    column = effects.phone_column or LIST_PHONE_COLUMN
+    tables: list[InputDataset] = []
+    for task in effects.contacts_producers:
+        on_start = getattr(task, "get_openlineage_facets_on_start", None)
+        if not callable(on_start):
+            continue
+        try:
+            lineage = on_start()
+        except Exception:
+            log.warning(
+                "Could not read the lineage of %s, the contacts' source.", task.task_id, exc_info=True
+            )
+            continue
+        for dataset in getattr(lineage, "inputs", None) or []:
+            facets = {**(dataset.facets or {}), "tags": _pii_phone_facets(column)["tags"]}
+            tables.append(InputDataset(dataset.namespace, dataset.name, facets=facets))
+    return tables
 
 
 def _resource(

@@ -159,3 +159,73 @@ def test_a_failed_upload_reports_its_source_and_the_error(
     run_dir = next(staging.iterdir())
     sources = {d["name"] for e in failed for d in e["inputs"]}
     assert sources == {str(run_dir / f"{segment}.csv") for segment in SEGMENTS}
+
+
+SQL_DAG = """
+import pendulum
+from airflow.providers.common.compat.openlineage.facet import Dataset
+from airflow.providers.openlineage.extractors import OperatorLineage
+from airflow.sdk import DAG, BaseOperator
+
+from airflow_campaign_provider.operators.contact_list import CreateContactListOperator, UploadContactsOperator
+
+TABLE = Dataset(namespace="postgres://warehouse:5432", name="crm.public.customers")
+
+
+class CustomerQuery(BaseOperator):
+    \"\"\"Stands for a SQL operator: its rows in XCom, its query's lineage reported on start.\"\"\"
+
+    def execute(self, context):
+        return ["+14155550401", "+14155550402"]
+
+    def get_openlineage_facets_on_start(self):
+        return OperatorLineage(inputs=[TABLE])
+
+
+with DAG("contacts_from_sql", schedule=None, start_date=pendulum.datetime(2025, 1, 6, tz="UTC")):
+    phones = CustomerQuery(task_id="query_customers")
+    created = CreateContactListOperator(
+        task_id="create_list", name="Warehouse VIP", description="Read from the warehouse."
+    )
+    UploadContactsOperator(
+        task_id="upload_contacts",
+        contact_list_id=created.output,
+        contacts=phones.output,
+        import_timeout=60,
+        poll_interval=0.2,
+    )
+"""
+
+
+def test_contacts_read_by_a_sql_task_name_its_table_as_their_source(
+    metadata_db: None,
+    kore_sandbox: SandboxServer,
+    dags_folder: Callable[[Path], None],
+    tmp_path: Path,
+    lineage_file: Path,
+) -> None:
+    """The upload asks the task whose XCom its contacts were for the lineage of its query, as
+    SQL operators report it before they run: the table read becomes the upload's input."""
+    from tests.airflow_names import DagBag
+
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "contacts_from_sql.py").write_text(SQL_DAG)
+    dags_folder(folder)
+    bag = DagBag(dag_folder=folder)
+    assert bag.import_errors == {}
+
+    assert bag.get_dag("contacts_from_sql").test().state == "success"
+
+    events = [json.loads(line) for line in lineage_file.read_text().splitlines()]
+    (upload,) = [
+        event
+        for event in events
+        if event["job"]["name"] == "contacts_from_sql.upload_contacts" and event["eventType"] == "COMPLETE"
+    ]
+    (source,) = upload["inputs"]
+    assert (source["namespace"], source["name"]) == ("postgres://warehouse:5432", "crm.public.customers")
+    assert pii_column(source) == ["phone"]
+    (written,) = upload["outputs"]
+    assert written["name"].endswith("/contact-list/warehouse vip")
+    assert written["facets"]["koreContactList"]["size"] == 2
