@@ -81,8 +81,8 @@ def _xcom_producers(op: Any, argument: str) -> list[Any]:
     """The tasks whose XCom fed ``argument``, as the DAG file wrote it (before rendering)."""
     from airflow.sdk.definitions.xcom_arg import XComArg
 
-    dag = getattr(op, "dag", None)
-    written = getattr(dag, "task_dict", {}).get(op.task_id) if dag is not None else None
+    has_dag = getattr(op, "has_dag", None)
+    written = op.dag.task_dict.get(op.task_id) if callable(has_dag) and has_dag() else None
     if written is None:
         return []
     value = getattr(written, "partial_kwargs", {}).get(argument)

@@ -113,6 +113,13 @@ class CampaignBaseOperator(BaseOperator):
         except Exception:
             log.warning("Could not publish the asset events of %s.", self.task_id, exc_info=True)
 
+    def get_openlineage_facets_on_start(self) -> Any:
+        """What the task's arguments name, before it runs (no request is made for it)."""
+        from airflow_campaign_provider.lineage.effects import effects_of
+        from airflow_campaign_provider.lineage.openlineage import operator_lineage
+
+        return operator_lineage(effects_of(self), *self._kore_where(), lambda campaign_id: None)
+
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage's datasets of what this task did (the OpenLineage provider calls this)."""
         from airflow_campaign_provider.lineage.effects import effects_of
