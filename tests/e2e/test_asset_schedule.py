@@ -9,6 +9,7 @@ created: the scheduler sees the upload's asset event, published through the oper
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,8 +20,7 @@ import pytest
 from airflow_campaign_provider.assets import KoreResource, kore_host
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sandbox.config import SandboxConfig
-from tests.e2e.processes import RealAirflow, components_env
-from tests.servers import free_port
+from tests.e2e.processes import RealAirflow, local_airflow
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +71,7 @@ with DAG("{consumer}", schedule=[VIP], start_date=START, catchup=False):
 @pytest.fixture
 def sandbox() -> Iterator[SandboxServer]:
     with SandboxServer(
-        replace(SandboxConfig(rate_limit_per_window=None), client_secret="asset-e2e")
+        replace(SandboxConfig(rate_limit_per_window=None), client_secret=f"asset-e2e-{secrets.token_hex(16)}")
     ) as server:
         yield server
 
@@ -83,18 +83,11 @@ def real_airflow(tmp_path: Path, sandbox: SandboxServer) -> Iterator[RealAirflow
     dags.mkdir()
     source = DAGS.format(stream_id=stream_id, host=kore_host(sandbox.url), consumer=CONSUMER)
     (dags / "kore_asset_dags.py").write_text(source)
-    env = components_env(tmp_path, dags, sandbox.connection_json(), port=free_port())
-    env.update({"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4"})
     # The scheduler creates asset-triggered runs only when it creates runs of schedules at all.
-    env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "True"
-    airflow = RealAirflow(tmp_path, env)
-    try:
-        airflow.cli("db", "migrate")
-        for component in COMPONENTS:
-            airflow.start(component)
+    with local_airflow(
+        tmp_path, dags, sandbox.connection_json(), COMPONENTS, AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="True"
+    ) as airflow:
         yield airflow
-    finally:
-        airflow.stop()
 
 
 def consumer_runs(airflow: RealAirflow) -> list[tuple[str, str, str]]:
