@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import BaseOperator
 from airflow_campaign_provider.api import CampaignType
+from airflow_campaign_provider.guidance import ExplainedArgumentsMeta
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators.arguments import check_target, raise_problems
 
@@ -59,7 +60,7 @@ def _recorded(method: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-class CampaignBaseOperator(BaseOperator):
+class CampaignBaseOperator(BaseOperator, metaclass=ExplainedArgumentsMeta):
     """What every campaign operator shares: the connection, an optional stream, the hook; and
     the asset events and OpenLineage of what it did."""
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import campaign_id_of
 from airflow_campaign_provider.exceptions import CampaignError
+from airflow_campaign_provider.guidance import contact_list_names, reject_contact_list_ids
 from airflow_campaign_provider.operators.arguments import (
     check_create_settings,
     is_templated,
@@ -71,6 +72,7 @@ class CreateCampaignBaseOperator(CampaignBaseOperator):
     """
 
     template_fields_renderers = {"calling_hours": "json", "contact_lists": "json"}
+    contact_lists: Sequence[str]
 
     def __init__(
         self,
@@ -89,6 +91,7 @@ class CreateCampaignBaseOperator(CampaignBaseOperator):
 
     def _raise_problems(self, problems: list[tuple[str, str]], arguments: Sequence[str]) -> None:
         """At construction: raise ``problems`` and the settings' at once, but for templated arguments."""
+        reject_contact_list_ids(self)
         check_create_settings(
             problems, self.if_exists, self.wait_for_ready, self.ready_timeout, self.poll_interval
         )
@@ -103,6 +106,7 @@ class CreateCampaignBaseOperator(CampaignBaseOperator):
     def execute(self, context: Context) -> str:
         """Push the id to XCom at once (so a teardown finds it even if the wait fails), then
         optionally wait out ``Preparing``; return the id."""
+        self.contact_lists = contact_list_names(self.hook, self.task_id, self.contact_lists)
         campaign = self._create_once(run_began(context))
         campaign_id = campaign_id_of(campaign)
         if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
