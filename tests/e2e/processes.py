@@ -154,11 +154,11 @@ class RealAirflow:
         raise AssertionError(f"gave up after {timeout:g} s waiting for {what}\n{self.diagnosis()}")
 
     def wait_for_run_end(self, dag_id: str, timeout: float) -> str:
-        """The state of ``dag_id``'s run once it is no longer running."""
+        """The state of ``dag_id``'s run once it has ended (a run is queued before it runs)."""
 
         def ended() -> str | None:
             states = self.query("SELECT state FROM dag_run WHERE dag_id = ?", dag_id)
-            return next((state for (state,) in states if state != "running"), None)
+            return next((state for (state,) in states if state not in ("queued", "running")), None)
 
         return self.wait_for("the DAG run to finish", ended, timeout)
 
