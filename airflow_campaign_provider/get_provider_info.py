@@ -135,6 +135,13 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "asset-uris": [
+            {
+                "schemes": ["kore"],
+                "handler": "airflow_campaign_provider.assets.normalize_kore_uri",
+                "to_openlineage_converter": "airflow_campaign_provider.assets.convert_kore_asset_to_openlineage",
+            }
+        ],
         "config": CONFIG,
         "connection-types": [
             {

@@ -54,9 +54,7 @@ if AIRFLOW_3_3_PLUS:
 else:
     WATCHERS = []
 
-CAMPAIGNS_COMPLETED = Asset(
-    name="kore_voice_campaigns_completed", uri="kore://campaigns/voice/completed", watchers=WATCHERS
-)
+CAMPAIGNS_COMPLETED = Asset(name="kore_voice_campaigns_completed", watchers=WATCHERS)
 
 with DAG(
     dag_id="kore_campaign_results_export",

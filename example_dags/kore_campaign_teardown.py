@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: The asset ``kore_campaign_segments`` updates when its campaigns complete.
-CAMPAIGNS_FINISHED = Asset(name="kore_campaigns_finished", uri="kore://campaigns/finished")
+CAMPAIGNS_FINISHED = Asset(name="kore_campaigns_finished")
 #: How often the watcher polls the account (one list call a poll serves every watcher of it).
 POLL_SECONDS = float(os.environ.get("KORE_EXAMPLE_POLL_SECONDS", "60"))
 #: A campaign Active longer than this is overdue: it should have finished by now.
@@ -70,7 +70,6 @@ if AIRFLOW_3_3_PLUS:
     #: in this asset's state store, so a triggerer restart repeats none).
     CAMPAIGNS_OVERDUE = Asset(
         name="kore_campaigns_overdue",
-        uri="kore://campaigns/overdue",
         watchers=[
             AssetWatcher(
                 name="kore_campaigns_overdue_watcher",
