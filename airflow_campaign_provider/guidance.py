@@ -108,7 +108,11 @@ class ExplainedArgumentsMeta(_OperatorMeta):
 
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> Any:
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
-        cls.__init__ = _explained(cls.__init__)
+        explained = _explained(cls.__init__)
+        # Airflow sets the upstream tasks of XComArg arguments in the outermost __init__ only, found
+        # by comparing with ``__init__.__wrapped__``: keep that the function it wrapped.
+        explained.__wrapped__ = getattr(cls.__init__, "__wrapped__", cls.__init__)  # type: ignore[attr-defined]
+        cls.__init__ = explained
         return cls
 
 

@@ -18,9 +18,14 @@ contact list and a campaign of its own, from the approved template "Segment offe
 3. ``create_campaign`` makes one campaign per segment from its list, ``start_campaign`` sends
    it, and ``wait_for_completion`` waits for all of them with the deferrable sensor. Kore texts
    the numbers in the list, minus the "Do not text" list.
-4. When every campaign has completed, ``publish_finished`` names the campaigns and then the
+4. When every campaign has completed, ``export_results`` writes each one's results next to its
+   segment's file, and ``publish_finished`` names the campaigns and then the
    lists on the asset ``kore_campaigns_finished``, and ``kore_campaign_teardown`` deletes the
    campaigns, then the lists. A run that fails leaves them in Kore for a person to look at.
+
+Each Kore task publishes an asset event for the list or campaign it changed (schedule a DAG on
+``kore_contact_list_asset(...)``), and with the OpenLineage provider installed reports the chain
+segment file → contact list → campaign → results file (``docs/lineage.md``).
 
 Every task is safe to retry. A retried upload reads what its list already holds and sends only
 the rest, and the list refuses a number twice anyway; the list and campaign creates reuse a
@@ -45,6 +50,7 @@ from airflow.sdk import DAG, Asset, ObjectStoragePath, Param, task
 
 from airflow_campaign_provider.operators.campaign import CreateSmsCampaignOperator, StartCampaignOperator
 from airflow_campaign_provider.operators.contact_list import CreateContactListOperator, UploadContactsOperator
+from airflow_campaign_provider.operators.results import ExportCampaignResultsOperator
 from airflow_campaign_provider.sensors.campaign import CampaignStatusSensor
 
 if TYPE_CHECKING:
@@ -66,7 +72,7 @@ SEGMENT_OFFER = (
 )
 
 #: Published when this DAG's campaigns have all completed; ``extra`` names them and their lists.
-CAMPAIGNS_FINISHED = Asset(name="kore_campaigns_finished", uri="kore://campaigns/finished")
+CAMPAIGNS_FINISHED = Asset(name="kore_campaigns_finished")
 
 
 class ContactFileError(ValueError):
@@ -140,6 +146,7 @@ def segment_plan(counts: dict[str, int], out_dir: ObjectStoragePath, stamp: str)
             "list_name": f"Season {segment} {stamp}",
             "campaign_name": f"Season offer {segment} {stamp}",
             "contacts_file": str(out_dir / f"{segment}.csv"),
+            "results_file": str(out_dir / f"{segment}-results.csv"),
             "count": count,
         }
         for segment, count in counts.items()
@@ -167,6 +174,12 @@ def campaign_arguments(segment: dict[str, Any]) -> dict[str, Any]:
         "description": f"Season offer to the {segment['count']} {segment['segment']} contacts of the file.",
         "contact_lists": [segment["list_name"]],
     }
+
+
+def export_arguments(created_and_segment: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """``ExportCampaignResultsOperator`` arguments: the segment's campaign, to its results file."""
+    campaign_id, segment = created_and_segment
+    return {"campaign_id": campaign_id, "path": segment["results_file"]}
 
 
 with DAG(
@@ -275,5 +288,9 @@ with DAG(
         timeout=timedelta(hours=12),
     ).expand(campaign_id=create.output)
 
+    export = ExportCampaignResultsOperator.partial(task_id="export_results").expand_kwargs(
+        create.output.zip(plan).map(export_arguments)
+    )
+
     upload >> create
-    start >> wait >> publish_finished(create.output, create_list.output)
+    start >> wait >> [export, publish_finished(create.output, create_list.output)]

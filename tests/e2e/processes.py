@@ -13,12 +13,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from airflow_campaign_provider.sandbox.run_dag import airflow_env, kill_process_group, run_airflow
+from tests.servers import free_port
 
 T = TypeVar("T")
 
@@ -153,10 +154,28 @@ class RealAirflow:
         raise AssertionError(f"gave up after {timeout:g} s waiting for {what}\n{self.diagnosis()}")
 
     def wait_for_run_end(self, dag_id: str, timeout: float) -> str:
-        """The state of ``dag_id``'s run once it is no longer running."""
+        """The state of ``dag_id``'s run once it has ended (a run is queued before it runs)."""
 
         def ended() -> str | None:
             states = self.query("SELECT state FROM dag_run WHERE dag_id = ?", dag_id)
-            return next((state for (state,) in states if state != "running"), None)
+            return next((state for (state,) in states if state not in ("queued", "running")), None)
 
         return self.wait_for("the DAG run to finish", ended, timeout)
+
+
+@contextlib.contextmanager
+def local_airflow(
+    home: Path, dags: Path, connection_json: str, components: Sequence[str], **settings: str
+) -> Iterator[RealAirflow]:
+    """``components`` of an Airflow with the LocalExecutor on a fresh SQLite metadata DB in
+    ``home`` (``components_env`` and ``settings``, by variable name), stopped on the way out."""
+    env = components_env(home, dags, connection_json, port=free_port())
+    env.update({"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4", **settings})
+    airflow = RealAirflow(home, env)
+    try:
+        airflow.cli("db", "migrate")
+        for component in components:
+            airflow.start(component)
+        yield airflow
+    finally:
+        airflow.stop()

@@ -22,9 +22,8 @@ import pytest
 
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sandbox.config import SandboxConfig, load_seed
-from tests.e2e.processes import RealAirflow, components_env
+from tests.e2e.processes import RealAirflow, local_airflow
 from tests.example_dags.conftest import EXAMPLES, SEED_FILE, when_active
-from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -61,16 +60,8 @@ def sandbox(client_secret: str) -> Iterator[SandboxServer]:
 @pytest.fixture
 def real_airflow(tmp_path: Path, sandbox: SandboxServer) -> Iterator[RealAirflow]:
     """Api-server, scheduler, dag-processor and triggerer on a fresh SQLite metadata DB."""
-    env = components_env(tmp_path, EXAMPLES, sandbox.connection_json(), port=free_port())
-    env.update({"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4"})
-    airflow = RealAirflow(tmp_path, env)
-    try:
-        airflow.cli("db", "migrate")
-        for component in COMPONENTS:
-            airflow.start(component)
+    with local_airflow(tmp_path, EXAMPLES, sandbox.connection_json(), COMPONENTS) as airflow:
         yield airflow
-    finally:
-        airflow.stop()
 
 
 def trigger_log(home: Path) -> Path | None:

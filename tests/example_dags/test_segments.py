@@ -153,6 +153,7 @@ def test_pipeline_fills_a_list_per_segment_texts_each_valid_number_once_and_hand
         "create_campaign": ["success"] * 3,
         "start_campaign": ["success"] * 3,
         "wait_for_completion": ["success"] * 3,
+        "export_results": ["success"] * 3,
         "publish_finished": ["success"],
     }
     admin = examples_sandbox.admin

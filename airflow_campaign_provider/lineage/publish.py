@@ -1,0 +1,61 @@
+"""Asset events for what a campaign operator changed, each with its ids, counts and status.
+
+A list or campaign whose name the task knows is published through the operator's alias (the
+asset is created on its first event, and a DAG scheduled on it runs). A Kore asset the DAG
+declared as an outlet gets the extra of the change of its kind: that is how an operator acting
+by id (start, stop) publishes on a named campaign. A declared asset naming another list or
+campaign than the one changed is still published by Airflow; a warning says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import Asset
+
+from airflow_campaign_provider.assets import RESULTS_ALIAS, kore_resource_of
+from airflow_campaign_provider.lineage.effects import alias_of
+
+if TYPE_CHECKING:
+    from airflow_campaign_provider.lineage.effects import Effects
+
+log = logging.getLogger(__name__)
+
+
+def jsonable(extra: dict[str, Any]) -> dict[str, Any]:
+    """An event's extra as JSON (a counter becomes a mapping, anything else its text)."""
+    return dict(json.loads(json.dumps(extra, default=str)))
+
+
+def publish_changes(operator: Any, outlet_events: Any, effects: Effects, host: str, stream_id: str) -> None:
+    """Record the asset events of ``effects`` in the task's ``outlet_events``."""
+    alias = alias_of(operator)
+    published = alias is not None and alias in operator.outlets
+    declared = [(asset, kore_resource_of(asset)) for asset in operator.outlets if kore_resource_of(asset)]
+    for touch in effects.outputs:
+        if not touch.published:
+            continue
+        resource = touch.resource(host, stream_id)
+        extra = jsonable(touch.extra)
+        matched = False
+        for asset, named in declared:
+            if named is None or named.kind != touch.kind:
+                continue
+            if resource is not None and named != resource:
+                log.warning(
+                    "Outlet %s names another %s than the one this task changed (%s); its event "
+                    "carries no extra.",
+                    asset.uri,
+                    touch.kind,
+                    resource.uri,
+                )
+                continue
+            outlet_events[asset].extra.update(extra)
+            matched = True
+        if resource is not None and published and not matched:
+            outlet_events[alias].add(resource.asset(), extra=extra)
+    if effects.results_path and RESULTS_ALIAS in operator.outlets:
+        file_asset = Asset(name=effects.results_path, uri=effects.results_path)
+        outlet_events[RESULTS_ALIAS].add(file_asset, extra=jsonable(effects.results_summary))
