@@ -93,9 +93,6 @@ def _explained(init: Callable[..., None]) -> Callable[..., None]:
                 error.names_its_task = True  # type: ignore[attr-defined]
             raise
 
-    # Airflow sets a task's upstreams from its XComArg arguments only in the outermost
-    # ``__init__`` call, found by ``func == self.__init__.__wrapped__``: keep that the raw method.
-    wrapper.__wrapped__ = getattr(init, "__wrapped__", init)
     return wrapper
 
 

@@ -112,19 +112,3 @@ def test_a_message_that_is_not_the_template_body_is_told_the_body_as_text(
     assert 'it differs from character 28: the message has "…First Name>! Welcome aboard."' in text
     assert f'The template\'s body is "{WELCOME_BODY}"' in text
     assert "PUT /_sandbox/resources/templates/<name>" in text
-
-
-def test_an_xcom_argument_still_makes_its_task_upstream() -> None:
-    """The explaining ``__init__`` wrapper must leave Airflow's upstream inference intact."""
-    from airflow.sdk import DAG
-
-    from airflow_campaign_provider.operators.contact_list import (
-        CreateContactListOperator,
-        UploadContactsOperator,
-    )
-
-    with DAG(dag_id="xcom_upstreams", schedule=None):
-        create = CreateContactListOperator(task_id="create", name="A list", description="Its people")
-        upload = UploadContactsOperator(task_id="upload", contact_list_id=create.output, contacts=[])
-
-    assert upload.upstream_task_ids == {"create"}
