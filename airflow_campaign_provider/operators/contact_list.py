@@ -170,7 +170,6 @@ class UploadContactsOperator(_ContactListOperator):
 
     def run_once(self, context: Context) -> dict[str, Any]:
         from airflow_campaign_provider.contact_sources import ContactSource
-        from airflow_campaign_provider.lifecycle.contacts import upload_contacts_once
 
         region = self.default_region or self.hook.settings.default_region
         source = ContactSource(
@@ -180,8 +179,7 @@ class UploadContactsOperator(_ContactListOperator):
         self.log.info("%d contacts to upload, %d rejected.", checked.valid, checked.rejected)
         ti = context.get("ti")
         retry = int(getattr(ti, "try_number", 1) or 1) > 1
-        report = upload_contacts_once(
-            self.hook,
+        report = self.hook.upload_contacts_once(
             self.contact_list_id,
             source.valid_phones(),
             batch_size=self.batch_size,
