@@ -87,7 +87,7 @@ def review_text(campaign: dict[str, Any], lists: dict[str, dict[str, Any]]) -> d
         f"**Contacts to be texted:** {reach}\n\n"
         f"**Message:**\n\n{quoted}\n\n"
         f"Approve starts the campaign now. Reject deletes it and texts nobody; no answer within "
-        f"{REVIEW_WINDOW} counts as Reject."
+        f"{REVIEW_WINDOW / timedelta(hours=1):g} hours counts as Reject."
     )
     return {
         "subject": f"Text up to {contacts} contacts with campaign {campaign['name']}?",
