@@ -19,6 +19,7 @@ EXAMPLE_DAG_IDS = {
     "kore_campaign_teardown",
     "kore_voice_reminder",
     "kore_campaign_results_export",
+    "kore_campaign_approval",
 }
 KORE_TASK_TYPES = {
     "CreateSmsCampaignOperator",
@@ -113,6 +114,20 @@ def test_segments_map_one_campaign_per_segment_and_publish_the_asset_the_teardow
     assert (published.name, published.uri) in scheduled_on
     assert teardown.params["campaign_ids"] == []
     assert teardown.params["contact_list_ids"] == []
+
+
+def test_approval_starts_only_when_approved_and_deletes_only_when_the_start_was_skipped(bag: Any) -> None:
+    dag = bag.dags["kore_campaign_approval"]
+    approve, start = dag.get_task("approve_campaign"), dag.get_task("start_campaign")
+    delete = dag.get_task("delete_rejected_campaign")
+    assert approve.task_type == "ApprovalOperator"
+    assert approve.defaults == ["Reject"]  # no answer in time counts as Reject
+    assert approve.response_timeout is not None
+    assert "approve_campaign" in start.upstream_task_ids  # play only after the approval
+    assert delete.upstream_task_ids == {"start_campaign"}
+    assert delete.trigger_rule == "all_skipped"
+    assert dag.get_task("create_contact_list").task_id in dag.get_task("upload_contacts").upstream_task_ids
+    assert {"upload_contacts"} <= dag.get_task("create_campaign").upstream_task_ids
 
 
 def test_teardown_is_one_task_whatever_the_number_of_campaigns(bag: Any) -> None:

@@ -33,6 +33,7 @@ from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators.campaign import CreateSmsCampaignOperator
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
+from tests.example_dags.approval import answering
 from tests.example_dags.conftest import (
     EXAMPLES,
     example_dag,
@@ -137,6 +138,9 @@ def test_no_secret_or_token_in_any_log_exception_or_xcom_of_every_example_dag(
     monkeypatch.setenv("KORE_EXAMPLE_RESULTS_URL", f"file://{tmp_path}")
     runs["voice reminder"] = example_dag("kore_voice_reminder").test()
     runs["results export"] = example_dag("kore_campaign_results_export").test()
+    with answering("Reject") as reviewed:  # rejected: its campaign is deleted, nobody texted
+        runs["approval"] = example_dag("kore_campaign_approval").test()
+    assert len(reviewed) == 1
     examples = example_dag_ids()
     assert {run.dag_id for run in runs.values()} == examples, "an example DAG is not run here"
     assert {name: run.state for name, run in runs.items()} == dict.fromkeys(runs, "success")
