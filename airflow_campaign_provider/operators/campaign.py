@@ -13,9 +13,8 @@ from airflow_campaign_provider._compat import conf
 from airflow_campaign_provider.api import CampaignType
 from airflow_campaign_provider.exceptions import CampaignAlreadyRunError as CampaignAlreadyRunError
 from airflow_campaign_provider.exceptions import CampaignConflictError as CampaignConflictError
-from airflow_campaign_provider.exceptions import CampaignError, CampaignValidationError
+from airflow_campaign_provider.exceptions import CampaignError
 from airflow_campaign_provider.exceptions import CampaignNotStartableError as CampaignNotStartableError
-from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators.arguments import check_positive, raise_problems, try_number
 from airflow_campaign_provider.operators.base import TargetCampaignBaseOperator
@@ -229,20 +228,20 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
         if campaign_id is None:
             return
         self.log.info("Task killed: stopping campaign %s, which it started or may have.", campaign_id)
+        from airflow_campaign_provider.lifecycle.stop import stop_started_campaign
+
         campaign_type = CampaignType.parse(self.campaign_type).value
         try:
-            try:
-                answer = self.hook.stop_campaign(campaign_id, campaign_type)
-            except CampaignValidationError:
-                hook_module._pause(self.ambiguity_recheck_seconds)
-                if self.hook.get_campaign_status(campaign_id) != CampaignStatus.ACTIVE.value:
-                    self.log.info("Campaign %s is not running; nothing to stop.", campaign_id)
-                    return
-                answer = self.hook.stop_campaign(campaign_id, campaign_type)
+            status = stop_started_campaign(
+                self.hook, campaign_id, campaign_type, self.ambiguity_recheck_seconds
+            )
         except Exception:
             self.log.exception("Could not stop campaign %s; stop it in Kore.ai.", campaign_id)
         else:
-            self.log.info("Campaign %s is %s.", campaign_id, answer.get("status"))
+            if status is None:
+                self.log.info("Campaign %s is not running; nothing to stop.", campaign_id)
+            else:
+                self.log.info("Campaign %s is %s.", campaign_id, status)
 
 
 class StopCampaignOperator(TargetCampaignBaseOperator):

@@ -183,7 +183,7 @@ class CreateFromBodyBaseOperator(CreateCampaignBaseOperator):
 
     def _problems(self) -> list[tuple[str, str]]:
         """Every broken rule, by argument; a templated argument's rules wait for its rendering."""
-        from airflow_campaign_provider.hooks.campaign import body_model
+        from airflow_campaign_provider.models.bodies import body_model
         from airflow_campaign_provider.models.checks import renamed, validate
 
         if self.deciding_argument and is_templated(getattr(self, self.deciding_argument)):

@@ -9,11 +9,11 @@ event a trigger fires, for every ``execute_complete`` that receives it.
 from __future__ import annotations
 
 import math
-import time
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import CampaignType, validate_campaign_id
 from airflow_campaign_provider.exceptions import (
     CampaignWaitError,
@@ -96,7 +96,7 @@ class CampaignStatusTrigger(BaseTrigger):
         self.end_time = (
             _number(end_time, "end_time", "must be epoch seconds")
             if end_time is not None
-            else time.time() + DEFAULT_WAIT_SECONDS
+            else clock.wall() + DEFAULT_WAIT_SECONDS
         )
         if not math.isfinite(self.end_time):
             raise InvalidCampaignArgumentError("end_time", f"must be epoch seconds, got {end_time!r}")
@@ -166,7 +166,7 @@ def defer_to_trigger(
             campaign_type=campaign_type,
             kore_conn_id=kore_conn_id,
             poll_interval=poll_interval,
-            end_time=time.time() + timeout,
+            end_time=clock.wall() + timeout,
             stream_id=stream_id,
         ),
         method_name="execute_complete",

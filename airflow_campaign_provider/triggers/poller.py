@@ -37,12 +37,12 @@ import asyncio
 import contextvars
 import logging
 import math
-import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import MAX_LIST_PAGES, RetryPolicy, campaign_id_of
 from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, async_budget_for
 from airflow_campaign_provider.exceptions import (
@@ -51,7 +51,7 @@ from airflow_campaign_provider.exceptions import (
     CampaignResponseError,
     CampaignValidationError,
 )
-from airflow_campaign_provider.hooks.campaign import DEFAULT_TIMEOUT
+from airflow_campaign_provider.hooks.base import DEFAULT_TIMEOUT
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
 from airflow_campaign_provider.status import NON_TERMINAL_STATUSES, WaitOutcome
 
@@ -181,7 +181,7 @@ class SharedPoller:
 
     def join(self, campaign_id: str, campaign_type: str, goal: WaitGoal, poll_interval: float) -> Waiter:
         """Add a waiter; its first check comes one ``poll_interval`` from now."""
-        waiter = Waiter(campaign_id, campaign_type, goal, poll_interval, time.monotonic() + poll_interval)
+        waiter = Waiter(campaign_id, campaign_type, goal, poll_interval, clock.monotonic() + poll_interval)
         self._waiters.add(waiter)
         self._wakeup.set()
         return waiter
@@ -202,7 +202,7 @@ class SharedPoller:
             # Runs while anyone waits; every waiter leaves by its deadline.
             while self._waiters:
                 active = [waiter for waiter in self._waiters if waiter.outcome is None]
-                delay = min(waiter.next_check for waiter in active) - time.monotonic() if active else None
+                delay = min(waiter.next_check for waiter in active) - clock.monotonic() if active else None
                 if delay is None or delay > 0:
                     await self._nap(delay)
                 else:
@@ -227,14 +227,14 @@ class SharedPoller:
 
     async def _cycle(self, active: list[Waiter]) -> None:
         self.cycles += 1
-        now = time.monotonic()
+        now = clock.monotonic()
         batch = self._options.batch_fraction
         due = [waiter for waiter in active if waiter.next_check <= now + batch * waiter.poll_interval]
         for campaign_type in sorted({waiter.campaign_type for waiter in due}):
             watched = [waiter for waiter in active if waiter.campaign_type == campaign_type]
             due_ids = {waiter.campaign_id for waiter in due if waiter.campaign_type == campaign_type}
             statuses, problems = await self._read(campaign_type, watched, due_ids)
-            checked_at = time.monotonic()
+            checked_at = clock.monotonic()
             # Campaigns that left a known status: what a narrow scan next time will miss.
             changed = {
                 waiter.campaign_id
@@ -435,7 +435,7 @@ class PollerRegistry:
                     on_change(status)
                 if waiter.outcome is not None:
                     return waiter.outcome
-                remaining = end_time - time.time()
+                remaining = end_time - clock.wall()
                 if remaining <= 0:
                     return goal.timed_out(campaign_id, waiter.status)
                 waiter.signal.clear()
