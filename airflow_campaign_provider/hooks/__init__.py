@@ -1,1 +1,4 @@
+"""The hooks: :mod:`.campaign` (sync, for tasks) and :mod:`.campaign_async` (for triggers)."""
 
+#: The connection every hook, operator and sensor uses unless told otherwise.
+DEFAULT_CONN_ID = "kore_campaign_default"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import BaseHook
-from airflow_campaign_provider.api import RetryPolicy
-from airflow_campaign_provider.models.connection import KoreConnectionSettings
+from airflow_campaign_provider.hooks import DEFAULT_CONN_ID
+from airflow_campaign_provider.models.connection import DEFAULT_TIMEOUT, HookParams, KoreConnectionSettings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -16,14 +16,14 @@ if TYPE_CHECKING:
     import tenacity
     from airflow.sdk import Connection
 
-DEFAULT_TIMEOUT = (10.0, 30.0)
+__all__ = ["DEFAULT_TIMEOUT", "CampaignHookBase"]
 
 
 class CampaignHookBase(BaseHook):
     """The connection type, timeouts, retry policy and retry log of both campaign hooks."""
 
     conn_name_attr = "kore_conn_id"
-    default_conn_name = "kore_campaign_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "kore_campaign"
     hook_name = "Kore.ai Campaigns"
 
@@ -31,18 +31,23 @@ class CampaignHookBase(BaseHook):
         self,
         kore_conn_id: str = default_conn_name,
         *,
-        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-        retry_policy: RetryPolicy | None = None,
         stream_id: str | None = None,
+        params: HookParams | Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``params``, or the :class:`HookParams` fields as keyword arguments (``timeout``,
+        ``retry_policy``, ...): the settings of this hook, validated once; the rest go to BaseHook."""
+        given = {name: kwargs.pop(name) for name in HookParams.model_fields if name in kwargs}
         super().__init__(**kwargs)
-        if timeout is None:
-            raise ValueError("timeout: must be a number of seconds or a (connect, read) pair, never None")
         self.kore_conn_id = kore_conn_id
-        self.timeout = timeout
-        self.retry_policy = retry_policy or RetryPolicy()
         self.stream_id = stream_id or None
+        self.params = HookParams.of({**dict(params or {}), **given}, argument="")
+        self.timeout = self.params.timeout
+        self.retry_policy = self.params.retry_policy
+
+    def hook_params(self) -> dict[str, Any]:
+        """This hook's settings as JSON-safe keyword arguments: a trigger rebuilds its hook with them."""
+        return self.params.serialize()
 
     def settings_of(self, conn: Connection, extra: Mapping[str, Any]) -> KoreConnectionSettings:
         """The validated settings of ``conn`` (its ``extra`` already decoded), this hook's stream

@@ -9,7 +9,7 @@ module stays cheap (DAG files may import it): ``requests`` and ``jwt`` load on f
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import (
@@ -209,15 +209,6 @@ class CampaignHook(ContactListHookMixin, CampaignTransport):
         return parse_campaign(self.run(self.api.update_campaign(campaign_id, campaign_type, body)))
 
     # --- the lifecycle, exactly once: each a function of lifecycle/ taking this hook ----------
-
-    #: Create or play attempts at most; each after the first only once Kore surely did not act.
-    max_attempts = 3
-    #: Name look-ups after an ambiguous create before concluding it did not happen.
-    ambiguity_lookups = 2
-    #: Pause between two look-ups (or status reads) that settle an ambiguous create (or play).
-    ambiguity_recheck_seconds = 5.0
-    #: How much earlier than the time given a look-up by name still looks: Kore's clock may be behind.
-    lookup_clock_margin = timedelta(minutes=15)
 
     find_campaign_by_name = lookup.find_campaign_by_name
     campaigns_named = lookup.campaigns_named

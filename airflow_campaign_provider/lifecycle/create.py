@@ -79,15 +79,15 @@ def create_campaign_once(
         spec,
         body,
         if_exists=if_exists,
-        max_attempts=max_attempts or hook.max_attempts,
-        lookups=ambiguity_lookups or hook.ambiguity_lookups,
+        max_attempts=max_attempts or hook.params.max_attempts,
+        lookups=ambiguity_lookups or hook.params.ambiguity_lookups,
         recheck_seconds=_recheck(hook, ambiguity_recheck_seconds),
         since=since,
     )
 
 
 def _recheck(hook: CampaignHook, seconds: float | None) -> float:
-    return hook.ambiguity_recheck_seconds if seconds is None else seconds
+    return hook.params.ambiguity_recheck_seconds if seconds is None else seconds
 
 
 def _adopt(hook: CampaignHook, spec: CampaignSpec, found: Mapping[str, Any], why: str) -> dict[str, Any]:

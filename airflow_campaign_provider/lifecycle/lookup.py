@@ -7,6 +7,7 @@ since, newest first, so its cost does not grow with the account.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,7 @@ def campaigns_named(
     """Every campaign with this name (case-insensitively), first created first (then by id).
 
     Without ``created_after`` the whole account is read. With it, only campaigns created since
-    then (less ``lookup_clock_margin``, for Kore's clock) are looked for, newest first, so the
+    then (less ``hook.params.lookup_clock_margin_seconds``, for Kore's clock) are looked for, newest first, so the
     look-up reads the pages created since, whatever the account's size. A server that does not
     list newest first is noticed from its page and read whole instead (a warning says so).
     """
@@ -46,7 +47,9 @@ def campaigns_named(
     if created_after is None:
         listing = hook.iter_campaigns(campaign_type, page_size=LOOKUP_PAGE_SIZE)
     else:
-        listing = _created_since(hook, campaign_type, created_after - hook.lookup_clock_margin)
+        listing = _created_since(
+            hook, campaign_type, created_after - timedelta(seconds=hook.params.lookup_clock_margin_seconds)
+        )
     named: dict[str, dict[str, Any]] = {}
     for campaign in listing:
         if str(campaign.get("lname") or campaign.get("name") or "").strip().lower() == wanted:

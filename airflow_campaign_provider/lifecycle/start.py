@@ -60,8 +60,8 @@ def start_campaign_once(
             hook,
             campaign_id,
             campaign_type,
-            max_attempts or hook.max_attempts,
-            hook.ambiguity_recheck_seconds
+            max_attempts or hook.params.max_attempts,
+            hook.params.ambiguity_recheck_seconds
             if ambiguity_recheck_seconds is None
             else ambiguity_recheck_seconds,
             before_play,
