@@ -16,3 +16,6 @@ An operator, a TaskFlow task or a script gets the same guarantee with one call::
 
 The hook binds each under its old method name (``hook.start_campaign_once(...)``).
 """
+
+#: What a create does when a same-named campaign exists: ``reuse`` it if it matches, or ``fail``.
+IF_EXISTS_CHOICES = ("reuse", "fail")

@@ -20,6 +20,7 @@ from airflow_campaign_provider.exceptions import (
     CampaignValidationError,
     InvalidCampaignArgumentError,
 )
+from airflow_campaign_provider.lifecycle import IF_EXISTS_CHOICES
 from airflow_campaign_provider.models.bodies import check_campaign_body
 from airflow_campaign_provider.status import NOT_STARTED_STATUSES, TERMINAL_STATUSES
 
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 
     from airflow_campaign_provider.hooks.campaign import CampaignHook
     from airflow_campaign_provider.models.update import CampaignSpec
-
-IF_EXISTS_CHOICES = ("reuse", "fail")
 
 
 def create_campaign_once(
