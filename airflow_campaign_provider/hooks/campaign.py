@@ -10,6 +10,7 @@ module stays cheap (DAG files may import it): ``requests`` and ``jwt`` load on f
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import partialmethod
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import (
@@ -215,8 +216,9 @@ class CampaignHook(ContactListHookMixin, CampaignTransport):
     create_campaign_once = create.create_campaign_once
     #: The SMS create of the first release; every type goes through :meth:`create_campaign_once`.
     create_sms_campaign_once = create.create_campaign_once
-    create_voice_campaign_once = create.create_voice_campaign_once
-    create_sms_text_campaign_once = create.create_sms_text_campaign_once
+    #: :func:`~airflow_campaign_provider.lifecycle.create.create_from_body_once` of each type.
+    create_voice_campaign_once = partialmethod(create.create_from_body_once, "voice")
+    create_sms_text_campaign_once = partialmethod(create.create_from_body_once, "sms")
     start_campaign_once = start.start_campaign_once
     stop_campaign_if_running = stop.stop_campaign_if_running
     delete_campaign_if_exists = delete.delete_campaign_if_exists

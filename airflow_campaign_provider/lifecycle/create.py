@@ -241,36 +241,25 @@ def _lookup_after_ambiguity(
     return None
 
 
-def create_voice_campaign_once(
+def create_from_body_once(
     hook: CampaignHook,
+    campaign_type: str,
     body: Mapping[str, Any],
     *,
     if_exists: str = "reuse",
     created_after: datetime | None = None,
 ) -> dict[str, Any]:
-    """Create a voice campaign unless this very campaign exists; return it, never two.
+    """Create the campaign Kore's own create ``body`` describes (a voice campaign, or an SMS one
+    without a template: ``format`` ``simple`` with the message text, or ``advanced`` with an
+    experience flow) unless this very campaign exists; return it, never two.
 
-    ``body`` is Kore's create body (see :class:`~airflow_campaign_provider.models.voice.VoiceCampaignBody`),
-    checked before any HTTP call; the rest is :func:`create_campaign_once`'s: a matching
-    same-named campaign is adopted, a differing one refused naming each field, and after an
-    ambiguous failure the name is looked up before any new attempt.
+    ``body`` is checked against its type's documented rules before any HTTP call (see
+    :class:`~airflow_campaign_provider.models.voice.VoiceCampaignBody`); the rest is
+    :func:`create_campaign_once`'s: a matching same-named campaign is adopted, a differing one
+    refused naming each field, and after an ambiguous failure the name is looked up before any
+    new attempt.
     """
     from airflow_campaign_provider.models.update import BodySpec
 
-    spec = BodySpec("voice", check_campaign_body("voice", body, "body"))
-    return create_campaign_once(hook, spec, if_exists=if_exists, created_after=created_after)
-
-
-def create_sms_text_campaign_once(
-    hook: CampaignHook,
-    body: Mapping[str, Any],
-    *,
-    if_exists: str = "reuse",
-    created_after: datetime | None = None,
-) -> dict[str, Any]:
-    """Create an SMS campaign without a template (``format`` ``simple`` with the message text, or
-    ``advanced`` with an experience flow), exactly once, as :func:`create_voice_campaign_once`."""
-    from airflow_campaign_provider.models.update import BodySpec
-
-    spec = BodySpec("sms", check_campaign_body("sms", body, "body"))
+    spec = BodySpec(campaign_type, check_campaign_body(campaign_type, body, "body"))
     return create_campaign_once(hook, spec, if_exists=if_exists, created_after=created_after)
