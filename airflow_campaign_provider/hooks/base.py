@@ -7,14 +7,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import BaseHook
-from airflow_campaign_provider.hooks import DEFAULT_CONN_ID
-from airflow_campaign_provider.models.connection import DEFAULT_TIMEOUT, HookParams, KoreConnectionSettings
+from airflow_campaign_provider.hooks import DEFAULT_CONN_ID, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import tenacity
     from airflow.sdk import Connection
+
+    from airflow_campaign_provider.models.connection import HookParams, KoreConnectionSettings
 
 __all__ = ["DEFAULT_TIMEOUT", "CampaignHookBase"]
 
@@ -37,6 +38,8 @@ class CampaignHookBase(BaseHook):
     ) -> None:
         """``params``, or the :class:`HookParams` fields as keyword arguments (``timeout``,
         ``retry_policy``, ...): the settings of this hook, validated once; the rest go to BaseHook."""
+        from airflow_campaign_provider.models.connection import HookParams  # compiled when a hook is made
+
         given = {name: kwargs.pop(name) for name in HookParams.model_fields if name in kwargs}
         super().__init__(**kwargs)
         self.kore_conn_id = kore_conn_id
@@ -52,6 +55,8 @@ class CampaignHookBase(BaseHook):
     def settings_of(self, conn: Connection, extra: Mapping[str, Any]) -> KoreConnectionSettings:
         """The validated settings of ``conn`` (its ``extra`` already decoded), this hook's stream
         replacing the connection's; a missing or malformed field raises an error naming it."""
+        from airflow_campaign_provider.models.connection import KoreConnectionSettings
+
         if self.stream_id:
             extra = {**extra, "stream_id": self.stream_id}
         return KoreConnectionSettings.from_connection(

@@ -33,6 +33,7 @@ from airflow_campaign_provider.budget import (
     whole_seconds_setting,
 )
 from airflow_campaign_provider.exceptions import CampaignArgumentsError, CampaignConnectionConfigError
+from airflow_campaign_provider.hooks import DEFAULT_TIMEOUT
 from airflow_campaign_provider.models.common import (
     Flag,
     broken,
@@ -59,8 +60,6 @@ TRIGGER_PATH_EXTRAS = {
 #: Where a per-type path starts when the older ``trigger_path`` (after ``…/campaign``) sets it.
 _CAMPAIGN_ROOT = "/campaign/api/v2/public/{stream_id}/campaign"
 DEFAULT_JWT_SUBJECT = "airflow-campaign-provider"
-#: Connect and read timeouts of each call, in seconds.
-DEFAULT_TIMEOUT = (10.0, 30.0)
 
 
 def _required(value: Any) -> str:
