@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit e2e e2e-distributed reliability ui-test compat dist-check demo bench clean
+.PHONY: install test lint typecheck unit e2e e2e-distributed reliability ui-test compat dist-check docs demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,8 +43,9 @@ e2e-distributed: $(STAMP)
 reliability: $(STAMP)
 	$(BIN)/pytest -q tests/reliability
 
-# The connection form in Airflow's real web UI, in headless Chromium (installed with apt-get
-# when missing): add a connection leaving the defaults, save, and `airflow connections test` it.
+# In headless Chromium (installed with apt-get when missing): the connection form in Airflow's
+# real web UI (add a connection leaving the defaults, save, `airflow connections test` it), and
+# the sandbox's page during a demo run (a sent message appears); screenshots in .ui-test-artifacts/.
 ui-test: $(STAMP)
 	$(BIN)/pytest -q -m ui tests/ui
 
@@ -52,6 +53,16 @@ ui-test: $(STAMP)
 # venv; ends with a version x result table.
 compat: $(STAMP)
 	scripts/compat.sh
+
+# The documentation site into site/, strictly: a broken link or anchor, a page left out of the
+# navigation or a docstring reference that does not resolve fails the build.
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,dev,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Build the sdist and wheel as they would be published and check them as the package index does.
 dist-check: $(STAMP)
@@ -67,4 +78,4 @@ demo: $(STAMP)
 		--dags-folder example_dags --seed example_dags/data/sandbox_seed.json
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dist .ui-test-artifacts
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dist site .ui-test-artifacts

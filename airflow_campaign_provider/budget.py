@@ -27,18 +27,22 @@ import logging
 import math
 import random
 import threading
-import time
 import weakref
 from collections.abc import Callable, Generator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, replace
-from enum import Enum
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.exceptions import (
     CampaignBudgetStoreError,
     CampaignRateLimitError,
+)
+from airflow_campaign_provider.models.budget import (
+    CONFIG_SECTION,
+    BudgetSettings,
+    StoreDownPolicy,
+    redacted,
 )
 
 if TYPE_CHECKING:
@@ -47,178 +51,6 @@ if TYPE_CHECKING:
     from limits import RateLimitItem
 
 log = logging.getLogger(__name__)
-
-#: The provider's section of Airflow's configuration (``AIRFLOW__KORE_CAMPAIGN__…``).
-CONFIG_SECTION = "kore_campaign"
-STORE_SCHEMES = ("redis", "rediss", "unix")
-
-
-class StoreDownPolicy(str, Enum):
-    """What a call does when the budget store does not answer."""
-
-    FALLBACK = "fallback"
-    FAIL = "fail"
-
-
-@dataclass(frozen=True)
-class BudgetOverrides:
-    """The budget settings a connection may set in its extra; None means the provider's setting.
-
-    ``budget_store_url`` set to ``off`` keeps this connection on the per-process budget. Read and
-    checked with the rest of the connection (:class:`~airflow_campaign_provider.models.connection.KoreConnectionSettings`).
-    """
-
-    store_url: str | None = None
-    window_seconds: int | None = None
-    on_store_down: StoreDownPolicy | None = None
-
-
-@dataclass(frozen=True)
-class BudgetSettings:
-    """How one account's budget is kept: ``requests`` per ``window_seconds``, where, and how safely.
-
-    :param requests: Requests allowed per window (the connection's ``requests_per_minute``).
-    :param window_seconds: The window, in whole seconds (Kore: 60); tests and benchmarks shrink it.
-    :param store_url: The Redis URL of the shared budget, or None for a per-process budget.
-    :param on_store_down: Fall back to the per-process budget with a warning, or fail the call.
-    :param store_timeout_seconds: Connect and read timeout of each store call: never a hang.
-    :param slack_seconds: Added to the window; covers a slow send and clock skew between hosts.
-    :param max_pause_seconds: The longest pause a 429 may impose on every process.
-    :param max_wait_seconds: The longest a call waits for a slot before it fails like a 429
-        (default: five windows).
-    """
-
-    requests: int
-    window_seconds: int = 60
-    store_url: str | None = None
-    on_store_down: StoreDownPolicy = StoreDownPolicy.FALLBACK
-    store_timeout_seconds: float = 1.0
-    slack_seconds: int = 1
-    max_pause_seconds: float = 120.0
-    max_wait_seconds: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.requests < 1:
-            raise ValueError(f"requests: must be at least 1, got {self.requests}")
-        if self.window_seconds < 1 or self.slack_seconds < 0:
-            raise ValueError("window_seconds must be >= 1 and slack_seconds >= 0")
-        if not self.store_timeout_seconds > 0 or self.max_pause_seconds < 0:
-            raise ValueError("store_timeout_seconds must be > 0 and max_pause_seconds >= 0")
-
-    @property
-    def wait_limit(self) -> float:
-        return self.max_wait_seconds if self.max_wait_seconds is not None else 5.0 * self.window_seconds
-
-    @classmethod
-    def from_config(cls, requests: int, overrides: BudgetOverrides | None = None) -> BudgetSettings:
-        """The provider's ``[kore_campaign]`` settings, with the connection's overrides on top."""
-        from airflow_campaign_provider._compat import conf
-
-        def option(name: str) -> str | None:
-            value = conf.get(CONFIG_SECTION, name, fallback=None)
-            return value if value not in (None, "") else None
-
-        def problem(name: str, rule: str) -> ValueError:
-            return ValueError(f"[{CONFIG_SECTION}] {name}: {rule}")
-
-        values: dict[str, Any] = {
-            "window_seconds": whole_seconds_setting(
-                option("budget_window_seconds"), "budget_window_seconds", problem
-            ),
-            "store_url": store_url_setting(option("budget_store_url"), problem),
-            "on_store_down": policy_setting(option("budget_store_down"), problem),
-            "store_timeout_seconds": _positive(
-                option("budget_store_timeout_seconds"), "budget_store_timeout_seconds", problem
-            ),
-            "slack_seconds": whole_seconds_setting(
-                option("budget_slack_seconds"), "budget_slack_seconds", problem, low=0
-            ),
-            "max_pause_seconds": _positive(
-                option("budget_max_pause_seconds"), "budget_max_pause_seconds", problem
-            ),
-        }
-        settings = cls(
-            requests=requests, **{name: value for name, value in values.items() if value is not None}
-        )
-        if settings.store_url == "off":
-            settings = replace(settings, store_url=None)
-        if overrides is None:
-            return settings
-        return replace(
-            settings,
-            store_url=None if overrides.store_url == "off" else overrides.store_url or settings.store_url,
-            window_seconds=overrides.window_seconds or settings.window_seconds,
-            on_store_down=overrides.on_store_down or settings.on_store_down,
-        )
-
-
-def redacted(url: str) -> str:
-    """The store URL without its password, for logs and errors."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return parts._replace(netloc=f"{user}{host}{port}").geturl()
-
-
-# --- reading settings ------------------------------------------------------------------------
-
-Problem = Callable[[str, str], Exception]
-
-
-def store_url_setting(value: Any, problem: Problem) -> str | None:
-    """A budget store URL (redis://, rediss://, unix://), ``off``, or None when unset."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    text = str(value).strip()
-    if text.lower() == "off":
-        return "off"
-    scheme = text.partition("://")[0].lower()
-    if scheme not in STORE_SCHEMES or "://" not in text:
-        raise problem(
-            "budget_store_url",
-            f"must be a redis://, rediss:// or unix:// URL, or off; got {redacted(text)!r}",
-        )
-    return text
-
-
-def whole_seconds_setting(value: Any, name: str, problem: Problem, low: int = 1) -> int | None:
-    """Whole seconds, at least ``low``, or None when unset."""
-    if value is None or value == "":
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = low - 1
-    if isinstance(value, bool) or number < low:
-        raise problem(name, f"must be a whole number of seconds >= {low}, got {value!r}")
-    return number
-
-
-def _positive(value: Any, name: str, problem: Problem) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not number > 0:
-        raise problem(name, f"must be a positive number of seconds, got {value!r}")
-    return number
-
-
-def policy_setting(value: Any, problem: Problem) -> StoreDownPolicy | None:
-    """``fallback`` or ``fail``, or None when unset."""
-    if value is None or value == "":
-        return None
-    try:
-        return StoreDownPolicy(str(value).strip().lower())
-    except ValueError:
-        raise problem(
-            "budget_store_down", f"must be one of {[p.value for p in StoreDownPolicy]}, got {value!r}"
-        ) from None
 
 
 # --- the budget ------------------------------------------------------------------------------
@@ -287,7 +119,7 @@ class _Budget:
         """Take a slot (returns None) or say when one may be free (epoch seconds)."""
         if self.unlimited:
             return None
-        now = time.time()
+        now = clock.wall()
         if self._use_store(now):
             try:
                 paused = (yield self._redis.zscore(self.pause_key, "until")) or 0.0
@@ -311,9 +143,9 @@ class _Budget:
         wanted = self.settings.window_seconds / 4
         if seconds is not None and math.isfinite(seconds) and seconds >= 0:
             wanted = seconds
-        until = time.time() + min(wanted, self.settings.max_pause_seconds)
+        until = clock.wall() + min(wanted, self.settings.max_pause_seconds)
         self._local_pause_until = max(self._local_pause_until, until)
-        if self._use_store(time.time()):
+        if self._use_store(clock.wall()):
             try:
                 # GT: a shorter pause never cuts a longer one short; the key outlives any pause.
                 yield self._redis.zadd(self.pause_key, {"until": until}, gt=True)
@@ -331,7 +163,7 @@ class _Budget:
                 f"[{CONFIG_SECTION}] budget_store_down = fail, so no request is sent"
             ) from error
         window = self.settings.window_seconds
-        self._store_back_at = time.time() + window
+        self._store_back_at = clock.wall() + window
         log.warning(
             "The Kore.ai budget store %s did not answer (%s: %s): this process falls back to its own "
             "budget of %d requests per %ds and asks the store again in %ds.",
@@ -350,7 +182,7 @@ class _Budget:
 
     def _next_try(self, started: float, free_at: float) -> float:
         """Seconds to sleep before trying again; past the wait limit, the error a 429 would be."""
-        now = time.time()
+        now = clock.wall()
         deadline = started + self.settings.wait_limit
         if now >= deadline:
             raise CampaignRateLimitError(
@@ -362,7 +194,7 @@ class _Budget:
 
     def _took(self, started: float) -> None:
         self.sent += 1
-        self.waited_seconds += time.time() - started
+        self.waited_seconds += clock.wall() - started
 
 
 def _account_window(settings: BudgetSettings) -> RateLimitItem:
@@ -465,9 +297,9 @@ class RequestBudget(_Budget):
 
     def take(self) -> None:
         """Wait for a slot; bounded by the wait limit, then a ``CampaignRateLimitError``."""
-        started = time.time()
+        started = clock.wall()
         while (free_at := _run(self._try_steps())) is not None:
-            time.sleep(self._next_try(started, free_at))
+            clock.sleep(self._next_try(started, free_at))
         self._took(started)
 
     def pause(self, seconds: float | None) -> None:
@@ -496,9 +328,9 @@ class AsyncRequestBudget(_Budget):
 
     async def take(self) -> None:
         """Wait for a slot; bounded by the wait limit, then a ``CampaignRateLimitError``."""
-        started = time.time()
+        started = clock.wall()
         while (free_at := await _arun(self._try_steps())) is not None:
-            await asyncio.sleep(self._next_try(started, free_at))
+            await clock.sleep_async(self._next_try(started, free_at))
         self._took(started)
 
     async def pause(self, seconds: float | None) -> None:

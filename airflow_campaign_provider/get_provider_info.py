@@ -116,6 +116,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_campaign_provider.operators.schedule",
                     "airflow_campaign_provider.operators.results",
                     "airflow_campaign_provider.operators.contact_list",
+                    "airflow_campaign_provider.operators.teardown",
                 ],
             }
         ],
@@ -128,7 +129,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": ["airflow_campaign_provider.triggers.campaign"],
+                "python-modules": [
+                    "airflow_campaign_provider.triggers.campaign",
+                    "airflow_campaign_provider.triggers.events",
+                ],
             }
         ],
         "config": CONFIG,

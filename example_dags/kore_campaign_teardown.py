@@ -8,14 +8,24 @@ person who triggers it with the ids in the run's conf::
     airflow dags trigger kore_campaign_teardown --conf '{"campaign_ids": ["cd-…", "cd-…"]}'
 
 It is scheduled on the asset ``kore_campaigns_finished`` and reads the ids from every event that
-triggered the run (``extra["campaign_ids"]``) and from the ``campaign_ids`` param. Contact lists
-named the same way (``extra["contact_list_ids"]``, the ``contact_list_ids`` param) are deleted
-once every campaign is gone; a list already gone counts as done, and one that a running campaign
-still uses is refused (that campaign was not named). Each named
-campaign is handled exactly once per run, however often it is named: an ``Active`` one is
-stopped before it is deleted, one already stopped, completed or never started is deleted as it
-is, and one already gone counts as done. Rerunning the DAG, or retrying a task, is therefore
-safe. A name that is not a campaign id fails the run before any campaign is touched.
+triggered the run (``extra["campaign_ids"]``) and from the run's conf (``campaign_ids``). On
+Airflow 3.3 it is also scheduled on ``kore_campaigns_overdue``, an asset an ``AssetWatcher`` keeps
+with a ``CampaignEventTrigger``: every campaign that has been ``Active`` longer than
+``KORE_TEARDOWN_ACTIVE_MINUTES`` (default 240) and whose name matches ``KORE_TEARDOWN_NAME_PATTERN``
+(default ``*``) fires one event, once, and the teardown stops and deletes it. (Airflow 3.1 and 3.2
+have no asset state store to keep the watcher's cursor across a triggerer restart, so there the
+DAG is scheduled on ``kore_campaigns_finished`` alone.) One
+``TeardownCampaignsOperator`` task handles them all, however many (no task mapping, so no limit
+of 1,024): it learns their statuses a list page (100 campaigns) at a time, stops each ``Active``
+one and deletes each campaign exactly once, inside the account's request budget; one already
+stopped, completed or never started is only deleted, one already gone costs nothing. A retry
+re-reads the statuses and finishes the rest, so rerunning the DAG is safe. A name that is not a
+campaign id fails the run before any campaign is touched. Its report (per campaign what was done)
+is the task's XCom.
+
+Contact lists named the same way (``extra["contact_list_ids"]``, the ``contact_list_ids`` param)
+are deleted once every campaign is gone; a list already gone counts as done, and one that a
+running campaign still uses is refused (that campaign was not named).
 
 Connection: ``kore_campaign_default``. SMS campaigns only (``campaign_type="sms"``).
 """
@@ -23,6 +33,7 @@ Connection: ``kore_campaign_default``. SMS campaigns only (``campaign_type="sms"
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,65 +41,72 @@ import pendulum
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG, Asset, Param, task
 
-from airflow_campaign_provider.api import validate_campaign_id
 from airflow_campaign_provider.exceptions import InvalidCampaignArgumentError
-from airflow_campaign_provider.operators.campaign import DeleteCampaignOperator
 from airflow_campaign_provider.operators.contact_list import DeleteContactListOperator
+from airflow_campaign_provider.operators.teardown import (
+    TeardownCampaignsOperator,
+    event_ids,
+    unique_ids,
+)
+from airflow_campaign_provider.triggers.events import AIRFLOW_3_3_PLUS, CampaignEventTrigger
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
 
 log = logging.getLogger(__name__)
 
 #: The asset ``kore_campaign_segments`` updates when its campaigns complete.
 CAMPAIGNS_FINISHED = Asset(name="kore_campaigns_finished", uri="kore://campaigns/finished")
+#: How often the watcher polls the account (one list call a poll serves every watcher of it).
+POLL_SECONDS = float(os.environ.get("KORE_EXAMPLE_POLL_SECONDS", "60"))
+#: A campaign Active longer than this is overdue: it should have finished by now.
+ACTIVE_MINUTES = float(os.environ.get("KORE_TEARDOWN_ACTIVE_MINUTES", "240"))
+NAME_PATTERN = os.environ.get("KORE_TEARDOWN_NAME_PATTERN", "*")
 
+if AIRFLOW_3_3_PLUS:
+    from airflow.sdk import AssetWatcher
 
-def unique_campaign_ids(named: Iterable[tuple[str, Any]]) -> list[str]:
-    """The ids (campaigns', or lists') of ``(where, ids)`` pairs, each once, in order; ValueError
-    on a bad one."""
-    ids: dict[str, None] = {}
-    for where, value in named:
-        if not isinstance(value, list):
-            raise ValueError(f"{where}: must be a list of ids, got {value!r}")
-        for index, campaign_id in enumerate(value):
-            try:
-                ids[validate_campaign_id(campaign_id, f"{where}[{index}]")] = None
-            except InvalidCampaignArgumentError as error:
-                raise ValueError(str(error)) from None
-    return list(ids)
-
-
-def named_ids(key: str, context: Mapping[str, Any]) -> list[str]:
-    """Every id under ``key`` in the params and in the triggering events' extras, each once."""
-    named: list[tuple[str, Any]] = [(f"params.{key}", context["params"].get(key, []))]
-    for asset, events in (context.get("triggering_asset_events") or {}).items():
-        for event in events:
-            named.append((f"extra.{key} of {_event_source(event)} on {asset.name}", event.extra.get(key, [])))
-    return unique_campaign_ids(named)
+    #: One event per campaign Active longer than ACTIVE_MINUTES, fired once (the cursor is kept
+    #: in this asset's state store, so a triggerer restart repeats none).
+    CAMPAIGNS_OVERDUE = Asset(
+        name="kore_campaigns_overdue",
+        uri="kore://campaigns/overdue",
+        watchers=[
+            AssetWatcher(
+                name="kore_campaigns_overdue_watcher",
+                trigger=CampaignEventTrigger(
+                    statuses=[],
+                    active_longer_than_minutes=ACTIVE_MINUTES,
+                    name_pattern=NAME_PATTERN,
+                    poll_interval=POLL_SECONDS,
+                ),
+            )
+        ],
+    )
+    SCHEDULE: Any = CAMPAIGNS_FINISHED | CAMPAIGNS_OVERDUE
+else:
+    SCHEDULE = [CAMPAIGNS_FINISHED]
 
 
 def ids_to_remove(key: str, what: str, context: Mapping[str, Any]) -> list[str]:
-    """``named_ids``, failing the task without retries on a bad id (nothing is removed then)."""
+    """Every id under ``key`` in the params and the triggering events' extras, each once; a bad
+    one fails the task without retries (nothing is removed then)."""
+    named = [
+        (f"params.{key}", context["params"].get(key, [])),
+        *event_ids(key, context.get("triggering_asset_events") or {}),
+    ]
     try:
-        ids = named_ids(key, context)
-    except ValueError as error:
+        ids = unique_ids(named)
+    except InvalidCampaignArgumentError as error:
         raise AirflowFailException(f"Not removing any {what}: {error}") from error
     log.info("%d %s(s) to remove: %s", len(ids), what, ", ".join(ids) or "none")
     return ids
 
 
-def _event_source(event: Any) -> str:
-    """Where an asset event came from, for error messages."""
-    if event.source_dag_id:
-        return f"the event of {event.source_dag_id}/{event.source_run_id}/{event.source_task_id}"
-    return f"the event of {event.timestamp.isoformat()}"
-
-
 with DAG(
     dag_id="kore_campaign_teardown",
     description="Stop and delete the Kore.ai campaigns an asset event or the run's conf names.",
-    schedule=[CAMPAIGNS_FINISHED],
+    schedule=SCHEDULE,
     start_date=pendulum.datetime(2025, 1, 6, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -112,21 +130,17 @@ with DAG(
 ) as dag:
 
     @task
-    def campaigns_to_remove(**context: Any) -> list[str]:
-        """Every campaign id the conf and the triggering events name, each once."""
-        return ids_to_remove("campaign_ids", "campaign", context)
-
-    @task
     def contact_lists_to_remove(**context: Any) -> list[str]:
         """Every contact list id the conf and the triggering events name, each once."""
         return ids_to_remove("contact_list_ids", "contact list", context)
 
     @task
-    def report(removed: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    def report(teardown: Mapping[str, Any]) -> dict[str, list[str]]:
         """Which campaigns this run deleted and which were already gone."""
         outcome: dict[str, list[str]] = {"deleted": [], "already_gone": []}
-        for summary in removed:
-            outcome["deleted" if summary["deleted"] else "already_gone"].append(summary["campaign_id"])
+        for campaign in teardown["campaigns"]:
+            gone = campaign["action"] == "already_gone"
+            outcome["already_gone" if gone else "deleted"].append(campaign["campaign_id"])
         log.info(
             "Deleted %d campaign(s): %s. Already gone: %s.",
             len(outcome["deleted"]),
@@ -135,11 +149,12 @@ with DAG(
         )
         return outcome
 
-    lists = contact_lists_to_remove()
-    remove = DeleteCampaignOperator.partial(
-        task_id="stop_and_delete", stop_first=True, missing_ok=True
-    ).expand(campaign_id=campaigns_to_remove())
+    remove = TeardownCampaignsOperator(
+        task_id="stop_and_delete",
+        conf_key="campaign_ids",
+        asset_event_key="campaign_ids",
+    )
     remove_lists = DeleteContactListOperator.partial(
         task_id="delete_contact_list", missing_ok=True, trigger_rule="none_failed"
-    ).expand(contact_list_id=lists)
+    ).expand(contact_list_id=contact_lists_to_remove())
     report(remove.output) >> remove_lists

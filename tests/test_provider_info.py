@@ -140,6 +140,7 @@ _TASK_TIME_MODULES = (
     "airflow_campaign_provider.lifecycle.start",
     "airflow_campaign_provider.models.campaign",
     "airflow_campaign_provider.models.connection",
+    "airflow_campaign_provider.models.settings",
     "airflow_campaign_provider.payload",
     "airflow_campaign_provider.triggers.campaign",
     "airflow_campaign_provider.triggers.poller",

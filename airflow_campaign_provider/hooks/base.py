@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     import tenacity
     from airflow.sdk import Connection
 
-    from airflow_campaign_provider.models.connection import HookParams, KoreConnectionSettings
+    from airflow_campaign_provider.models.connection import KoreConnectionSettings
+    from airflow_campaign_provider.models.settings import HookParams
 
 __all__ = ["DEFAULT_TIMEOUT", "CampaignHookBase"]
 
@@ -38,7 +39,7 @@ class CampaignHookBase(BaseHook):
     ) -> None:
         """``params``, or the :class:`HookParams` fields as keyword arguments (``timeout``,
         ``retry_policy``, ...): the settings of this hook, validated once; the rest go to BaseHook."""
-        from airflow_campaign_provider.models.connection import HookParams  # compiled when a hook is made
+        from airflow_campaign_provider.models.settings import HookParams  # compiled when a hook is made
 
         given = {name: kwargs.pop(name) for name in HookParams.model_fields if name in kwargs}
         super().__init__(**kwargs)

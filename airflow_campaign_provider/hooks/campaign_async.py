@@ -188,9 +188,7 @@ class CampaignAsyncHook(CampaignHookBase):
         self, request: ApiRequest, arguments: dict[str, Any], deadline: float
     ) -> tuple[int, str, Mapping[str, str]]:
         async with self._http().stream(**arguments) as response:
-            body = AnswerBody(
-                request, response.status_code, response.headers, deadline=deadline, clock=clock.monotonic
-            )
+            body = AnswerBody(request, response.status_code, response.headers, deadline=deadline)
             async for chunk in response.aiter_raw(READ_CHUNK_BYTES):
                 body.add(chunk)
                 if body.full:

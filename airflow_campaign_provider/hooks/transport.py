@@ -129,7 +129,10 @@ class CampaignTransport(CampaignHookBase):
                 exchange = WATCHDOG.begin(seconds)
                 response = self._request(session, request, arguments, seconds)
                 slot.note(response.status_code, response.headers)
-            text = self._read_body(request, response, exchange.deadline)
+            # The watchdog's deadline is on the real clock; AnswerBody reads ``clock``.
+            text = self._read_body(
+                request, response, clock.monotonic() + exchange.deadline - time.monotonic()
+            )
         except CampaignError:
             if exchange is not None and WATCHDOG.end(exchange):  # the error is the cut's symptom
                 raise attempt_timeout(request, seconds, sent=exchange.maybe_sent) from None

@@ -13,6 +13,7 @@ An operator, a TaskFlow task or a script gets the same guarantee with one call::
 * :mod:`.delete`: delete if it exists, stopping it first.
 * :mod:`.wait`: read a status against a goal, or poll until it or a deadline.
 * :mod:`.update`: change a campaign that has not started, checked before the PUT.
+* :mod:`.teardown`: stop and delete any number of campaigns, each exactly once.
 
 The hook binds each under its old method name (``hook.start_campaign_once(...)``).
 """

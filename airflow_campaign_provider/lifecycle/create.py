@@ -27,12 +27,12 @@ from airflow_campaign_provider.status import NOT_STARTED_STATUSES, TERMINAL_STAT
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from airflow_campaign_provider.hooks.campaign import CampaignHook
+    from airflow_campaign_provider.lifecycle.calls import CampaignCalls
     from airflow_campaign_provider.models.update import CampaignSpec
 
 
 def create_campaign_once(
-    hook: CampaignHook,
+    hook: CampaignCalls,
     spec: CampaignSpec,
     *,
     if_exists: str = "reuse",
@@ -85,11 +85,11 @@ def create_campaign_once(
     )
 
 
-def _recheck(hook: CampaignHook, seconds: float | None) -> float:
+def _recheck(hook: CampaignCalls, seconds: float | None) -> float:
     return hook.params.ambiguity_recheck_seconds if seconds is None else seconds
 
 
-def _adopt(hook: CampaignHook, spec: CampaignSpec, found: Mapping[str, Any], why: str) -> dict[str, Any]:
+def _adopt(hook: CampaignCalls, spec: CampaignSpec, found: Mapping[str, Any], why: str) -> dict[str, Any]:
     """The full campaign behind a name match, if it is what ``spec`` asks for."""
     campaign_id = campaign_id_of(found)
     if campaign_id is None:
@@ -121,7 +121,7 @@ def _adopt(hook: CampaignHook, spec: CampaignSpec, found: Mapping[str, Any], why
 
 
 def _create_once(
-    hook: CampaignHook,
+    hook: CampaignCalls,
     spec: CampaignSpec,
     body: dict[str, Any],
     *,
@@ -179,7 +179,7 @@ def _create_once(
 
 
 def _keep_first_created(
-    hook: CampaignHook, spec: CampaignSpec, created: dict[str, Any], since: datetime, if_exists: str
+    hook: CampaignCalls, spec: CampaignSpec, created: dict[str, Any], since: datetime, if_exists: str
 ) -> dict[str, Any]:
     """Of same-named campaigns made concurrently, keep the first created; ours deletes itself
     if it came later (and has not started), and the first is adopted.
@@ -230,7 +230,7 @@ def _keep_first_created(
 
 
 def _lookup_after_ambiguity(
-    hook: CampaignHook, spec: CampaignSpec, lookups: int, recheck_seconds: float, since: datetime
+    hook: CampaignCalls, spec: CampaignSpec, lookups: int, recheck_seconds: float, since: datetime
 ) -> dict[str, Any] | None:
     for lookup in range(lookups):
         if lookup:
@@ -242,7 +242,7 @@ def _lookup_after_ambiguity(
 
 
 def create_from_body_once(
-    hook: CampaignHook,
+    hook: CampaignCalls,
     campaign_type: str,
     body: Mapping[str, Any],
     *,

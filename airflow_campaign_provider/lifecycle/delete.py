@@ -10,11 +10,11 @@ from airflow_campaign_provider.exceptions import CampaignNotFoundError, InvalidC
 from airflow_campaign_provider.status import CampaignStatus
 
 if TYPE_CHECKING:
-    from airflow_campaign_provider.hooks.campaign import CampaignHook
+    from airflow_campaign_provider.lifecycle.calls import CampaignCalls
 
 
 def delete_campaign_if_exists(
-    hook: CampaignHook,
+    hook: CampaignCalls,
     campaign_id: str,
     campaign_type: str = "sms",
     *,
@@ -49,7 +49,7 @@ def delete_campaign_if_exists(
 
 
 def _already_deleted(
-    hook: CampaignHook, campaign_id: str, campaign_type: str, error: CampaignNotFoundError
+    hook: CampaignCalls, campaign_id: str, campaign_type: str, error: CampaignNotFoundError
 ) -> dict[str, Any]:
     """A 404 on delete: the campaign is gone, or it exists with the other type."""
     try:

@@ -17,14 +17,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import datetime
 
-    from airflow_campaign_provider.hooks.campaign import CampaignHook
+    from airflow_campaign_provider.lifecycle.calls import CampaignCalls
 
 #: Campaigns per page of a look-up by name: the most Kore's list is known to take.
 LOOKUP_PAGE_SIZE = 100
 
 
 def find_campaign_by_name(
-    hook: CampaignHook, name: str, campaign_type: str = "sms", *, created_after: datetime | None = None
+    hook: CampaignCalls, name: str, campaign_type: str = "sms", *, created_after: datetime | None = None
 ) -> dict[str, Any] | None:
     """The campaign whose name matches case-insensitively (as Kore's ``lname``), or None; of
     several (Kore may not refuse a taken name), the first created. ``created_after``: see
@@ -34,7 +34,7 @@ def find_campaign_by_name(
 
 
 def campaigns_named(
-    hook: CampaignHook, name: str, campaign_type: str = "sms", *, created_after: datetime | None = None
+    hook: CampaignCalls, name: str, campaign_type: str = "sms", *, created_after: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Every campaign with this name (case-insensitively), first created first (then by id).
 
@@ -57,7 +57,7 @@ def campaigns_named(
     return sorted(named.values(), key=creation_order)
 
 
-def _created_since(hook: CampaignHook, campaign_type: str, since: datetime) -> Iterator[dict[str, Any]]:
+def _created_since(hook: CampaignCalls, campaign_type: str, since: datetime) -> Iterator[dict[str, Any]]:
     """Campaigns newest first, up to the first page that reaches back before ``since``.
 
     Stops early only on pages proven newest first: every ``createdAt`` readable, none newer

@@ -21,7 +21,7 @@ from airflow_campaign_provider.status import TERMINAL_STATUSES, CampaignStatus
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from airflow_campaign_provider.hooks.campaign import CampaignHook
+    from airflow_campaign_provider.lifecycle.calls import CampaignCalls
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class CampaignStart:
 
 
 def start_campaign_once(
-    hook: CampaignHook,
+    hook: CampaignCalls,
     campaign_id: str,
     campaign_type: str = "sms",
     *,
@@ -80,7 +80,7 @@ def start_campaign_once(
 
 
 def _play_once(
-    hook: CampaignHook,
+    hook: CampaignCalls,
     campaign_id: str,
     campaign_type: str,
     max_attempts: int,

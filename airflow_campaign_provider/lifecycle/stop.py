@@ -9,10 +9,10 @@ from airflow_campaign_provider.exceptions import CampaignValidationError
 from airflow_campaign_provider.status import TERMINAL_STATUSES, CampaignStatus
 
 if TYPE_CHECKING:
-    from airflow_campaign_provider.hooks.campaign import CampaignHook
+    from airflow_campaign_provider.lifecycle.calls import CampaignCalls
 
 
-def stop_campaign_if_running(hook: CampaignHook, campaign_id: str, campaign_type: str = "sms") -> str:
+def stop_campaign_if_running(hook: CampaignCalls, campaign_id: str, campaign_type: str = "sms") -> str:
     """Stop a running campaign and return its status; a stopped, completed or never started
     one (``Preparing``, ``Ready``) is left as is, and the log says which."""
     status = hook.get_campaign_status(campaign_id)
@@ -36,7 +36,7 @@ def stop_campaign_if_running(hook: CampaignHook, campaign_id: str, campaign_type
 
 
 def stop_started_campaign(
-    hook: CampaignHook, campaign_id: str, campaign_type: str, recheck_seconds: float
+    hook: CampaignCalls, campaign_id: str, campaign_type: str, recheck_seconds: float
 ) -> str | None:
     """Stop a campaign a killed task started, or may have (its play in flight); its status, or
     None when it turned out not to be running.

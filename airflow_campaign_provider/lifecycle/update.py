@@ -10,11 +10,11 @@ from airflow_campaign_provider.exceptions import CampaignStateError, InvalidCamp
 from airflow_campaign_provider.models.bodies import UPDATE_HINTS, check_campaign_body
 
 if TYPE_CHECKING:
-    from airflow_campaign_provider.hooks.campaign import CampaignHook
+    from airflow_campaign_provider.lifecycle.calls import CampaignCalls
 
 
 def update_campaign(
-    hook: CampaignHook, campaign_id: str, campaign_type: str, changes: Mapping[str, Any]
+    hook: CampaignCalls, campaign_id: str, campaign_type: str, changes: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Change a campaign that has not started: read it, apply ``changes``, send the full object.
 

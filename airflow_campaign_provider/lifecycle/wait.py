@@ -15,10 +15,10 @@ from airflow_campaign_provider.status import WaitGoal, is_documented
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from airflow_campaign_provider.hooks.campaign import CampaignHook
+    from airflow_campaign_provider.lifecycle.calls import CampaignCalls
 
 
-def check_campaign_status(hook: CampaignHook, campaign_id: str, goal: WaitGoal) -> tuple[str, bool]:
+def check_campaign_status(hook: CampaignCalls, campaign_id: str, goal: WaitGoal) -> tuple[str, bool]:
     """Read the status once: ``(status, whether it ends a wait for goal)``; a failure status raises
     :class:`CampaignWaitFailedError` (no task retries: the campaign will not get there)."""
     status = hook.get_campaign_status(campaign_id)
@@ -32,7 +32,7 @@ def check_campaign_status(hook: CampaignHook, campaign_id: str, goal: WaitGoal) 
 
 
 def wait_for_campaign_status(
-    hook: CampaignHook,
+    hook: CampaignCalls,
     campaign_id: str,
     target_statuses: WaitGoal | str | Iterable[str],
     failure_statuses: str | Iterable[str] | None = None,

@@ -134,13 +134,36 @@ class TemplateMessage(BaseModel):
     def _is_the_template_body(self, info: ValidationInfo) -> TemplateMessage:
         data = known_data(info.context)
         template = data.templates.get(self.template_name) if data is not None else None
-        if template is not None and decode_message(self.message) != template.body:
+        text = decode_message(self.message)
+        if template is not None and text != template.body:
             raise broken(
-                "template_body",
-                f"must be the base64 of template {show(self.template_name)}'s body exactly",
-                at="message",
+                "template_body", template_mismatch(self.template_name, template.body, text), at="message"
             )
         return self
+
+
+def template_mismatch(template_name: str, body: str, text: str | None) -> str:
+    """What a message that is not its template's body is told: where the two part, and the body."""
+    name = f'"{template_name}"'
+    if text is None:
+        return f"must be the body of template {name} as text (sent base64-encoded); got something else"
+    at = next(
+        (i for i, (a, b) in enumerate(zip(text, body, strict=False)) if a != b), min(len(text), len(body))
+    )
+    return (
+        f"must be the body of template {name}, word for word (Kore sends only approved text); it differs "
+        f"from character {at + 1}: the message has {_excerpt(text, at)!s}, the template {_excerpt(body, at)!s}. "
+        f'The template\'s body is "{body}". A sandbox\'s templates come from its seed ("templates" in '
+        f"the seed JSON) or PUT /_sandbox/resources/templates/<name>; GET /_sandbox/resources lists them"
+    )
+
+
+def _excerpt(text: str, at: int, around: int = 15) -> str:
+    """The text near character ``at``, quoted, with … where it is cut (or "nothing more")."""
+    if at >= len(text):
+        return "nothing more"
+    start, end = max(0, at - around), at + around
+    return f'"{"…" if start else ""}{text[start:end]}{"…" if end < len(text) else ""}"'
 
 
 class CallerId(BaseModel):

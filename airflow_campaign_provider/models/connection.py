@@ -13,27 +13,21 @@ from urllib.parse import urlsplit
 from pydantic import (
     AliasChoices,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    NonNegativeFloat,
     PlainValidator,
-    PositiveFloat,
-    PositiveInt,
     ValidationError,
     model_validator,
 )
 
-from airflow_campaign_provider.api import RetryPolicy
-from airflow_campaign_provider.budget import (
+from airflow_campaign_provider.exceptions import CampaignConnectionConfigError
+from airflow_campaign_provider.models.budget import (
     BudgetOverrides,
     StoreDownPolicy,
     policy_setting,
     store_url_setting,
     whole_seconds_setting,
 )
-from airflow_campaign_provider.exceptions import CampaignArgumentsError, CampaignConnectionConfigError
-from airflow_campaign_provider.hooks import DEFAULT_TIMEOUT
 from airflow_campaign_provider.models.common import (
     Flag,
     broken,
@@ -249,64 +243,3 @@ class KoreConnectionSettings(BaseModel):
         except ValidationError as error:
             (field, rule), *more = problems_of(error)
             raise CampaignConnectionConfigError(field, rule, more) from None
-
-
-def _timeout_pair(value: Any) -> Any:
-    if value is None:
-        raise ValueError("must be a number of seconds or a (connect, read) pair, never None")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (value, value)
-    return value
-
-
-class HookParams(BaseModel):
-    """How a task's hook calls Kore and settles doubt: the one settings object of a connection and
-    a task, validated once.
-
-    A hook takes these fields as keyword arguments and keeps them as ``hook.params``; an operator
-    or sensor takes them as ``hook_params`` (a mapping, as dbt Cloud's provider does), and a
-    deferred wait carries them into its trigger (:meth:`serialize`), so the triggerer's hook
-    retries and times out as the task's did. What the connection says (host, account, budget) is
-    :class:`KoreConnectionSettings`, read when the first call is made.
-
-    :param timeout: Connect and read timeouts in seconds, or one number for both. Never None.
-    :param retry_policy: What is retried and how long to wait (a
-        :class:`~airflow_campaign_provider.api.RetryPolicy` or a mapping of its fields).
-    :param max_attempts: Create or play attempts at most; each after the first only once Kore
-        surely did not act.
-    :param ambiguity_lookups: Name look-ups after an ambiguous create before concluding it did not
-        happen.
-    :param ambiguity_recheck_seconds: Pause between two look-ups (or status reads) that settle an
-        ambiguous create (or play), and before re-trying a refused stop of a killed task.
-    :param lookup_clock_margin_seconds: How much earlier than the time given a look-up by name
-        still looks: Kore's clock may be behind.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    timeout: Annotated[tuple[PositiveFloat, PositiveFloat], BeforeValidator(_timeout_pair)] = DEFAULT_TIMEOUT
-    retry_policy: RetryPolicy = Field(default_factory=RetryPolicy)
-    max_attempts: PositiveInt = 3
-    ambiguity_lookups: PositiveInt = 2
-    ambiguity_recheck_seconds: NonNegativeFloat = 5.0
-    lookup_clock_margin_seconds: NonNegativeFloat = 15 * 60.0
-
-    @classmethod
-    def of(cls, params: Mapping[str, Any] | HookParams | None, argument: str = "hook_params") -> HookParams:
-        """``params`` validated (None: the defaults); every problem is named ``<argument>.<field>``
-        (``argument`` empty: the field alone) in one :class:`~airflow_campaign_provider.exceptions.CampaignArgumentsError`."""
-        if isinstance(params, HookParams):
-            return params
-        given = {
-            name: value for name, value in (params or {}).items() if value is not None or name == "timeout"
-        }
-        try:
-            return cls.model_validate(given)
-        except ValidationError as error:
-            prefix = f"{argument}." if argument else ""
-            problems = [(prefix + field, rule) for field, rule in problems_of(error)]
-            raise CampaignArgumentsError(problems) from None
-
-    def serialize(self) -> dict[str, Any]:
-        """The JSON-safe mapping that rebuilds these params: what differs from the defaults."""
-        return self.model_dump(mode="json", exclude_defaults=True)

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import BaseOperator
+from airflow_campaign_provider.guidance import ExplainedArgumentsMeta
 from airflow_campaign_provider.hooks import DEFAULT_CONN_ID
 from airflow_campaign_provider.operators.arguments import check_target, raise_problems
 
@@ -36,7 +37,7 @@ def hook_params_problems(hook_params: Mapping[str, Any] | None) -> list[tuple[st
     if not hook_params:
         return []
     from airflow_campaign_provider.exceptions import CampaignArgumentsError
-    from airflow_campaign_provider.models.connection import HookParams
+    from airflow_campaign_provider.models.settings import HookParams
 
     try:
         HookParams.of(hook_params)
@@ -45,11 +46,11 @@ def hook_params_problems(hook_params: Mapping[str, Any] | None) -> list[tuple[st
     return []
 
 
-class CampaignBaseOperator(BaseOperator):
+class CampaignBaseOperator(BaseOperator, metaclass=ExplainedArgumentsMeta):
     """What every campaign operator shares: the connection, an optional stream, the hook.
 
     :param hook_params: The hook's settings for this task (timeouts, retry policy, the exactly-once
-        attempts and pauses): the fields of :class:`~airflow_campaign_provider.models.connection.HookParams`,
+        attempts and pauses): the fields of :class:`~airflow_campaign_provider.models.settings.HookParams`,
         checked here; a deferred wait carries them into its trigger.
     """
 

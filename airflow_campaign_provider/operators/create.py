@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_campaign_provider.guidance import contact_list_names, reject_contact_list_ids
 from airflow_campaign_provider.operators.arguments import (
     check_create_settings,
     is_templated,
@@ -126,6 +127,7 @@ class CreateCampaignBaseOperator(CampaignBaseOperator):
     def _check_arguments(self) -> None:
         """Every rule of the (not templated) arguments and the settings, at construction, in one
         error; call it last in ``__init__``."""
+        reject_contact_list_ids(self)
         problems = self._problems()
         check_create_settings(
             problems, self.if_exists, self.wait_for_ready, self.ready_timeout, self.poll_interval
@@ -180,6 +182,7 @@ class CreateCampaignBaseOperator(CampaignBaseOperator):
         from airflow_campaign_provider.exceptions import CampaignError
         from airflow_campaign_provider.status import READY_GOAL, CampaignStatus
 
+        self.contact_lists = contact_list_names(self.hook, self.task_id, self.contact_lists)
         campaign = self._create_once(run_began(context))
         campaign_id = campaign_id_of(campaign)
         if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest

@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-retry-after", action="store_true", help="no Retry-After header on 429 answers")
     p.add_argument("--preparing-seconds", type=float, metavar="S", help="Preparing -> Ready delay")
     p.add_argument("--send-rate", type=float, metavar="PER_SECOND", help="messages per second per campaign")
+    p.add_argument(
+        "--calling-hours",
+        choices=("enforce", "ignore"),
+        help="send only inside each campaign's calling hours, as Kore does (enforce, the default "
+        "without --config), or at once (ignore)",
+    )
     p.add_argument("--max-page-size", type=int, help="largest page the list endpoint returns")
     p.add_argument("--request-log-size", type=int, help="how many requests the admin log keeps")
     p.add_argument("--error-rate", type=float, help="fault: share of requests answered 503")
@@ -101,6 +107,10 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         data["enforce_jti"] = True
     if args.no_retry_after:
         data["retry_after_header"] = False
+    if args.calling_hours is not None:
+        data["enforce_calling_hours"] = args.calling_hours == "enforce"
+    elif not args.config:  # a sandbox a person starts behaves as Kore does unless told otherwise
+        data["enforce_calling_hours"] = True
     if args.rate_limit is not None:
         data["rate_limit_per_window"] = args.rate_limit or None
     if args.send_rate is not None:

@@ -127,6 +127,16 @@ class SandboxAdmin:
         """
         return list(self._call("POST", "/campaigns", json={"campaigns": specs})["ids"])
 
+    def seed_many(
+        self, count: int, spec: dict[str, Any] | None = None, *, name_prefix: str | None = None
+    ) -> list[str]:
+        """Seed ``count`` campaigns from one spec in one call (named ``name_prefix`` and a number
+        from 1 when given) and return their ids, in order."""
+        body: dict[str, Any] = {"count": count, "campaign": spec or {}}
+        if name_prefix is not None:
+            body["name_prefix"] = name_prefix
+        return list(self._call("POST", "/campaigns/bulk", json=body)["ids"])
+
     def seed_campaign(self, status: str = "Ready", **spec: Any) -> str:
         """Seed one campaign; `spec` takes the other keys of a `seed_campaigns` spec."""
         return self.seed_campaigns([{"status": status, **spec}])[0]

@@ -22,7 +22,7 @@ from airflow_campaign_provider.sandbox.config import (
 )
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
-from airflow_campaign_provider.sandbox.kore_routes import json_body
+from airflow_campaign_provider.sandbox.openapi_docs import json_body
 from airflow_campaign_provider.sandbox.seed import Template
 from airflow_campaign_provider.sandbox.store import ResourceKind
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 ADMIN_PREFIX = "/_sandbox"
 MAX_STATUS_LENGTH = 64
+#: The most campaigns one bulk seed call adds (a teardown of 10,000 is the largest case tested).
+MAX_BULK_SEED = 20_000
 
 _PHONES_SCHEMA = {
     "type": "object",
@@ -42,28 +44,53 @@ _TEMPLATE_SCHEMA = {
     "required": ["body"],
     "properties": {"body": {"type": "string"}, "id": {"type": "string"}},
 }
+_SEED_SPEC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "example": "Active"},
+        "campaign_type": {"type": "string", "enum": ["sms", "voice"]},
+        "complete_in_seconds": {"type": "number", "minimum": 0},
+        "ready_in_seconds": {"type": "number", "minimum": 0},
+        "fields": {
+            "type": "object",
+            "description": "Kore campaign fields to set (name, _id, ...)",
+        },
+    },
+}
 _SEED_SCHEMA = {
     "type": "object",
     "required": ["campaigns"],
+    "properties": {"campaigns": {"type": "array", "items": _SEED_SPEC_SCHEMA}},
+}
+
+
+_BULK_SEED_SCHEMA = {
+    "type": "object",
+    "required": ["count"],
     "properties": {
-        "campaigns": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "status": {"type": "string", "example": "Active"},
-                    "campaign_type": {"type": "string", "enum": ["sms", "voice"]},
-                    "complete_in_seconds": {"type": "number", "minimum": 0},
-                    "ready_in_seconds": {"type": "number", "minimum": 0},
-                    "fields": {
-                        "type": "object",
-                        "description": "Kore campaign fields to set (name, _id, ...)",
-                    },
-                },
-            },
-        }
+        "count": {"type": "integer", "minimum": 1, "maximum": MAX_BULK_SEED},
+        "campaign": {**_SEED_SPEC_SCHEMA, "description": "one spec for all"},
+        "name_prefix": {"type": "string", "description": "names: the prefix and a number from 1"},
     },
 }
+
+
+def _bulk_specs(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """``count`` copies of the ``campaign`` spec, named ``name_prefix`` and a number if given."""
+    count, spec, prefix = body.get("count"), body.get("campaign", {}), body.get("name_prefix")
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_BULK_SEED:
+        raise KoreError(400, f"count: must be a whole number from 1 to {MAX_BULK_SEED}")
+    if not isinstance(spec, dict) or not isinstance(spec.get("fields", {}), dict):
+        raise KoreError(400, "campaign: must be a campaign spec object, as in POST /_sandbox/campaigns")
+    if prefix is not None and not isinstance(prefix, str):
+        raise KoreError(400, "name_prefix: must be a string")
+    width = len(str(count))
+    return [
+        {**spec, "fields": {**spec.get("fields", {}), "name": f"{prefix}{n:0{width}d}"}}
+        if prefix is not None
+        else dict(spec)
+        for n in range(1, count + 1)
+    ]
 
 
 def _object_body(raw: bytes) -> dict[str, Any]:
@@ -194,6 +221,15 @@ def admin_router(state: SandboxState) -> APIRouter:
     async def seed_campaigns(request: Request) -> JSONResponse:
         ids = store.seed_campaigns(_object_body(await request.body()).get("campaigns"), time.time())
         return JSONResponse({"ids": ids})
+
+    @router.post(
+        "/campaigns/bulk",
+        summary="Seed count campaigns from one spec in one call (no rate limit)",
+        openapi_extra=json_body(_BULK_SEED_SCHEMA),
+    )
+    async def seed_bulk(request: Request) -> JSONResponse:
+        specs = _bulk_specs(_object_body(await request.body()))
+        return JSONResponse({"ids": store.seed_campaigns(specs, time.time())})
 
     @router.get("/resources", summary="Contact lists, DNC lists and templates")
     async def list_resources() -> JSONResponse:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from airflow_campaign_provider import __version__
 from airflow_campaign_provider.sandbox.admin_routes import admin_router
@@ -20,6 +22,7 @@ from airflow_campaign_provider.sandbox.contact_list_routes import contact_list_r
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.gateway import KORE_PREFIXES, KoreGateway, error_response
 from airflow_campaign_provider.sandbox.kore_routes import kore_router
+from airflow_campaign_provider.sandbox.page import SWAGGER_ASSETS, page_router
 from airflow_campaign_provider.sandbox.state import SandboxState
 
 if TYPE_CHECKING:
@@ -85,11 +88,15 @@ def create_app(config: SandboxConfig) -> KoreGateway:
         description="A local stand-in for Kore.ai's campaign API, plus admin endpoints under /_sandbox.",
         lifespan=lifespan,
         redirect_slashes=False,
+        docs_url=None,  # FastAPI's pages load their scripts from a CDN: page_router serves them
+        redoc_url=None,
     )
     api.include_router(kore_router(state))
     api.include_router(campaign_router(state))
     api.include_router(contact_list_router(state))
+    api.include_router(page_router(state, api))
     api.include_router(admin_router(state))
+    api.mount(SWAGGER_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     api.add_exception_handler(KoreError, _kore_error)
     api.add_exception_handler(HTTPException, _http_error)
     api.add_exception_handler(RequestValidationError, _validation_error)

@@ -20,16 +20,16 @@ from airflow_campaign_provider.models.voice import ContactsPage, VoiceCampaignBo
 from airflow_campaign_provider.sandbox import schedules
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
-from airflow_campaign_provider.sandbox.kore_routes import (
+from airflow_campaign_provider.sandbox.openapi_docs import (
     ACCOUNT_ID,
     CAMPAIGN_ID,
     CAMPAIGN_TYPE,
     EMPTY_OBJECT_SCHEMA,
     STREAM_ID,
-    _param,
     documented,
     inline_schema,
     json_body,
+    param,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ DOCUMENTED_TRIGGERS = {
 _VOICE_INPUT_ONLY = ("experienceFlowName", "enableMachineDetect", "campaignType", "schedule")
 
 
-TRIGGER = _param("trigger", "query", "play or stop", "play", "stop")
+TRIGGER = param("trigger", "query", "play or stop", "play", "stop")
 PLAY_OR_STOP = documented(
     STREAM_ID,
     CAMPAIGN_ID,
@@ -178,8 +178,8 @@ def campaign_router(state: SandboxState) -> APIRouter:
         summary="Enable (daily or weekly) or disable a campaign's schedule, keyed by its name",
         openapi_extra=documented(
             STREAM_ID,
-            _param("enableSchedule", "query", "true to enable, false to disable", "true", "false"),
-            _param("campaignName", "query", "The campaign's name"),
+            param("enableSchedule", "query", "true to enable, false to disable", "true", "false"),
+            param("campaignName", "query", "The campaign's name"),
             body=json_body(inline_schema(ScheduleBody), required=False),
         ),
     )

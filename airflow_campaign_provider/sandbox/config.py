@@ -101,7 +101,9 @@ class SandboxConfig:
     asynchronously); `max_contacts_per_add` caps one addContacts call (Kore documents no cap, so
     a client must adapt when a batch is refused as too large: 413). `refuse_taken_names` answers
     412 to a create (or a rename) whose name a live campaign has; Kore does not document that it
-    does, so a client must stay exactly-once when it is off.
+    does, so a client must stay exactly-once when it is off. `enforce_calling_hours` sends a
+    campaign's messages and calls only inside its calling hours, in its time zone, as Kore does;
+    off, they go out at once whatever the hours say.
     """
 
     host: str = "127.0.0.1"
@@ -121,6 +123,7 @@ class SandboxConfig:
     retry_minute_seconds: float = 0.01
     strict_trigger_paths: bool = False
     refuse_taken_names: bool = True
+    enforce_calling_hours: bool = False
     max_page_size: int = 100
     contact_import_seconds: float = 1.0
     max_contacts_per_add: int = 1000
@@ -182,6 +185,7 @@ RUNTIME_SETTINGS = frozenset(
         "send_interval_seconds",
         "retry_minute_seconds",
         "strict_trigger_paths",
+        "enforce_calling_hours",
         "refuse_taken_names",
         "max_page_size",
         "contact_import_seconds",

@@ -22,14 +22,14 @@ from airflow_campaign_provider.models.contact_list import (
 )
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
-from airflow_campaign_provider.sandbox.kore_routes import (
+from airflow_campaign_provider.sandbox.kore_routes import BASE
+from airflow_campaign_provider.sandbox.openapi_docs import (
     ACCOUNT_ID,
-    BASE,
     STREAM_ID,
-    _param,
     documented,
     inline_schema,
     json_body,
+    param,
 )
 from airflow_campaign_provider.status import RUNNING_STATUSES
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 LISTS = BASE + "/contactList"
 ADD_CONTACTS = "/api/1.1/public/{iid}/campaign/contactList/addContacts"
-CONTACT_LIST_ID = _param("contactListId", "path", "Contact list id (cl-…)")
+CONTACT_LIST_ID = param("contactListId", "path", "Contact list id (cl-…)")
 #: Kore's sample answers pages of 50 contacts; its paging parameters are undocumented.
 CONTACTS_PAGE_SIZE = 50
 
@@ -92,7 +92,7 @@ def contact_list_router(state: SandboxState) -> APIRouter:
         cl = store.contact_lists.create(body.name, body.description, body.allowDuplicates, time.time())
         return answer(f"Contact list {cl.name} created successfully", view(cl))
 
-    list_docs = documented(STREAM_ID, ACCOUNT_ID, _param("type", "query", "call", "call", required=False))
+    list_docs = documented(STREAM_ID, ACCOUNT_ID, param("type", "query", "call", "call", required=False))
 
     @router.get(LISTS + "/getAllListDetails", summary="Every contact list", openapi_extra=list_docs)
     @router.post(
@@ -157,8 +157,8 @@ def contact_list_router(state: SandboxState) -> APIRouter:
             STREAM_ID,
             CONTACT_LIST_ID,
             ACCOUNT_ID,
-            _param("skip", "query", "contacts to skip (undocumented by Kore)", required=False),
-            _param("limit", "query", "page size (undocumented by Kore)", required=False),
+            param("skip", "query", "contacts to skip (undocumented by Kore)", required=False),
+            param("limit", "query", "page size (undocumented by Kore)", required=False),
         ),
     )
     async def list_contacts(request: Request) -> JSONResponse:
@@ -182,7 +182,7 @@ def contact_list_router(state: SandboxState) -> APIRouter:
         ADD_CONTACTS,
         summary="Queue contacts for a list; they join it contact_import_seconds later",
         openapi_extra=documented(
-            _param("iid", "path", "The application id (the iid header)"),
+            param("iid", "path", "The application id (the iid header)"),
             body=json_body(inline_schema(AddContactsBody)),
         ),
     )

@@ -11,53 +11,38 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from airflow_campaign_provider.models.campaign import CampaignListBody, SmsCampaignBody
 from airflow_campaign_provider.models.common import CAMPAIGN_TYPES
+from airflow_campaign_provider.sandbox.campaign_routes import (
+    contacts_answer,
+    create_voice_answer,
+    trigger_answer,
+)
 from airflow_campaign_provider.sandbox.errors import KoreError
 from airflow_campaign_provider.sandbox.jsonutil import parse_json
+from airflow_campaign_provider.sandbox.openapi_docs import (
+    ACCOUNT_ID,
+    CAMPAIGN_ID,
+    CAMPAIGN_TYPE,
+    EMPTY_OBJECT_SCHEMA,
+    STREAM_ID,
+    documented,
+    inline_schema,
+    json_body,
+    param,
+)
 from airflow_campaign_provider.sandbox.validation import SORT_FIELDS, ListQuery, validate_create
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from airflow_campaign_provider.sandbox.state import SandboxState
 
 BASE = "/campaign/api/v2/public/{streamId}/campaign"
 TRIGGERS = ("play", "stop")
-
-
-def _param(name: str, where: str, description: str, *enum: str, required: bool = True) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string", "enum": list(enum)} if enum else {"type": "string"}
-    return {"name": name, "in": where, "required": required, "description": description, "schema": schema}
-
-
-STREAM_ID = _param("streamId", "path", "Bot or stream id (st-…); must be the app's")
-CAMPAIGN_ID = _param("campaignId", "path", "Campaign id (cd-…)")
-ACCOUNT_ID = _param("accountId", "query", "Account id; must equal the accountId header")
-CAMPAIGN_TYPE = _param("campaignType", "query", "sms or voice", *CAMPAIGN_TYPES)
-
-
-def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with every ``$ref`` replaced by its definition, for ``openapi_extra``."""
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                return inline(definitions[ref.rsplit("/", 1)[1]])
-            return {key: inline(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [inline(item) for item in node]
-        return node
-
-    return inline(schema)
 
 
 CREATE_SCHEMA = inline_schema(SmsCampaignBody)
@@ -68,17 +53,6 @@ LIST_SCHEMA["properties"]["sortBy"] = {
         {"type": "object", "additionalProperties": {"enum": [1, -1, "asc", "desc"]}},
     ]
 }
-EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "example": {}}
-
-
-def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
-    """`openapi_extra` documenting a JSON request body read by hand."""
-    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
-
-
-def documented(*parameters: dict[str, Any], body: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`openapi_extra` documenting parameters (and a body) that a handler reads by hand."""
-    return {"parameters": list(parameters), **(body or {})}
 
 
 def _check_choice(problems: list[str], name: str, value: str | None, allowed: tuple[str, ...]) -> None:
@@ -88,12 +62,6 @@ def _check_choice(problems: list[str], name: str, value: str | None, allowed: tu
 
 def kore_router(state: SandboxState) -> APIRouter:
     """The Kore endpoints, bound to one sandbox's state."""
-    from airflow_campaign_provider.sandbox.campaign_routes import (  # it documents itself with helpers here
-        contacts_answer,
-        create_voice_answer,
-        trigger_answer,
-    )
-
     router = APIRouter(tags=["Kore.ai campaigns"])
     store = state.store
 
@@ -103,7 +71,7 @@ def kore_router(state: SandboxState) -> APIRouter:
         openapi_extra=documented(
             STREAM_ID,
             ACCOUNT_ID,
-            _param("campaignType", "query", "sms", "sms", required=False),
+            param("campaignType", "query", "sms", "sms", required=False),
             body=json_body(CREATE_SCHEMA),
         ),
     )
@@ -132,7 +100,7 @@ def kore_router(state: SandboxState) -> APIRouter:
         BASE + "/{campaignId}/status",
         summary="Get a campaign's status only",
         openapi_extra=documented(
-            STREAM_ID, CAMPAIGN_ID, ACCOUNT_ID, _param("view", "query", "status", "status", required=False)
+            STREAM_ID, CAMPAIGN_ID, ACCOUNT_ID, param("view", "query", "status", "status", required=False)
         ),
     )
     async def campaign_status(request: Request) -> JSONResponse:
@@ -159,7 +127,7 @@ def kore_router(state: SandboxState) -> APIRouter:
             CAMPAIGN_ID,
             ACCOUNT_ID,
             CAMPAIGN_TYPE,
-            _param("trigger", "query", "play or stop", *TRIGGERS),
+            param("trigger", "query", "play or stop", *TRIGGERS),
             body=json_body(EMPTY_OBJECT_SCHEMA, required=False),
         ),
     )

@@ -11,8 +11,11 @@ throwaway ``AIRFLOW_HOME`` with SQLite (``airflow db migrate``), runs the DAG on
 ``airflow dags test`` (through :mod:`.dag_test`, which reads the task states from the ``DagRun``
 Airflow recorded), and prints a short summary from the sandbox's own record: the campaigns
 created, the statuses they went through, the SMS sent, the API calls and what was left behind.
-The sandbox is stopped whatever happens. The exit status is 0 only when the DAG run succeeded.
-Airflow's own output goes to ``run.log`` in the Airflow home, which is kept when the run failed.
+While the DAG runs it prints each task's state as it changes and, on long waits, the messages
+sent and calls made (:mod:`.progress`). The sandbox is stopped whatever happens, unless
+``--keep-sandbox`` keeps it up (with its page at ``/_sandbox``) until Ctrl-C. The exit status
+is 0 only when the DAG run succeeded. Airflow's own output goes to ``run.log`` in the Airflow
+home, which is kept when the run failed.
 """
 
 from __future__ import annotations
@@ -30,15 +33,19 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
+from airflow_campaign_provider.sandbox import calling_hours
 from airflow_campaign_provider.sandbox.config import SandboxConfig, load_seed
+from airflow_campaign_provider.sandbox.progress import Progress, parse_event
 from airflow_campaign_provider.sandbox.server import DEFAULT_CONN_ID, SandboxServer, conn_env_name
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from airflow_campaign_provider.sandbox.admin import SandboxAdmin
 
@@ -56,6 +63,8 @@ _AIRFLOW_ENV = re.compile(r"AIRFLOW__|AIRFLOW_CONN_|AIRFLOW_VAR_|AIRFLOW_HOME$|A
 #: A Python exception line, as a traceback ends: ``package.module.SomeError: what went wrong``.
 _ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Timeout): \S")
 DELETED = "deleted"
+#: Statuses in which a campaign left behind may still text or call someone.
+_RUNNING = frozenset({"Preparing", "Ready", "Active", "Scheduled"})
 #: The summary's word for each sandbox operation (``trigger_campaign`` is named by its trigger).
 #: The routes that play or stop a campaign, one per path shape Kore's pages write.
 _TRIGGER_OPERATIONS = frozenset({"trigger_campaign", "start_sms_campaign", "trigger_voice_campaign"})
@@ -96,6 +105,15 @@ class CampaignRecord:
     contact_lists: list[str] = field(default_factory=list)
     dnc_list: str | None = None
     messages: list[str] = field(default_factory=list)
+    campaign_type: str = "sms"
+    #: How many contacts its runs were to reach (its lists minus DNC, each once), as the sandbox
+    #: counted them when it started: right for seeded lists and lists filled through the API alike.
+    due: int = 0
+    #: Stopped by a stop call of the run, not left running by accident.
+    stopped_on_purpose: bool = False
+    calling_hours: dict[str, Any] | None = None
+    #: When the first message went out outside its calling hours (hours not enforced), if one did.
+    first_sent_outside: float | None = None
 
     @property
     def deleted(self) -> bool:
@@ -110,9 +128,15 @@ class StatusWatcher:
     nothing. A campaign that disappears from the live list was deleted.
     """
 
-    def __init__(self, admin: SandboxAdmin, interval: float = WATCH_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        admin: SandboxAdmin,
+        interval: float = WATCH_INTERVAL_SECONDS,
+        on_sample: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> None:
         self._admin = admin
         self._interval = interval
+        self._on_sample = on_sample
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kore-status-watcher", daemon=True)
         self.campaigns: dict[str, CampaignRecord] = {}
@@ -136,14 +160,25 @@ class StatusWatcher:
 
     def sample(self) -> None:
         """Record the status of every live campaign, and mark the ones gone since as deleted."""
-        live = {item["id"]: item for item in self._admin.campaigns()["campaigns"]}
+        items = self._admin.campaigns()["campaigns"]
+        live = {item["id"]: item for item in items}
         for campaign_id, item in live.items():
             record = self.campaigns.setdefault(campaign_id, CampaignRecord(campaign_id, str(item["name"])))
-            if not record.statuses or record.statuses[-1] != item["status"]:
+            history = [str(h["status"]) for h in item.get("history") or ()]
+            if history:  # the sandbox's own record: no status missed between two samples
+                record.statuses = [s for k, s in enumerate(history) if k == 0 or history[k - 1] != s]
+            elif not record.statuses or record.statuses[-1] != item["status"]:
                 record.statuses.append(str(item["status"]))
+            record.contact_lists = list(item.get("contactLists") or ())
+            record.dnc_list = item.get("dncList")
+            record.campaign_type = str(item.get("campaignType") or "sms")
+            record.due = int(item.get("due") or 0)
+            record.calling_hours = item.get("callingHours")
         for campaign_id, record in self.campaigns.items():
             if campaign_id not in live and not record.deleted:
                 record.statuses.append(DELETED)
+        if self._on_sample is not None:
+            self._on_sample(items)
 
 
 @dataclass
@@ -158,8 +193,9 @@ class RunSummary:
     calls: Counter[str]
     rate_limited: int
     left_behind: list[str]
-    recipients: dict[str, list[str]] = field(default_factory=dict)
     deferred: set[str] = field(default_factory=set)
+    #: The first line of each failed task instance's error, by its label.
+    errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed_tasks(self) -> list[str]:
@@ -176,19 +212,6 @@ class RunSummary:
         return self.state == "success" and not self.failed_tasks
 
 
-def expected_recipients(
-    campaign: CampaignRecord,
-    contact_lists: Mapping[str, Sequence[str]],
-    dnc_lists: Mapping[str, Sequence[str]],
-) -> list[str]:
-    """Who a campaign should text: its lists' numbers, each once, minus its DNC list."""
-    skip = set(dnc_lists.get(campaign.dnc_list or "", ()))
-    phones: dict[str, None] = {}
-    for name in campaign.contact_lists:
-        phones.update((phone, None) for phone in contact_lists.get(name, ()) if phone not in skip)
-    return list(phones)
-
-
 def collect(
     dag_id: str,
     state: str,
@@ -197,19 +220,24 @@ def collect(
     watched: Mapping[str, CampaignRecord],
     admin: SandboxAdmin,
 ) -> RunSummary:
-    """Put the run's summary together from the watcher's statuses and the sandbox's record."""
+    """Put the run's summary together from the watcher's records and the sandbox's record."""
     requests = admin.requests()
-    creates = [r for r in requests if request_kind(r) == "create" and isinstance(r.get("body"), dict)]
     campaigns = dict(watched)
-    for record in campaigns.values():
-        body: dict[str, Any] = next((r["body"] for r in creates if r["body"].get("name") == record.name), {})
-        record.contact_lists = list(body.get("contactLists") or [])
-        dnc = body.get("dncLists")
-        record.dnc_list = dnc.get("name") if isinstance(dnc, dict) else None
+    stopped = {
+        request_campaign_id(r) for r in requests if request_kind(r) == "stop" and r.get("status") == 200
+    }
+    for watched_record in campaigns.values():
+        watched_record.stopped_on_purpose = watched_record.campaign_id in stopped
     for message in admin.messages():
-        if message["campaignId"] in campaigns:
-            campaigns[message["campaignId"]].messages.append(message["phone"])
-    resources = admin.resources()
+        record = campaigns.get(message["campaignId"])
+        if record is None:
+            continue
+        record.messages.append(message["phone"])
+        sent_at = datetime.fromisoformat(str(message["sentAt"]).replace("Z", "+00:00")).timestamp()
+        hours = record.calling_hours
+        if record.first_sent_outside is None and hours and not calling_hours.is_open(hours, sent_at):
+            record.first_sent_outside = sent_at
+    live = [c["id"] for c in admin.campaigns()["campaigns"]]
     ordered = sorted(campaigns.values(), key=lambda c: c.name)
     return RunSummary(
         dag_id=dag_id,
@@ -219,11 +247,7 @@ def collect(
         campaigns=ordered,
         calls=Counter(request_kind(r) for r in requests),
         rate_limited=sum(1 for r in requests if r.get("status") == 429),
-        left_behind=[c["id"] for c in admin.campaigns()["campaigns"]],
-        recipients={
-            c.campaign_id: expected_recipients(c, resources["contact_lists"], resources["dnc_lists"])
-            for c in ordered
-        },
+        left_behind=live,
     )
 
 
@@ -245,17 +269,25 @@ def format_summary(summary: RunSummary) -> str:
     for campaign in summary.campaigns:
         lines += ["", f'Campaign "{campaign.name}" ({campaign.campaign_id})']
         lines.append(f"  statuses seen  {' → '.join(campaign.statuses)}")
-        lines.append(
-            f"  SMS sent       {_sms_line(campaign, summary.recipients.get(campaign.campaign_id, []))}"
-        )
+        label = "calls made" if campaign.campaign_type == "voice" else "SMS sent"
+        lines.append(f"  {label:<14} {_sms_line(campaign)}")
+        if campaign.first_sent_outside is not None and campaign.calling_hours:
+            lines.append(
+                f"  calling hours  {_outside_note(campaign.calling_hours, campaign.first_sent_outside)}"
+            )
     calls = ", ".join(f"{count} {kind}" for kind, count in summary.calls.most_common())
     limited = (
         f"{_plural(summary.rate_limited, 'answer')} 429 (rate limit)"
         if summary.rate_limited
         else "none rate-limited"
     )
-    if summary.left_behind:
-        left = ", ".join(summary.left_behind)
+    records = {c.campaign_id: c for c in summary.campaigns}
+    kept = [i for i in summary.left_behind if i in records and records[i].stopped_on_purpose]
+    left_ids = [i for i in summary.left_behind if i not in kept]
+    if left_ids:
+        left = ", ".join(_left_note(i, records.get(i)) for i in left_ids)
+    elif kept:
+        left = "nothing running (the stopped campaigns below stay, as asked)"
     else:
         left = "nothing (every campaign deleted)" if summary.campaigns else "nothing"
     lines += [
@@ -264,6 +296,7 @@ def format_summary(summary: RunSummary) -> str:
         if calls
         else "Kore.ai API calls  none",
         f"Left in Kore.ai    {left}",
+        *([f"Stopped on purpose {', '.join(kept)} (still in Kore.ai, sending nothing)"] if kept else []),
         "",
         f"DAG run {summary.dag_id}: {summary.state.upper()} in {summary.seconds:.0f} s"
         + (f"; not successful: {', '.join(summary.failed_tasks)}" if summary.failed_tasks else ""),
@@ -271,16 +304,40 @@ def format_summary(summary: RunSummary) -> str:
     return "\n".join(lines)
 
 
-def _sms_line(campaign: CampaignRecord, expected: Sequence[str]) -> str:
+def _outside_note(hours: Mapping[str, Any], sent_at: float) -> str:
+    """What Kore would have done with a message the sandbox sent outside the calling hours."""
+    zone = ZoneInfo(str(hours["timezone"]))
+    opens = calling_hours.next_open(hours, sent_at)
+    local = datetime.fromtimestamp(sent_at, zone).strftime("%a %H:%M")
+    wait = datetime.fromtimestamp(opens, zone).strftime("%a %H:%M") if opens is not None else "never"
+    return (
+        f"sent from {local} {hours['timezone']}, outside them: Kore would have waited until {wait} "
+        "(--calling-hours enforce does)"
+    )
+
+
+def _left_note(campaign_id: str, record: CampaignRecord | None) -> str:
+    status = record.statuses[-1] if record and record.statuses else None
+    if status in _RUNNING:
+        return f"{campaign_id} ({status}: STILL RUNNING)"
+    return f"{campaign_id} ({status})" if status else campaign_id
+
+
+def _sms_line(campaign: CampaignRecord) -> str:
     sent = Counter(campaign.messages)
     twice = sorted(phone for phone, count in sent.items() if count > 1)
-    lists = " + ".join(f'"{name}"' for name in campaign.contact_lists) or "?"
-    audience = f"list {lists}" + (f' minus DNC list "{campaign.dnc_list}"' if campaign.dnc_list else "")
-    if not twice and expected and set(sent) == set(expected):
-        return (
-            f"{len(campaign.messages)}, exactly one to each of the {len(expected)} contacts due ({audience})"
-        )
-    text = f"{len(campaign.messages)} to {len(sent)} of the {len(expected)} contacts due ({audience})"
+    lists = " + ".join(f'"{name}"' for name in campaign.contact_lists)
+    if lists:
+        audience = f"list {lists}" + (f' minus DNC list "{campaign.dnc_list}"' if campaign.dnc_list else "")
+    else:
+        audience = "seeded, with no contact list"
+    due = campaign.due
+    if not twice and due and len(sent) == due:
+        return f"{len(campaign.messages)}, exactly one to each of the {due} contacts due ({audience})"
+    if not due and not sent:
+        never = " (never started)" if "Active" not in campaign.statuses else ""
+        return f"none{never} ({audience})"
+    text = f"{len(campaign.messages)} to {len(sent)} of the {due} contacts due ({audience})"
     if twice:
         text += f"; TEXTED MORE THAN ONCE: {', '.join(twice)}"
     return text
@@ -321,8 +378,10 @@ def run_python_module(
     log: IO[str],
     timeout: float,
     echo: IO[str] | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> int:
-    """``python -m <module> <args>`` as :func:`run_airflow` runs Airflow."""
+    """``python -m <module> <args>`` as :func:`run_airflow` runs Airflow; ``on_event`` gets each
+    task event line (:mod:`.progress`) it writes."""
     log.write(f"\n$ python -m {module} {' '.join(args)}\n")
     log.flush()
     proc = subprocess.Popen(
@@ -335,7 +394,9 @@ def run_python_module(
         text=True,
         errors="replace",
     )
-    pump = threading.Thread(target=_copy_lines, args=(proc, log, echo), name="airflow-output", daemon=True)
+    pump = threading.Thread(
+        target=_copy_lines, args=(proc, log, echo, on_event), name="airflow-output", daemon=True
+    )
     pump.start()
     try:
         return proc.wait(timeout=timeout)
@@ -347,12 +408,21 @@ def run_python_module(
         pump.join(timeout=10)
 
 
-def _copy_lines(proc: subprocess.Popen[str], log: IO[str], echo: IO[str] | None) -> None:
-    """Copy a child's output to the log file (and to ``echo``) until it closes."""
+def _copy_lines(
+    proc: subprocess.Popen[str],
+    log: IO[str],
+    echo: IO[str] | None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Copy a child's output to the log file (and to ``echo``) until it closes; hand task event
+    lines to ``on_event`` instead of echoing them."""
     assert proc.stdout is not None
     for line in proc.stdout:
         log.write(line)
-        if echo is not None:
+        event = parse_event(line) if on_event is not None else None
+        if event is not None and on_event is not None:
+            on_event(event)
+        elif echo is not None:
             echo.write(line)
     log.flush()
 
@@ -403,12 +473,18 @@ class DemoOptions:
     conf: dict[str, Any] | None = None
     poll_seconds: float = DEFAULT_POLL_SECONDS
     keep_home: bool = False
+    keep_sandbox: bool = False
     verbose: bool = False
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
 
 
-def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
-    """Run one DAG against a fresh sandbox in a throwaway Airflow home; print and return its summary."""
+def run_dag(
+    options: DemoOptions, out: IO[str] = sys.stdout, wait: Callable[[], None] | None = None
+) -> RunSummary:
+    """Run one DAG against a fresh sandbox in a throwaway Airflow home; print and return its summary.
+
+    With ``options.keep_sandbox`` the sandbox stays up after the summary, its page's address
+    printed, until ``wait`` returns (by default: until Ctrl-C or SIGTERM)."""
     dags_folder = options.dags_folder.resolve()
     if not dags_folder.is_dir():
         raise FileNotFoundError(f"the DAGs folder {dags_folder} does not exist (see --dags-folder)")
@@ -423,6 +499,7 @@ def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
         with SandboxServer(config, subprocess=True) as server, (home / "run.log").open("w") as log:
             say(f"  sandbox       {server.url}  ({_sandbox_settings(config)})")
             say(f"  Airflow home  {home} (throwaway, SQLite)")
+            say(f"  watch it      {server.url}/_sandbox")
             env = airflow_env(home, dags_folder, server.connection_json(), options.poll_seconds)
             echo = out if options.verbose else None
             pending = "\n" if options.verbose else ""  # Airflow's output follows at once when verbose
@@ -438,18 +515,43 @@ def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
             if options.conf is not None:
                 args += ["--conf", json.dumps(options.conf)]
             started = time.monotonic()
-            with StatusWatcher(_watch_admin(server)) as watcher:
-                code = run_python_module(DAG_TEST_MODULE, args, env, log, DAG_TIMEOUT_SECONDS, echo)
+            progress = Progress(out)
+            errors: dict[str, str] = {}
+
+            def on_event(event: dict[str, Any]) -> None:
+                if event.get("state") == "failed" and event.get("error"):
+                    index = int(event.get("map_index", -1))
+                    label = str(event["task_id"]) + (f"[{index}]" if index >= 0 else "")
+                    errors[label] = str(event["error"]).splitlines()[0]
+                if not options.verbose:
+                    progress.event(event)
+
+            say.close_line()
+            with StatusWatcher(
+                _watch_admin(server), on_sample=None if options.verbose else progress.sample
+            ) as watcher:
+                code = run_python_module(DAG_TEST_MODULE, args, env, log, DAG_TIMEOUT_SECONDS, echo, on_event)
+            progress.close()
             seconds = time.monotonic() - started
             state, tasks, deferred = read_run_result(result_file)
             if code != 0 and state == "success":
                 state = "failed"
-            say(f" {state} ({seconds:.0f} s)")
+            say(f"  airflow dags test {options.dag_id}: {state} ({seconds:.0f} s)")
             summary = collect(options.dag_id, state, seconds, tasks, watcher.campaigns, server.admin)
             summary.deferred = deferred
-        say(format_summary(summary))
-        if not summary.succeeded:
-            _print_errors(home / "run.log", out)
+            summary.errors = errors
+            say(format_summary(summary))
+            if not summary.succeeded:
+                _print_errors(home / "run.log", out, summary.errors)
+            if options.keep_sandbox:
+                say(
+                    f"\nThe sandbox is still up: {server.url}/_sandbox (its page), {server.url}/docs (its API)."
+                )
+                say("Press Ctrl-C to stop it.")
+                try:
+                    (wait or _wait_for_interrupt)()
+                except KeyboardInterrupt:  # the way out asked for: the run's own result stands
+                    say("\nStopping the sandbox.")
         return summary
     finally:
         if state == "success" and not options.keep_home:
@@ -457,6 +559,12 @@ def run_dag(options: DemoOptions, out: IO[str] = sys.stdout) -> RunSummary:
         else:
             say.close_line()
             say(f"Airflow home kept: {home}")
+
+
+def _wait_for_interrupt() -> None:
+    """Sleep until Ctrl-C or SIGTERM (both raise ``KeyboardInterrupt`` in :func:`main`)."""
+    while True:
+        time.sleep(3600)
 
 
 def _empty_summary(dag_id: str, state: str, seconds: float) -> RunSummary:
@@ -477,7 +585,8 @@ def _sandbox_settings(config: SandboxConfig) -> str:
         else "no rate limit"
     )
     sms = f"an SMS every {config.send_interval_seconds:g} s"
-    return f"{limit}, {config.preparing_seconds:g} s in Preparing, {sms}"
+    hours = "calling hours enforced" if config.enforce_calling_hours else "calling hours not enforced"
+    return f"{limit}, {config.preparing_seconds:g} s in Preparing, {sms}, {hours}"
 
 
 class _Printer:
@@ -498,12 +607,21 @@ class _Printer:
             self("")
 
 
-def _print_errors(log_file: Path, out: IO[str], most: int = 5) -> None:
-    """The errors that failed the run, from Airflow's output (its end when none is found)."""
+def _print_errors(
+    log_file: Path, out: IO[str], task_errors: Mapping[str, str] | None = None, most: int = 5
+) -> None:
+    """The errors that failed the run: each failed task's own, then those in Airflow's output
+    (a DAG file that failed to import has no task), or the output's end when none is found."""
+    if task_errors:
+        out.write(
+            "\nFailed tasks\n" + "\n".join(f"  {task}: {error}" for task, error in task_errors.items()) + "\n"
+        )
     if not log_file.exists():
         return
     lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
     errors = list(dict.fromkeys(line for line in lines if _ERROR_LINE.match(line)))[-most:]
+    if task_errors and errors:
+        errors = [line for line in errors if not any(error in line for error in task_errors.values())]
     if errors:
         out.write("\nErrors\n" + "\n".join(f"  {line}" for line in errors) + "\n")
     else:
@@ -538,7 +656,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preparing-seconds", type=float, default=2.0, help="sandbox: Preparing -> Ready delay")
     p.add_argument("--send-interval", type=float, default=1.0, help="sandbox: seconds between two SMS")
     p.add_argument("--rate-limit", type=int, default=60, help="sandbox: requests per minute; 0 = off")
+    p.add_argument(
+        "--calling-hours",
+        choices=("enforce", "ignore"),
+        default="ignore",
+        help="sandbox: send only inside each campaign's calling hours, as Kore does (enforce), or at "
+        "once (ignore, the default: a run finishes at any hour; the summary says what Kore would do)",
+    )
     p.add_argument("--keep-home", action="store_true", help="keep the Airflow home even after a success")
+    p.add_argument(
+        "--keep-sandbox",
+        action="store_true",
+        help="keep the sandbox up after the run (its page at /_sandbox) until Ctrl-C",
+    )
     p.add_argument("--verbose", action="store_true", help="show Airflow's output as it runs")
     return p
 
@@ -562,11 +692,13 @@ def options_from_args(argv: Sequence[str] | None = None) -> DemoOptions:
         conf=args.conf,
         poll_seconds=args.poll_seconds,
         keep_home=args.keep_home,
+        keep_sandbox=args.keep_sandbox,
         verbose=args.verbose,
         sandbox=SandboxConfig(
             rate_limit_per_window=args.rate_limit or None,
             preparing_seconds=args.preparing_seconds,
             send_interval_seconds=args.send_interval,
+            enforce_calling_hours=args.calling_hours == "enforce",
         ),
     )
 

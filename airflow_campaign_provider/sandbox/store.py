@@ -10,6 +10,7 @@ so no locks are needed. With a Database, every change is written through.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -21,7 +22,8 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.sandbox import dialer, schedules
+from airflow_campaign_provider.models.common import decode_message
+from airflow_campaign_provider.sandbox import calling_hours, dialer, schedules
 from airflow_campaign_provider.sandbox.contact_lists import ContactListBook
 from airflow_campaign_provider.sandbox.errors import KoreError, not_found
 from airflow_campaign_provider.sandbox.jsonutil import is_plain_json, iso
@@ -88,6 +90,7 @@ class Message:
     contact_list: str
     sent_at: float
     channel: str
+    text: str = ""  # what the phone got: the SMS text, or which flow the call ran
 
     def to_dict(self) -> dict[str, Any]:
         """The admin endpoint's JSON form."""
@@ -97,12 +100,15 @@ class Message:
             "contactList": self.contact_list,
             "channel": self.channel,
             "sentAt": iso(self.sent_at),
+            "text": self.text,
         }
 
 
 @dataclass
 class Run:
-    """One play of a campaign: message k goes out at anchor + (k+1) * interval (capped at finish_at)."""
+    """One play of a campaign: message k goes out (k+1) * interval after anchor (capped at
+    finish_at), counted in open seconds of ``hours`` (its calling hours, when they are enforced)
+    and in plain seconds without them."""
 
     instance_id: str
     anchor: float
@@ -110,10 +116,11 @@ class Run:
     finish_at: float
     recipients: list[tuple[str, str]]  # (phone, contact list), DNC and already-sent numbers left out
     done: int = 0
+    hours: dict[str, Any] | None = None
 
     def message_time(self, k: int) -> float:
         """When message k of this run is sent."""
-        return min(self.anchor + (k + 1) * self.interval, self.finish_at)
+        return min(calling_hours.wall_time(self.hours, self.anchor, (k + 1) * self.interval), self.finish_at)
 
     def due(self, now: float) -> int:
         """How many messages have been sent by `now` (consistent with `message_time` to the bit)."""
@@ -122,6 +129,8 @@ class Run:
             return n
         if self.interval <= 0:
             return 0  # only a run with no recipients and a later finish has no interval
+        if self.hours is not None:  # message times are monotonic: the first one still to come
+            return bisect.bisect_right(range(n), now, key=self.message_time)
         k = min(n, max(0, int((now - self.anchor) / self.interval)))
         while k < n and self.message_time(k) <= now:
             k += 1
@@ -146,6 +155,20 @@ class Campaign:
     starts_at: float | None = None  # set while Scheduled: when its schedule plays it
     sent: set[str] = field(default_factory=set)  # every phone that got a message, across runs
     version: int = 0  # bumped whenever scheduled events become stale
+    history: list[tuple[str, float]] = field(default_factory=list)  # (status, since), oldest first
+    due: int = 0  # how many contacts its runs were to reach: its lists minus DNC, each once
+
+    @property
+    def text(self) -> str:
+        """What each contact gets: the SMS text (decoded), or the flow a call runs."""
+        message = self.doc.get("message")
+        if self.kind == "voice" or not isinstance(message, dict) or not message.get("message"):
+            flow = (
+                self.doc.get("experienceFlowName") or self.doc.get("experienceFlow") or "its experience flow"
+            )
+            return f"(a conversation run by {flow})"
+        raw = str(message["message"])
+        return decode_message(raw) or raw
 
     @property
     def status(self) -> str:
@@ -156,6 +179,8 @@ class Campaign:
         """Move to `status` as of time `at`."""
         self.doc["status"] = status
         self.doc["updatedAt"] = iso(at)
+        if not self.history or self.history[-1][0] != status:
+            self.history.append((status, at))
 
     def to_record(self) -> dict[str, Any]:
         """JSON-able form for the database (sent numbers live in the messages table)."""
@@ -166,6 +191,8 @@ class Campaign:
             "ready_at": self.ready_at,
             "run": asdict(self.run) if self.run else None,
             "starts_at": self.starts_at,
+            "history": self.history,
+            "due": self.due,
         }
 
     @classmethod
@@ -181,6 +208,8 @@ class Campaign:
             ready_at=record["ready_at"],
             run=run,
             starts_at=record.get("starts_at"),
+            history=[(str(status), float(at)) for status, at in record.get("history") or ()],
+            due=int(record.get("due") or 0),
         )
 
 
@@ -303,7 +332,8 @@ class Store:
             self._add(Campaign.from_record(record))
         self.deleted_ids.update(snap.deleted)
         for row in snap.messages:
-            self._record(Message(*row))
+            campaign = self.campaigns.get(row[0])
+            self._record(Message(*row, text=campaign.text if campaign else ""))
         for campaign in self.campaigns.values():
             if campaign.ready_at is not None:
                 self._schedule(campaign, campaign.ready_at)
@@ -393,7 +423,7 @@ class Store:
         due = run.due(now)
         for k in range(run.done, due):
             phone, contact_list = run.recipients[k]
-            message = Message(c.id, phone, contact_list, run.message_time(k), c.kind)
+            message = Message(c.id, phone, contact_list, run.message_time(k), c.kind, c.text)
             self._record(message)
             sent.append(message)
         run.done = due
@@ -455,7 +485,7 @@ class Store:
         for key, value in defaults.items():
             doc.setdefault(key, value)
         doc["totalMessagesSent"] = 0
-        return Campaign(id=cid, kind=kind, doc=doc)
+        return Campaign(id=cid, kind=kind, doc=doc, history=[(status, now)])
 
     def create_sms(self, body: dict[str, Any], now: float) -> Campaign:
         """Create an SMS campaign from a validated create body: Preparing, then Ready."""
@@ -516,7 +546,14 @@ class Store:
                 complete_in += dialer.retry_tail(c.doc, phones, self.config.retry_minute_seconds)
         else:
             interval = complete_in / n if n else 0.0
-        c.run = Run(new_id("ci"), now, interval, now + complete_in, recipients)
+        hours = (
+            c.doc.get("dialingStrategy", {}).get("callingHours")
+            if self.config.enforce_calling_hours
+            else None
+        )
+        finish = calling_hours.wall_time(hours, now, complete_in)
+        c.run = Run(new_id("ci"), now, interval, finish, recipients, hours=hours)
+        c.due += n
         c.version += 1
         c.set_status(ACTIVE, now)
         c.doc["campaignInstanceId"] = c.run.instance_id
@@ -767,6 +804,12 @@ class Store:
                     "totalMessagesSent": len(c.sent),
                     "pendingMessages": len(run.recipients) - run.done if run else 0,
                     "completesAt": iso(run.finish_at) if run else None,
+                    "history": [{"status": status, "at": iso(at)} for status, at in c.history],
+                    "contactLists": list(c.doc.get("contactLists") or ()),
+                    "dncList": (c.doc.get("dncLists") or {}).get("name"),
+                    "due": c.due,
+                    "callingHours": c.doc.get("dialingStrategy", {}).get("callingHours"),
+                    "text": c.text,
                 }
             )
         return {

@@ -70,7 +70,7 @@ class CampaignStatusTrigger(BaseTrigger):
     :param end_time: Deadline in epoch seconds; by default 7 days from now.
     :param stream_id: Bot/stream id overriding the connection's.
     :param hook_params: The deferring task's hook settings
-        (:class:`~airflow_campaign_provider.models.connection.HookParams` fields: timeouts, retry
+        (:class:`~airflow_campaign_provider.models.settings.HookParams` fields: timeouts, retry
         policy), so the triggerer's calls retry and time out as the task's did. Waits with the
         same settings share a poller; every poller of the account shares one budget.
     """
@@ -206,6 +206,6 @@ def _hook_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     """A task's hook settings, checked once, as the JSON-safe mapping the trigger serializes."""
     if not params:
         return {}
-    from airflow_campaign_provider.models.connection import HookParams
+    from airflow_campaign_provider.models.settings import HookParams
 
     return HookParams.of(params).serialize()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from airflow_campaign_provider.hooks.campaign import CampaignHook
@@ -19,7 +24,7 @@ from airflow_campaign_provider.sandbox.run_dag import (
     RunSummary,
     StatusWatcher,
     airflow_env,
-    expected_recipients,
+    collect,
     format_summary,
     options_from_args,
     read_run_result,
@@ -75,6 +80,73 @@ def test_the_watcher_records_each_status_change_and_the_deletion(kore_sandbox: S
     assert record.deleted
 
 
+def test_the_watcher_counts_the_contacts_due_of_a_list_filled_through_the_api(
+    kore_sandbox: SandboxServer,
+) -> None:
+    """The old summary read only seeded lists: "SMS sent 192 to 192 of the 0 contacts due"."""
+    hook = CampaignHook()
+    contact_list = hook.create_contact_list("Filled through the API", "three numbers")
+    hook.add_contacts("Filled through the API", ["+14155550901", "+14155550902", "+14155550903"])
+    while hook.get_contact_list(contact_list["_id"])["totalRecordCount"] < 3:
+        time.sleep(0.05)
+    body = sample_create_body("Uses the API list")
+    body["contactLists"] = ["Filled through the API"]
+    campaign_id = hook.create_sms_campaign(body)["_id"]
+    while hook.get_campaign_status(campaign_id) == "Preparing":
+        time.sleep(0.02)
+    hook.start_campaign(campaign_id)
+    while hook.get_campaign_status(campaign_id) != "Completed":
+        time.sleep(0.05)
+
+    watcher = StatusWatcher(kore_sandbox.admin)
+    watcher.sample()
+    result = collect("d", "success", 1.0, [], watcher.campaigns, kore_sandbox.admin)
+    (record,) = result.campaigns
+
+    assert record.due == 3
+    assert record.statuses == ["Preparing", "Ready", "Active", "Completed"]
+    assert 'SMS sent       3, exactly one to each of the 3 contacts due (list "Filled through the API"' in (
+        format_summary(result)
+    )
+
+
+def test_a_seeded_campaign_is_summarized_from_its_own_lists(kore_sandbox: SandboxServer) -> None:
+    """The old summary read lists from create requests: "0 to 0 of the 0 contacts due (list ?)"."""
+    admin = kore_sandbox.admin
+    active, ready = admin.seed_campaigns(
+        [{"status": "Active", "complete_in_seconds": 0.2}, {"status": "Ready"}]
+    )
+    while admin.campaigns()["byStatus"].get("Active"):
+        time.sleep(0.05)
+
+    watcher = StatusWatcher(admin)
+    watcher.sample()
+    text = format_summary(collect("d", "success", 1.0, [], watcher.campaigns, admin))
+
+    assert "list ?" not in text
+    assert "of the 0 contacts due" not in text
+    assert re.search(r"SMS sent       \d+, exactly one to each of the \d+ contacts due \(list \"", text), text
+    assert "SMS sent       none (never started)" in text
+    assert f"{ready} (Ready: STILL RUNNING)" in text
+    assert f"{active} (Completed)" in text
+
+
+def test_a_campaign_stopped_on_purpose_is_not_left_behind(kore_sandbox: SandboxServer) -> None:
+    hook = CampaignHook()
+    campaign_id = hook.create_sms_campaign(sample_create_body())["_id"]
+    while hook.get_campaign_status(campaign_id) == "Preparing":
+        time.sleep(0.02)
+    hook.start_campaign(campaign_id)
+    hook.stop_campaign(campaign_id)
+
+    watcher = StatusWatcher(kore_sandbox.admin)
+    watcher.sample()
+    text = format_summary(collect("d", "success", 1.0, [], watcher.campaigns, kore_sandbox.admin))
+
+    assert "Left in Kore.ai    nothing running (the stopped campaigns below stay, as asked)" in text
+    assert f"Stopped on purpose {campaign_id} (still in Kore.ai, sending nothing)" in text
+
+
 def summary(messages: list[str], *, state: str = "success", left: list[str] | None = None) -> RunSummary:
     campaign = CampaignRecord(
         "cd-1",
@@ -83,6 +155,7 @@ def summary(messages: list[str], *, state: str = "success", left: list[str] | No
         contact_lists=["Weekly new customers"],
         dnc_list="Do not text",
         messages=messages,
+        due=2,
     )
     return RunSummary(
         dag_id="kore_campaign_weekly_lifecycle",
@@ -93,7 +166,6 @@ def summary(messages: list[str], *, state: str = "success", left: list[str] | No
         calls=Counter({"status": 9, "create": 1, "play": 1, "delete": 1}),
         rate_limited=0,
         left_behind=left or [],
-        recipients={"cd-1": ["+1", "+2"]},
         deferred={"create_campaign"},
     )
 
@@ -119,7 +191,7 @@ def test_the_summary_flags_a_second_sms_and_a_leftover_campaign() -> None:
 
     assert "SMS sent       3 to 2 of the 2 contacts due" in text
     assert "TEXTED MORE THAN ONCE: +1" in text
-    assert "Left in Kore.ai    cd-1" in text
+    assert "Left in Kore.ai    cd-1 (deleted)" in text
 
 
 def test_a_failed_teardown_makes_the_run_unsuccessful_even_when_airflow_calls_it_a_success() -> None:
@@ -129,16 +201,6 @@ def test_a_failed_teardown_makes_the_run_unsuccessful_even_when_airflow_calls_it
 
     assert not result.succeeded
     assert format_summary(result).endswith("SUCCESS in 21 s; not successful: delete_campaign")
-
-
-def test_expected_recipients_are_the_lists_once_each_minus_the_dnc_list() -> None:
-    campaign = CampaignRecord("cd-1", "n", contact_lists=["a", "b"], dnc_list="dnc")
-
-    assert expected_recipients(campaign, {"a": ["+1", "+2", "+3"], "b": ["+3", "+4"]}, {"dnc": ["+2"]}) == [
-        "+1",
-        "+3",
-        "+4",
-    ]
 
 
 def test_the_throwaway_airflow_sees_none_of_the_callers_airflow_settings(
@@ -239,3 +301,57 @@ def test_a_task_that_starts_again_within_one_try_is_the_one_that_deferred() -> N
         )
 
     assert counter.resumed_tasks() == ["wait"]
+
+
+def test_a_message_sent_outside_the_calling_hours_is_told_what_kore_would_have_done() -> None:
+    result = summary(["+1", "+2"])
+    (campaign,) = result.campaigns
+    campaign.calling_hours = sample_create_body()["dialingStrategy"]["callingHours"]  # Mon-Fri 9-6
+    campaign.first_sent_outside = datetime(2026, 12, 6, 12, 0, tzinfo=ZoneInfo("Asia/Kolkata")).timestamp()
+
+    assert (
+        "  calling hours  sent from Sun 12:00 Asia/Kolkata, outside them: Kore would have waited until "
+        "Mon 09:00 (--calling-hours enforce does)"
+    ) in format_summary(result)
+
+
+def test_the_errors_name_each_failed_task_first(tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    log.write_text(
+        "noise\nairflow_campaign_provider.exceptions.CampaignArgumentsError: 1 invalid campaign argument:\n"
+        "airflow.sdk.exceptions.AirflowException: something else\n"
+    )
+    out = io.StringIO()
+
+    run_dag._print_errors(
+        log, out, {"create_campaign": "CampaignArgumentsError: 1 invalid campaign argument:"}
+    )
+
+    text = out.getvalue()
+    assert text.startswith(
+        "\nFailed tasks\n  create_campaign: CampaignArgumentsError: 1 invalid campaign argument:\n"
+    )
+    assert "AirflowException: something else" in text
+    assert text.count("1 invalid campaign argument") == 1
+
+
+@pytest.mark.e2e
+def test_keep_sandbox_prints_the_pages_address_and_keeps_it_up_until_told(tmp_path: Path) -> None:
+    out = io.StringIO()
+    seen: list[int] = []
+
+    def look() -> None:  # what a person does while run_dag waits: open the page
+        url = re.search(r"The sandbox is still up: (http://\S+/_sandbox) \(its page\)", out.getvalue())
+        assert url is not None, out.getvalue()
+        seen.append(httpx.get(url[1]).status_code)
+        raise KeyboardInterrupt  # then Ctrl-C
+
+    options = run_dag.DemoOptions(
+        dag_id="no_such_dag", dags_folder=EXAMPLES, keep_home=False, keep_sandbox=True
+    )
+    summary = run_dag.run_dag(options, out=out, wait=look)
+
+    assert seen == [200]
+    assert not summary.succeeded
+    assert "Press Ctrl-C to stop it." in out.getvalue()
+    assert "\nStopping the sandbox.\n" in out.getvalue()

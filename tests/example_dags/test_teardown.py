@@ -1,8 +1,10 @@
 """The event-triggered teardown example: each named campaign stopped if running and deleted,
-exactly once, whatever state it is in; reruns harmless; bad names refused before any call."""
+exactly once, whatever state it is in, however many are named; reruns harmless; bad names refused
+before any call."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,9 +71,8 @@ def test_each_named_campaign_is_stopped_if_running_and_deleted_exactly_once(
 
     assert dag_run.state == "success"
     assert task_states(dag_run) == {
-        "campaigns_to_remove": ["success"],
         "contact_lists_to_remove": ["success"],
-        "stop_and_delete": ["success"] * 5,
+        "stop_and_delete": ["success"],
         "report": ["success"],
         "delete_contact_list": ["skipped"],  # no list named
     }
@@ -80,9 +81,10 @@ def test_each_named_campaign_is_stopped_if_running_and_deleted_exactly_once(
     assert {campaign_id: calls[campaign_id]["delete"] for campaign_id in ids.values()} == {
         campaign_id: 1 for campaign_id in ids.values()
     }
-    assert calls[GONE]["delete"] == 0  # its status read answered 404: nothing to delete
+    assert GONE not in calls  # not in the list page: nothing sent about it
     assert [campaign_id for campaign_id, kinds in calls.items() if kinds["stop"]] == [ids["Active"]]
     assert calls[ids["Active"]]["stop"] == 1
+    assert Counter(kore_calls(examples_sandbox)) == {"list": 1, "stop": 1, "delete": 4}
     assert xcom_result(dag_run, "report") == {
         "deleted": [ids["Active"], ids["Stopped"], ids["Completed"], ids["Ready"]],
         "already_gone": [GONE],
@@ -93,7 +95,30 @@ def test_each_named_campaign_is_stopped_if_running_and_deleted_exactly_once(
 
     assert rerun.state == "success"
     assert xcom_result(rerun, "report") == {"deleted": [], "already_gone": [*dict.fromkeys(named)]}
-    assert Counter(kore_calls(examples_sandbox)) == {"status": 10}  # each: a 404, checked once more
+    assert Counter(kore_calls(examples_sandbox)) == {"list": 1}  # one page says every one is gone
+
+
+def test_more_campaigns_than_a_mapped_task_may_have_are_torn_down_in_one_task(
+    example_dag: Callable[[str], Any], examples_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19.9: 1,100 ids failed on Airflow's max_map_length (1,024) and stopped nothing."""
+    admin = examples_sandbox.admin
+    active = admin.seed_many(500, {"status": "Active", "complete_in_seconds": 600})
+    finished = admin.seed_many(600, {"status": "Completed"})
+    connection = examples_sandbox.connection()
+    connection["extra"]["requests_per_minute"] = (
+        100_000  # the sandbox has no limit; Kore's 60 would take 30 min
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", json.dumps(connection))
+
+    dag_run = example_dag(DAG_ID).test(run_conf={"campaign_ids": [*active, *finished, GONE]})
+
+    assert dag_run.state == "success"
+    assert task_states(dag_run)["stop_and_delete"] == ["success"]
+    assert admin.campaigns()["liveCount"] == 0
+    assert Counter(kore_calls(examples_sandbox)) == {"list": 11, "stop": 500, "delete": 1100}
+    teardown = xcom_result(dag_run, "stop_and_delete")
+    assert teardown["counts"] == {"stopped_and_deleted": 500, "deleted": 600, "already_gone": 1}
 
 
 def test_named_lists_are_deleted_after_the_campaigns_that_use_them(
@@ -128,7 +153,7 @@ def test_lists_alone_are_deleted_with_no_campaign_named(
     dag_run = example_dag(DAG_ID).test(run_conf={"contact_list_ids": [alone["_id"]]})
 
     assert dag_run.state == "success"
-    assert task_states(dag_run)["stop_and_delete"] == ["skipped"]
+    assert task_states(dag_run)["stop_and_delete"] == ["success"]
     assert task_states(dag_run)["delete_contact_list"] == ["success"]
     assert "Season bronze" not in examples_sandbox.admin.resources()["contact_lists"]
 
@@ -141,7 +166,7 @@ def test_a_name_that_is_no_campaign_id_stops_the_run_before_any_call(
     dag_run = example_dag(DAG_ID).test(run_conf={"campaign_ids": [ids["Active"], "cd-1/../cd-2"]})
 
     assert dag_run.state == "failed"
-    assert task_states(dag_run)["campaigns_to_remove"] == ["failed"]
+    assert task_states(dag_run)["stop_and_delete"] == ["failed"]
     assert kore_calls(examples_sandbox) == []
     assert examples_sandbox.admin.campaigns()["liveCount"] == 4
 
@@ -152,7 +177,7 @@ def test_no_campaign_named_is_a_successful_run_that_calls_nothing(
     dag_run = example_dag(DAG_ID).test()
 
     assert dag_run.state == "success"
-    assert task_states(dag_run)["stop_and_delete"] == ["skipped"]
+    assert xcom_result(dag_run, "stop_and_delete")["campaigns"] == []
     assert kore_calls(examples_sandbox) == []
 
 
@@ -173,13 +198,13 @@ class FakeEvent:
 
 
 def test_ids_come_from_every_triggering_event_and_the_conf_each_once(teardown_module: Any) -> None:
-    collect = teardown_module.dag.get_task("campaigns_to_remove").python_callable
     asset = FakeAssetRef("kore_campaigns_finished")
     events = {
         asset: [FakeEvent({"campaign_ids": ["cd-a", "cd-b"]}), FakeEvent({"campaign_ids": ["cd-b", "cd-c"]})]
     }
 
-    assert collect(params={"campaign_ids": ["cd-c", "cd-d"]}, triggering_asset_events=events) == [
+    context = {"params": {"campaign_ids": ["cd-c", "cd-d"]}, "triggering_asset_events": events}
+    assert teardown_module.ids_to_remove("campaign_ids", "campaign", context) == [
         "cd-c",
         "cd-d",
         "cd-a",
@@ -190,7 +215,6 @@ def test_ids_come_from_every_triggering_event_and_the_conf_each_once(teardown_mo
 def test_an_event_without_a_list_of_ids_is_refused_naming_where_it_came_from(teardown_module: Any) -> None:
     from airflow.providers.common.compat.sdk import AirflowFailException
 
-    collect = teardown_module.dag.get_task("campaigns_to_remove").python_callable
     events = {
         FakeAssetRef("kore_campaigns_finished"): [FakeEvent({"campaign_ids": "cd-a"}, source_dag_id=None)]
     }
@@ -198,11 +222,13 @@ def test_an_event_without_a_list_of_ids_is_refused_naming_where_it_came_from(tea
     with pytest.raises(
         AirflowFailException, match=r"event of 2025-01-06T00:00:00\+00:00 on kore_campaigns_finished"
     ):
-        collect(params={"campaign_ids": []}, triggering_asset_events=events)
+        teardown_module.ids_to_remove(
+            "campaign_ids", "campaign", {"params": {"campaign_ids": []}, "triggering_asset_events": events}
+        )
 
 
 def test_an_event_without_ids_names_no_campaign(teardown_module: Any) -> None:
-    collect = teardown_module.dag.get_task("campaigns_to_remove").python_callable
     events = {FakeAssetRef("kore_campaigns_finished"): [FakeEvent({})]}
+    context = {"params": {"campaign_ids": []}, "triggering_asset_events": events}
 
-    assert collect(params={"campaign_ids": []}, triggering_asset_events=events) == []
+    assert teardown_module.ids_to_remove("campaign_ids", "campaign", context) == []

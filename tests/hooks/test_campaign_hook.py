@@ -11,6 +11,7 @@ import requests
 import responses
 
 from airflow_campaign_provider import __version__
+from airflow_campaign_provider import clock as clock_module
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.exceptions import (
     CampaignApiError,
@@ -192,9 +193,9 @@ def test_enforced_jti_mints_a_fresh_token_per_request(monkeypatch, sleeps, mocke
     assert len(set(jtis)) == 3
 
 
-def test_cached_token_is_replaced_shortly_before_it_expires(hook, mocked):
+def test_cached_token_is_replaced_shortly_before_it_expires(hook, mocked, monkeypatch):
     clock = [1_000_000.0]
-    hook.tokens._clock = lambda: clock[0]
+    monkeypatch.setattr(clock_module, "wall", lambda: clock[0])
     mocked.add("GET", f"{BASE}/{CAMPAIGN_ID}", json=GET_ANSWER)
 
     hook.get_campaign(CAMPAIGN_ID)

@@ -19,7 +19,7 @@ from airflow_campaign_provider.exceptions import (
     CampaignWaitTimeoutError,
 )
 from airflow_campaign_provider.models import common as rules
-from airflow_campaign_provider.models.connection import HookParams
+from airflow_campaign_provider.models.settings import HookParams
 from airflow_campaign_provider.operators.campaign import CampaignConflictError, CreateSmsCampaignOperator
 from airflow_campaign_provider.payload import SmsCampaignSpec
 from tests.hooks.conftest import ACCOUNT_ID, BASE

@@ -23,7 +23,7 @@ from airflow_campaign_provider.exceptions import (
     InvalidCampaignArgumentError,
 )
 from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.models.connection import HookParams
+from airflow_campaign_provider.models.settings import HookParams
 from airflow_campaign_provider.operators.campaign import (
     CampaignConflictError,
     CampaignNotStartableError,

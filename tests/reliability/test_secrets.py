@@ -136,6 +136,7 @@ def test_no_secret_or_token_in_any_log_exception_or_xcom_of_every_example_dag(
     runs["teardown"] = example_dag("kore_campaign_teardown").test(run_conf={"campaign_ids": finished})
     monkeypatch.setenv("KORE_EXAMPLE_RESULTS_URL", f"file://{tmp_path}")
     runs["voice reminder"] = example_dag("kore_voice_reminder").test()
+    runs["results export"] = example_dag("kore_campaign_results_export").test()
     examples = example_dag_ids()
     assert {run.dag_id for run in runs.values()} == examples, "an example DAG is not run here"
     assert {name: run.state for name, run in runs.items()} == dict.fromkeys(runs, "success")

@@ -64,7 +64,8 @@ def test_messages_per_campaign(kore: KoreClient, kore_sandbox: SandboxServer) ->
 
     assert len(everything) == 2 * len(mine) == 8
     assert {m["campaignId"] for m in mine} == {first}
-    assert set(mine[0]) == {"campaignId", "phone", "contactList", "channel", "sentAt"}
+    assert set(mine[0]) == {"campaignId", "phone", "contactList", "channel", "sentAt", "text"}
+    assert mine[0]["text"] == WELCOME_BODY  # what the phone got, as text
 
 
 def test_seeding_sets_every_field_given(kore: KoreClient, kore_sandbox: SandboxServer) -> None:

@@ -15,7 +15,6 @@ import respx
 from limits.aio.storage import memory as limits_memory
 from structlog.testing import capture_logs
 
-from airflow_campaign_provider import budget as budget_module
 from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.sandbox import SandboxServer
@@ -48,7 +47,6 @@ def virtual_time(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         return  # a synchronous test has no loop: it reads the real clock
     monkeypatch.setattr(clock, "monotonic", VirtualTime.monotonic)
     monkeypatch.setattr(clock, "wall", VirtualTime.time)
-    monkeypatch.setattr(budget_module, "time", VirtualTime)
     monkeypatch.setattr(limits_memory, "time", VirtualTime)
 
 

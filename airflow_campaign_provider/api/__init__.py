@@ -1,0 +1,115 @@
+"""The Kore.ai Campaign Management API v2 wire protocol, free of any transport and of Airflow.
+
+Paths, query parameters, headers, the JWT, answer parsing, error mapping and the retry policy live
+here once, so the synchronous hook (requests) and the asynchronous trigger (httpx) build the very
+same requests and read answers the very same way. Nothing here performs I/O or imports Airflow.
+One module a job: ``requests`` (what is sent), ``auth`` (the JWT), ``answers`` (what comes back),
+``errors`` (failures as typed errors), ``retry`` (what is tried again). Every name is re-exported
+here, the import path users and the hooks have always used.
+"""
+
+from airflow_campaign_provider.api.answers import (
+    MAX_ANSWER_BYTES,
+    MAX_LIST_PAGES,
+    READ_CHUNK_BYTES,
+    AnswerBody,
+    ApiAnswer,
+    CampaignPage,
+    ContactResultsPage,
+    campaign_id_of,
+    created_at,
+    creation_order,
+    parse_campaign,
+    parse_contact_list,
+    parse_contact_lists,
+    parse_contact_results,
+    parse_contacts_page,
+    parse_contacts_queued,
+    parse_deleted,
+    parse_page,
+    parse_schedule,
+    parse_status,
+    parse_trigger,
+    read_answer,
+    record_count,
+)
+from airflow_campaign_provider.api.auth import (
+    TOKEN_REFUSED_LOG,
+    TokenMinter,
+)
+from airflow_campaign_provider.api.errors import (
+    RATE_LIMIT_TEXT,
+    attempt_timeout,
+    decode_json,
+    error_for_answer,
+    is_rate_limit_refusal,
+    kore_error_of,
+    shorten,
+    tls_failure,
+    transport_error,
+    url_failure,
+)
+from airflow_campaign_provider.api.requests import (
+    ACCEPTED_ENCODINGS,
+    API_ROOT,
+    TRIGGER_PATH_SHAPES,
+    USER_AGENT,
+    ApiRequest,
+    CampaignRequests,
+    CampaignType,
+    ContactListRequests,
+    validate_campaign_id,
+)
+from airflow_campaign_provider.api.retry import (
+    RetryPolicy,
+    retry_after_seconds,
+)
+
+__all__ = [
+    "ACCEPTED_ENCODINGS",
+    "API_ROOT",
+    "MAX_ANSWER_BYTES",
+    "MAX_LIST_PAGES",
+    "RATE_LIMIT_TEXT",
+    "READ_CHUNK_BYTES",
+    "TOKEN_REFUSED_LOG",
+    "TRIGGER_PATH_SHAPES",
+    "USER_AGENT",
+    "AnswerBody",
+    "ApiAnswer",
+    "ApiRequest",
+    "CampaignPage",
+    "CampaignRequests",
+    "CampaignType",
+    "ContactListRequests",
+    "ContactResultsPage",
+    "RetryPolicy",
+    "TokenMinter",
+    "attempt_timeout",
+    "campaign_id_of",
+    "created_at",
+    "creation_order",
+    "decode_json",
+    "error_for_answer",
+    "is_rate_limit_refusal",
+    "kore_error_of",
+    "parse_campaign",
+    "parse_contact_list",
+    "parse_contact_lists",
+    "parse_contact_results",
+    "parse_contacts_page",
+    "parse_contacts_queued",
+    "parse_deleted",
+    "parse_page",
+    "parse_schedule",
+    "parse_status",
+    "parse_trigger",
+    "read_answer",
+    "record_count",
+    "retry_after_seconds",
+    "shorten",
+    "tls_failure",
+    "transport_error",
+    "url_failure",
+    "validate_campaign_id",
+]
