@@ -15,7 +15,6 @@ from airflow_campaign_provider.exceptions import CampaignWaitFailedError
 from airflow_campaign_provider.hooks import DEFAULT_CONN_ID
 from airflow_campaign_provider.operators.arguments import raise_problems
 from airflow_campaign_provider.operators.base import hook_params_problems
-from airflow_campaign_provider.status import WaitGoal, WaitOutcome, log_status
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -83,6 +82,8 @@ class CampaignStatusSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         self.hook_params = dict(hook_params or {})
         raise_problems(hook_params_problems(self.hook_params))
+        from airflow_campaign_provider.status import WaitGoal
+
         self.goal = WaitGoal.of(target_statuses, failure_statuses)
         self.target_statuses = self.goal.targets
         self.failure_statuses = self.goal.failures
@@ -102,6 +103,7 @@ class CampaignStatusSensor(BaseSensorOperator):
         """Read the status once; done on a target status, fail at once on a failure status or 404."""
         from airflow_campaign_provider.api import CampaignType, validate_campaign_id
         from airflow_campaign_provider.exceptions import CampaignNotFoundError
+        from airflow_campaign_provider.status import WaitOutcome, log_status
 
         campaign_id = validate_campaign_id(self.campaign_id)
         CampaignType.parse(self.campaign_type)
