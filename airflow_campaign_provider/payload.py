@@ -9,23 +9,17 @@ a retried task reuse its own campaign instead of creating a second one. No Airfl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from airflow_campaign_provider.exceptions import CampaignArgumentsError
 from airflow_campaign_provider.models.campaign import SmsCampaignArguments
-from airflow_campaign_provider.models.common import arguments_error, decode_message, minutes_of_day, show
+from airflow_campaign_provider.models.common import arguments_error
 
-
-def _day_key(block: Mapping[str, Any]) -> tuple[str, int | None, int | None]:
-    return (
-        str(block.get("day")),
-        minutes_of_day(str(block.get("start"))),
-        minutes_of_day(str(block.get("end"))),
-    )
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 @dataclass(frozen=True)
@@ -88,80 +82,27 @@ class SmsCampaignSpec:
 
     def differences(self, campaign: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         """``(differing, unchecked)``: how ``campaign`` differs from this spec, one
-        ``"field: asked …, found …"`` line per field, and the fields it does not show at all
-        (Kore's answers vary, so those are not held against it).
+        ``"field: asked …, found …"`` line per field named by its argument, and the fields it does
+        not show (Kore's answers vary, so those are not held against it). Call it on a valid spec.
 
-        Call it on a valid spec. Contact lists compare as sets, calling-hour blocks regardless of
-        order and of a leading zero in times; the message compares as decoded text.
+        The one rule every create compares by (:func:`~airflow_campaign_provider.models.update.wire_differences`):
+        lists compare as sets, times regardless of a leading zero, the message as decoded text.
         """
-        differing: list[str] = []
-        unchecked: list[str] = []
-        theirs: dict[str, Any] = {
-            "name": campaign.get("name"),
-            "description": campaign.get("description"),
-            "contact_lists": campaign.get("contactLists"),
-            "template_name": dig(campaign, "message", "template_name"),
-            "message": dig(campaign, "message", "message"),
-            "caller_id": dig(campaign, "dialingStrategy", "callerId", "phoneNumber"),
-            "calling_hours.frequency": dig(campaign, "dialingStrategy", "callingHours", "frequency"),
-            "calling_hours.timezone": dig(campaign, "dialingStrategy", "callingHours", "timezone"),
-            "calling_hours.days": dig(campaign, "dialingStrategy", "callingHours", "days"),
-            "priority": campaign.get("priority"),
-            "format": campaign.get("format"),
-        }
-        ours_hours = self.calling_hours
-        ours: dict[str, Any] = {
-            "name": self.name,
-            "description": self.description,
-            "contact_lists": sorted(self.contact_lists),
-            "template_name": self.template_name,
-            "message": self.message,
-            "caller_id": self.caller_id,
-            "calling_hours.frequency": ours_hours["frequency"],
-            "calling_hours.timezone": ours_hours["timezone"],
-            "calling_hours.days": sorted(_day_key(d) for d in ours_hours["days"]),
-            "priority": self.arguments().priority,
-            "format": self.format,
-        }
-        # An absent dncLists means "no DNC list": it is compared, never skipped.
-        theirs["dnc_list"] = dig(campaign, "dncLists", "name")
-        ours["dnc_list"] = self.dnc_list
-        for field, value in theirs.items():
-            if value is None and field != "dnc_list":
-                unchecked.append(field)
-                continue
-            found = _normalized(field, value)
-            if found != ours[field]:
-                if field == "calling_hours.days":  # show the blocks as written, not as compared
-                    ours[field], found = self.calling_hours["days"], value
-                differing.append(f"{field}: asked {show(ours[field])}, found {show(found)}")
-        return differing, unchecked
+        from airflow_campaign_provider.models.update import wire_differences
+
+        asked = {"dncLists": {"name": None}, **self.to_body()}  # no DNC list asked: none must be used
+        return wire_differences(asked, campaign, self.campaign_type, ARGUMENT_OF_FIELD)
 
 
-def dig(obj: Any, *keys: str) -> Any:
-    """``obj[k1][k2]…``, or None where a level is missing or not a mapping."""
-    for key in keys:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
-def _normalized(field: str, value: Any) -> Any:
-    """A campaign's field in the form ``SmsCampaignSpec.differences`` compares."""
-    if field == "contact_lists":
-        return sorted(str(item) for item in value) if isinstance(value, list) else value
-    if field == "calling_hours.days":
-        if not isinstance(value, list):
-            return value
-        return sorted(_day_key(d) if isinstance(d, Mapping) else ("", None, None) for d in value)
-    if field == "message":
-        decoded = decode_message(str(value))
-        return value if decoded is None else decoded
-    if field == "priority":
-        return str(value)
-    return value
-
+#: The argument behind each field of the create body, naming a difference as the DAG wrote it.
+ARGUMENT_OF_FIELD = {
+    "contactLists": "contact_lists",
+    "message.template_name": "template_name",
+    "message.message": "message",
+    "dialingStrategy.callerId.phoneNumber": "caller_id",
+    "dialingStrategy.callingHours": "calling_hours",
+    "dncLists.name": "dnc_list",
+}
 
 #: The arguments a spec is made of, in the order their problems are listed.
 SPEC_FIELDS = tuple(SmsCampaignSpec.__dataclass_fields__)

@@ -11,7 +11,9 @@ in one event loop until every one has fired:
 * ``shared``: N ``CampaignStatusTrigger``s, which share one poller and one request budget;
 * ``naive``: N triggers that each read their own status every poll interval (the way dbt Cloud's
   trigger is written), through the same ``CampaignAsyncHook`` transport and retry policy, with
-  no shared poller and no budget. It stops by itself at the same deadline.
+  no shared poller and no budget (a budget that never makes anyone wait). It stops by itself at
+  the same deadline: a status read still in its retries' back-off when the deadline comes is
+  cancelled, so the child always ends and the table always prints.
 
 Time is scaled by ``--scale``: at 10, Kore's 60 requests per 60 s become 60 per 6 s, a 30 s poll
 interval 3 s, and completions spread over 300 s land within 30 s. Seconds below are scaled
@@ -85,10 +87,15 @@ async def _naive_wait(hook: Any, campaign_id: str, poll: float, end_time: float)
 
     goal = WaitGoal.of(["Completed"])
     status: str | None = None
-    # Bounded by end_time: each pass sleeps one poll interval (or until the deadline).
+    # Bounded by end_time: each read and each pause ends by the deadline at the latest.
     while True:
+        remaining = end_time - time.time()
+        if remaining <= 0:
+            return goal.timed_out(campaign_id, status).event(campaign_id)
         try:
-            status = await hook.get_campaign_status(campaign_id)
+            status = await asyncio.wait_for(hook.get_campaign_status(campaign_id), remaining)
+        except TimeoutError:  # still retrying (429s, back-off) at the deadline
+            return goal.timed_out(campaign_id, status).event(campaign_id)
         except CampaignNotFoundError:
             return WaitOutcome.not_found(campaign_id).event(campaign_id)
         except CampaignError as error:
@@ -100,6 +107,18 @@ async def _naive_wait(hook: Any, campaign_id: str, poll: float, end_time: float)
         if remaining <= 0:
             return goal.timed_out(campaign_id, status).event(campaign_id)
         await asyncio.sleep(min(poll, remaining))
+
+
+def _no_budget(settings: Any) -> Any:
+    """A budget no request waits for: the naive approach sends as fast as its triggers poll."""
+    from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings
+
+    return AsyncRequestBudget(
+        BudgetSettings(requests=settings.requests_per_minute),
+        settings.base_url,
+        settings.account_id,
+        limit_without_store=False,
+    )
 
 
 async def _run_child(approach: str, plan: Plan, admin_url: str) -> dict[str, Any]:
@@ -131,7 +150,7 @@ async def _run_child(approach: str, plan: Plan, admin_url: str) -> dict[str, Any
                 woken[campaign_id] = (time.time(), dict(event.payload))
 
     else:
-        hook = CampaignAsyncHook(retry_policy=plan.retry_policy(), max_connections=100)
+        hook = CampaignAsyncHook(retry_policy=plan.retry_policy(), max_connections=100, budget=_no_budget)
 
         async def wait(campaign_id: str) -> None:
             event = await _naive_wait(hook, campaign_id, plan.poll, end_time)

@@ -15,6 +15,7 @@ import redis
 import responses
 import respx
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.budget import (
     AsyncRequestBudget,
@@ -316,9 +317,8 @@ def window_entries(url: str) -> int:
 
 
 def test_every_send_of_the_sync_hook_takes_a_shared_slot_retries_included(shared_connection, monkeypatch):
-    from airflow_campaign_provider.hooks import campaign as hook_module
 
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(clock, "backoff", lambda seconds: None)
     hook = CampaignHook(retry_policy=RetryPolicy(max_attempts=3))
     status = f"{BASE}/cd-1/status"
     with responses.RequestsMock() as mocked:
@@ -331,9 +331,8 @@ def test_every_send_of_the_sync_hook_takes_a_shared_slot_retries_included(shared
 
 
 def test_a_429_seen_by_the_sync_hook_pauses_the_async_hook(shared_connection, monkeypatch):
-    from airflow_campaign_provider.hooks import campaign as hook_module
 
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(clock, "backoff", lambda seconds: None)
     hook = CampaignHook(retry_policy=RetryPolicy(max_attempts=1))
     with responses.RequestsMock() as mocked:
         mocked.post(

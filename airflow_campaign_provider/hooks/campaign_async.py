@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import time
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import (
     READ_CHUNK_BYTES,
     TOKEN_REFUSED_LOG,
@@ -33,7 +33,7 @@ from airflow_campaign_provider.api import (
     url_failure,
 )
 from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, async_budget_for
-from airflow_campaign_provider.hooks.campaign import CampaignHookBase
+from airflow_campaign_provider.hooks.base import CampaignHookBase
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -57,11 +57,6 @@ def _caused_by_tls(error: BaseException) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
-
-
-async def _sleep(seconds: float) -> None:
-    """Back-off sleep; a seam tests replace so retries cost no wall time."""
-    await asyncio.sleep(seconds)
 
 
 class CampaignAsyncHook(CampaignHookBase):
@@ -173,7 +168,7 @@ class CampaignAsyncHook(CampaignHookBase):
             try:
                 with anyio.fail_after(seconds):
                     status_code, text, headers = await self._exchange(
-                        request, arguments, time.monotonic() + seconds
+                        request, arguments, clock.monotonic() + seconds
                     )
             except TimeoutError:
                 raise attempt_timeout(request, seconds) from None
@@ -225,7 +220,7 @@ class CampaignAsyncHook(CampaignHookBase):
         import tenacity
 
         retrying = tenacity.AsyncRetrying(
-            sleep=_sleep, **self.retry_policy.tenacity_arguments(request, self._log_retry)
+            sleep=clock.backoff_async, **self.retry_policy.tenacity_arguments(request, self._log_retry)
         )
         return await retrying(self._attempt, request)
 

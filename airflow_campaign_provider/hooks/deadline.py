@@ -15,6 +15,10 @@ taken from the pool, released when it goes back), so the watchdog only ever shut
 the exchange that is late, never one reused since; a connection whose socket it shut is closed,
 never pooled. A connection still opening when the deadline passes is shut the moment it opens.
 Proxies: direct and HTTP(S) proxies are watched; through a SOCKS proxy only the body is bounded.
+
+Its clock is the real ``time.monotonic``, never :mod:`airflow_campaign_provider.clock`: a thread
+that shuts real sockets must not run on a clock a test fakes (a virtual loop's clock cannot even
+be read from a thread), and the hook reads the body against the same real deadline.
 """
 
 from __future__ import annotations

@@ -1,1 +1,22 @@
-"""Exactly-once guarantees: each module a unit that takes a hook."""
+"""The exactly-once guarantees, one module each, every one a function taking a hook first.
+
+An operator, a TaskFlow task or a script gets the same guarantee with one call::
+
+    from airflow_campaign_provider.lifecycle.start import start_campaign_once
+
+    start_campaign_once(CampaignHook("kore_campaign_default"), campaign_id)
+
+* :mod:`.lookup`: find campaigns by name, reading only those created since a given time.
+* :mod:`.create`: create once; adopt a matching same-named campaign; keep the first created.
+* :mod:`.start`: play a ``Ready`` campaign once; settle a lost answer by its status.
+* :mod:`.stop`: stop a campaign only if it runs; stop what a killed task started.
+* :mod:`.delete`: delete if it exists, stopping it first.
+* :mod:`.wait`: read a status against a goal, or poll until it or a deadline.
+* :mod:`.update`: change a campaign that has not started, checked before the PUT.
+* :mod:`.teardown`: stop and delete any number of campaigns, each exactly once.
+
+The hook binds each under its old method name (``hook.start_campaign_once(...)``).
+"""
+
+#: What a create does when a same-named campaign exists: ``reuse`` it if it matches, or ``fail``.
+IF_EXISTS_CHOICES = ("reuse", "fail")

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from airflow_campaign_provider.models.common import decode_message, minutes_of_day, show
 from airflow_campaign_provider.status import CampaignStatus
 
 #: Statuses in which a campaign has not started, so an update cannot change a send under way.
@@ -86,34 +87,58 @@ def _flat(body: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _comparable(value: Any) -> Any:
-    """Lists compare regardless of order (contact lists, day windows); numbers as their text."""
+#: Fields compared even where a campaign leaves them out: no DNC list shown means none is used.
+ALWAYS_COMPARED = frozenset({"dncLists.name"})
+
+
+def _comparable(value: Any, path: str = "") -> Any:
+    """A value as compared: lists regardless of order (contact lists, day windows), numbers as
+    their text, times of day regardless of a leading zero, a message as the text it encodes."""
+    if path == "message.message" and isinstance(value, str):
+        decoded = decode_message(value)
+        return value if decoded is None else decoded
     if isinstance(value, list):
         return sorted(repr(_comparable(item)) for item in value)
     if isinstance(value, Mapping):
         return {key: _comparable(item) for key, item in value.items()}
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
+    if isinstance(value, str):
+        minutes = minutes_of_day(value)
+        return value if minutes is None else minutes
     return value
 
 
 def wire_differences(
-    asked: Mapping[str, Any], campaign: Mapping[str, Any], campaign_type: str
+    asked: Mapping[str, Any],
+    campaign: Mapping[str, Any],
+    campaign_type: str,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """``(differing, unchecked)`` between the body a task would send and an existing campaign
     (a GET answer's ``data``): one ``"field: asked …, found …"`` line per differing field, and the
-    fields the campaign does not show (Kore's answers leave some out; those are not held against it)."""
+    fields the campaign does not show (Kore's answers leave some out; those are not held against
+    it, but for :data:`ALWAYS_COMPARED`). A field asked as None asks for its absence. The one rule every create compares by; ``names`` shows
+    each wire field under the name its caller knows it by (see :func:`~.checks.renamed`)."""
+    from airflow_campaign_provider.models.checks import renamed
+
     ours = _flat(asked)
-    theirs = _flat(editable_body(campaign, campaign_type))
+    theirs = {
+        path: value
+        for path, value in _flat(editable_body(campaign, campaign_type)).items()
+        if value is not None
+    }
     differing: list[str] = []
     unchecked: list[str] = []
     for path, value in ours.items():
         if path == "schedule.isSchedulingEnabled":
             continue  # a schedule is turned on after the create, by its own call
-        if path not in theirs:
-            unchecked.append(path)
-        elif _comparable(theirs[path]) != _comparable(value):
-            differing.append(f"{path}: asked {value!r}, found {theirs[path]!r}")
+        label = renamed(path, names or {})
+        found = theirs.get(path)
+        if found is None and value is not None and path not in ALWAYS_COMPARED:
+            unchecked.append(label)
+        elif _comparable(found, path) != _comparable(value, path):
+            differing.append(f"{label}: asked {show(value)}, found {show(found)}")
     return differing, unchecked
 
 

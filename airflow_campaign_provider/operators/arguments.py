@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.api import CampaignType, validate_campaign_id
 from airflow_campaign_provider.exceptions import CampaignArgumentsError, InvalidCampaignArgumentError
-from airflow_campaign_provider.hooks.campaign import IF_EXISTS_CHOICES
+from airflow_campaign_provider.lifecycle import IF_EXISTS_CHOICES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -74,6 +73,8 @@ def check_create_settings(
 
 def check_target(problems: list[tuple[str, str]], campaign_id: Any, campaign_type: Any) -> None:
     """Note what is wrong with a campaign id and type."""
+    from airflow_campaign_provider.api import CampaignType, validate_campaign_id
+
     for check, value in ((validate_campaign_id, campaign_id), (CampaignType.parse, campaign_type)):
         try:
             check(value)

@@ -1,7 +1,9 @@
-"""The base classes of the campaign operators: the connection, an optional stream, the hook,
-and for operators acting on one existing campaign its id and type, checked before any HTTP call.
+"""The base classes of the campaign operators: the connection, an optional stream, the hook's
+settings, the hook, and for operators acting on one existing campaign its id and type, checked
+before any HTTP call.
 
-Tests replace ``CampaignHook`` here: it is the one place an operator builds its hook.
+Tests replace ``CampaignHook`` here: it is the one place an operator builds its hook. It is
+imported when first used, not with this module: DAG files import operators at every parse.
 
 It is also the one place where what an operator did becomes asset events and OpenLineage: every
 subclass's ``execute`` (and ``execute_complete``) is wrapped once, at class creation, to keep
@@ -13,26 +15,50 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import BaseOperator
-from airflow_campaign_provider.api import CampaignType
 from airflow_campaign_provider.guidance import ExplainedArgumentsMeta
-from airflow_campaign_provider.hooks.campaign import CampaignHook
+from airflow_campaign_provider.hooks import DEFAULT_CONN_ID
 from airflow_campaign_provider.operators.arguments import check_target, raise_problems
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from airflow.sdk import Context
 
+    from airflow_campaign_provider.hooks.campaign import CampaignHook
     from airflow_campaign_provider.lineage.effects import Effects
 
 log = logging.getLogger(__name__)
 
 #: The methods whose outcome is recorded: ``execute``, and the resumption after a deferral.
 _RECORDED_METHODS = ("execute", "execute_complete")
+
+
+def __getattr__(name: str) -> Any:
+    """``CampaignHook``, imported on first use (and replaceable here by tests)."""
+    if name == "CampaignHook":
+        from airflow_campaign_provider.hooks.campaign import CampaignHook
+
+        return CampaignHook
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def hook_params_problems(hook_params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Every broken rule of a task's ``hook_params``, named ``hook_params.<field>``."""
+    if not hook_params:
+        return []
+    from airflow_campaign_provider.exceptions import CampaignArgumentsError
+    from airflow_campaign_provider.models.settings import HookParams
+
+    try:
+        HookParams.of(hook_params)
+    except CampaignArgumentsError as error:
+        return error.problems
+    return []
 
 
 def _recorded(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,7 +88,12 @@ def _recorded(method: Callable[..., Any]) -> Callable[..., Any]:
 
 class CampaignBaseOperator(BaseOperator, metaclass=ExplainedArgumentsMeta):
     """What every campaign operator shares: the connection, an optional stream, the hook; and
-    the asset events and OpenLineage of what it did."""
+    the asset events and OpenLineage of what it did.
+
+    :param hook_params: The hook's settings for this task (timeouts, retry policy, the exactly-once
+        attempts and pauses): the fields of :class:`~airflow_campaign_provider.models.settings.HookParams`,
+        checked here; a deferred wait carries them into its trigger.
+    """
 
     _kore_recording = False
     _kore_error: BaseException | None = None
@@ -78,13 +109,16 @@ class CampaignBaseOperator(BaseOperator, metaclass=ExplainedArgumentsMeta):
     def __init__(
         self,
         *,
-        kore_conn_id: str = CampaignHook.default_conn_name,
+        kore_conn_id: str = DEFAULT_CONN_ID,
         stream_id: str | None = None,
+        hook_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.kore_conn_id = kore_conn_id
         self.stream_id = stream_id
+        self.hook_params = dict(hook_params or {})
+        raise_problems(hook_params_problems(self.hook_params))
         from airflow_campaign_provider.lineage.effects import alias_of
 
         alias = alias_of(self)
@@ -93,7 +127,8 @@ class CampaignBaseOperator(BaseOperator, metaclass=ExplainedArgumentsMeta):
 
     @cached_property
     def hook(self) -> CampaignHook:
-        return CampaignHook(self.kore_conn_id, stream_id=self.stream_id or None)
+        hook_class: type[CampaignHook] = sys.modules[__name__].CampaignHook
+        return hook_class(self.kore_conn_id, stream_id=self.stream_id or None, params=self.hook_params)
 
     def _kore_where(self) -> tuple[str, str]:
         """The host and stream of the connection this task used, as Kore assets name them."""
@@ -158,7 +193,7 @@ class TargetCampaignBaseOperator(CampaignBaseOperator):
         campaign_id: str,
         campaign_type: str = "sms",
         stream_id: str | None = None,
-        kore_conn_id: str = CampaignHook.default_conn_name,
+        kore_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(kore_conn_id=kore_conn_id, stream_id=stream_id, **kwargs)
@@ -173,4 +208,6 @@ class TargetCampaignBaseOperator(CampaignBaseOperator):
         problems: list[tuple[str, str]] = []
         check_target(problems, self.campaign_id, self.campaign_type)
         raise_problems(problems)
+        from airflow_campaign_provider.api import CampaignType
+
         return self.campaign_id, CampaignType.parse(self.campaign_type).value

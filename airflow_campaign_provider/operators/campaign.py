@@ -1,8 +1,9 @@
 """Operators for Kore.ai campaigns: create an SMS campaign from a template, start, stop, delete.
 
-Each is a few lines over :class:`CampaignHook`, which owns the lifecycle and its guarantees (a
+Each is a few lines over :mod:`airflow_campaign_provider.lifecycle`, which owns the guarantees (a
 retry or rerun never creates a second campaign nor sends one twice); an operator adds only its
-arguments, checked where already known. Importing this module stays cheap: DAG files import it.
+arguments, checked where already known. Importing this module loads no hook, no HTTP client and
+no model (DAG files import it at every parse): those load when a task runs.
 """
 
 from __future__ import annotations
@@ -10,27 +11,35 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import conf
-from airflow_campaign_provider.api import CampaignType
 from airflow_campaign_provider.exceptions import CampaignAlreadyRunError as CampaignAlreadyRunError
 from airflow_campaign_provider.exceptions import CampaignConflictError as CampaignConflictError
-from airflow_campaign_provider.exceptions import CampaignError, CampaignValidationError
+from airflow_campaign_provider.exceptions import CampaignError
 from airflow_campaign_provider.exceptions import CampaignNotStartableError as CampaignNotStartableError
-from airflow_campaign_provider.hooks import campaign as hook_module
-from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators.arguments import check_positive, raise_problems, try_number
 from airflow_campaign_provider.operators.base import TargetCampaignBaseOperator
 from airflow_campaign_provider.operators.create import CreateCampaignBaseOperator
-from airflow_campaign_provider.payload import SPEC_FIELDS, SmsCampaignSpec
-from airflow_campaign_provider.status import (
-    COMPLETION_GOAL,
-    CampaignStatus,
-)
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
     from datetime import datetime
 
     from airflow.sdk import Context
+
+    from airflow_campaign_provider.payload import SmsCampaignSpec
+
+#: The arguments of an SMS campaign from a template (those of ``SmsCampaignSpec``), in its order.
+SPEC_FIELDS = (
+    "name",
+    "description",
+    "contact_lists",
+    "template_name",
+    "message",
+    "caller_id",
+    "calling_hours",
+    "priority",
+    "format",
+    "dnc_list",
+)
 
 
 class CreateSmsCampaignOperator(CreateCampaignBaseOperator):
@@ -39,7 +48,7 @@ class CreateSmsCampaignOperator(CreateCampaignBaseOperator):
 
     Arguments are checked before any HTTP call (here where not templated, again after rendering;
     one error lists every problem); a retry or rerun never creates a second campaign. See
-    :meth:`CampaignHook.create_sms_campaign_once`, which does the work. The campaign id is pushed
+    :func:`~airflow_campaign_provider.lifecycle.create.create_campaign_once`, which does the work. The campaign id is pushed
     to XCom (key ``campaign_id``) as soon as it is known and returned.
 
     :param name: Campaign name, at most 48 characters; it identifies the campaign across retries.
@@ -61,56 +70,42 @@ class CreateSmsCampaignOperator(CreateCampaignBaseOperator):
     :param poll_interval: Seconds between two status reads while waiting.
     :param stream_id: Bot/stream id overriding the connection's.
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
+    :param hook_params: The hook's settings: create attempts, look-ups after an ambiguous create
+        and their spacing, timeouts, retries (see ``HookParams``).
     """
 
     template_fields: Sequence[str] = ("kore_conn_id", "stream_id", *SPEC_FIELDS)
-
-    #: Create attempts at most; each after the first only once the name is surely absent.
-    max_create_attempts = CampaignHook.max_attempts
-    #: Name look-ups after an ambiguous create before concluding it did not happen, and their spacing.
-    ambiguity_lookups = CampaignHook.ambiguity_lookups
-    ambiguity_recheck_seconds = CampaignHook.ambiguity_recheck_seconds
+    campaign_type = "sms"
+    campaign_arguments = ("template_name", "message", "format", "dnc_list")
 
     def __init__(
         self,
         *,
-        name: str,
-        description: str,
-        contact_lists: Sequence[str],
         template_name: str,
         message: str,
-        caller_id: str,
-        calling_hours: Mapping[str, Any],
-        priority: int | str = 5,
         format: str = "simple",
         dnc_list: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.name = name
-        self.description = description
-        self.contact_lists = contact_lists
         self.template_name = template_name
         self.message = message
-        self.caller_id = caller_id
-        self.calling_hours = calling_hours
-        self.priority = priority
         self.format = format
         self.dnc_list = dnc_list
-        self._raise_problems(self._spec().problems(), SPEC_FIELDS)
+        self._check_arguments()
 
     def _spec(self) -> SmsCampaignSpec:
         """The campaign the (rendered) arguments describe."""
+        from airflow_campaign_provider.payload import SmsCampaignSpec
+
         return SmsCampaignSpec(**{name: getattr(self, name) for name in SPEC_FIELDS})
+
+    def _problems(self) -> list[tuple[str, str]]:
+        return self._spec().problems()
 
     def _create_once(self, created_after: datetime | None) -> dict[str, Any]:
         return self.hook.create_sms_campaign_once(
-            self._spec(),
-            if_exists=self.if_exists,
-            max_attempts=self.max_create_attempts,
-            ambiguity_lookups=self.ambiguity_lookups,
-            ambiguity_recheck_seconds=self.ambiguity_recheck_seconds,
-            created_after=created_after,
+            self._spec(), if_exists=self.if_exists, created_after=created_after
         )
 
 
@@ -120,7 +115,7 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
 
     Only a ``Ready`` campaign is played; an ``Active`` one is left alone, any other status is
     refused naming it (``Completed``/``Stopped`` without retries), and a lost answer is settled
-    by reading the status: see :meth:`CampaignHook.start_campaign_once`. Killing the task stops
+    by reading the status: see :func:`~airflow_campaign_provider.lifecycle.start.start_campaign_once`. Killing the task stops
     the campaign if this task started it (best effort, logged); while deferred nothing runs in
     the worker, so a kill then only ends the wait. Returns ``Active``, or with
     ``wait_for_completion`` ``Completed``.
@@ -137,11 +132,6 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
     :param stream_id: Bot/stream id overriding the connection's (the trigger polls it too).
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     """
-
-    #: Play attempts at most; each after the first only once the status shows the last did not start it.
-    max_start_attempts = CampaignHook.max_attempts
-    #: Pause before re-reading a ``Ready`` status after an ambiguous play.
-    ambiguity_recheck_seconds = CampaignHook.ambiguity_recheck_seconds
 
     def __init__(
         self,
@@ -164,6 +154,8 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
         self._started_campaign_id: str | None = None
 
     def execute(self, context: Context) -> str:
+        from airflow_campaign_provider.status import COMPLETION_GOAL, CampaignStatus
+
         campaign_id, campaign_type = self._target()
         is_retry = try_number(context) > 1
 
@@ -172,12 +164,7 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
 
         try:
             start = self.hook.start_campaign_once(
-                campaign_id,
-                campaign_type,
-                is_retry=is_retry,
-                max_attempts=self.max_start_attempts,
-                ambiguity_recheck_seconds=self.ambiguity_recheck_seconds,
-                before_play=record_intent,
+                campaign_id, campaign_type, is_retry=is_retry, before_play=record_intent
             )
         except CampaignError:
             self._started_campaign_id = None  # the play surely did not take effect, or never went
@@ -195,6 +182,8 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
 
     def _defer_unless_done(self, campaign_id: str, campaign_type: str) -> str:
         """Check once; defer to the trigger only if the campaign has not finished yet."""
+        from airflow_campaign_provider.status import COMPLETION_GOAL
+
         status, done = self.hook.check_campaign_status(campaign_id, COMPLETION_GOAL)
         if done:
             return status
@@ -210,6 +199,7 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
             poll_interval=self.poll_interval,
             timeout=self.timeout,
             stream_id=self.stream_id or None,
+            hook_params=self.hook.hook_params(),
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
@@ -223,26 +213,26 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
         yet read; or a retry found Active what an earlier try played). Logged, never raised.
 
         A stop Kore refuses while the play is still landing is sent once more, after
-        ``ambiguity_recheck_seconds``, if the campaign has turned Active meanwhile.
+        ``hook_params.ambiguity_recheck_seconds``, if the campaign has turned Active meanwhile.
         """
         campaign_id = self._started_campaign_id
         if campaign_id is None:
             return
         self.log.info("Task killed: stopping campaign %s, which it started or may have.", campaign_id)
+        from airflow_campaign_provider.api import CampaignType
+        from airflow_campaign_provider.lifecycle.stop import stop_started_campaign
+
         campaign_type = CampaignType.parse(self.campaign_type).value
+        recheck = self.hook.params.ambiguity_recheck_seconds
         try:
-            try:
-                answer = self.hook.stop_campaign(campaign_id, campaign_type)
-            except CampaignValidationError:
-                hook_module._pause(self.ambiguity_recheck_seconds)
-                if self.hook.get_campaign_status(campaign_id) != CampaignStatus.ACTIVE.value:
-                    self.log.info("Campaign %s is not running; nothing to stop.", campaign_id)
-                    return
-                answer = self.hook.stop_campaign(campaign_id, campaign_type)
+            status = stop_started_campaign(self.hook, campaign_id, campaign_type, recheck)
         except Exception:
             self.log.exception("Could not stop campaign %s; stop it in Kore.ai.", campaign_id)
         else:
-            self.log.info("Campaign %s is %s.", campaign_id, answer.get("status"))
+            if status is None:
+                self.log.info("Campaign %s is not running; nothing to stop.", campaign_id)
+            else:
+                self.log.info("Campaign %s is %s.", campaign_id, status)
 
 
 class StopCampaignOperator(TargetCampaignBaseOperator):

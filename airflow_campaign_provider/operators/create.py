@@ -1,14 +1,12 @@
-"""What the operators that create a campaign share: the create settings, exactly-once creation in
-the hook, the wait for ``Ready``, the id in XCom; and for those built from Kore's body, the
-arguments every campaign has, checked against the body's model (each problem named by its
-argument)."""
+"""What every create operator shares, in one base class: the arguments every campaign has, the
+create settings, the checks of both before any HTTP call (each problem named by its argument),
+exactly-once creation (:mod:`airflow_campaign_provider.lifecycle.create`), the id in XCom and the
+wait for ``Ready``. Importing it loads no hook and no model: DAG files import it."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.api import campaign_id_of
-from airflow_campaign_provider.exceptions import CampaignError
 from airflow_campaign_provider.guidance import contact_list_names, reject_contact_list_ids
 from airflow_campaign_provider.operators.arguments import (
     check_create_settings,
@@ -17,7 +15,6 @@ from airflow_campaign_provider.operators.arguments import (
     run_began,
 )
 from airflow_campaign_provider.operators.base import CampaignBaseOperator
-from airflow_campaign_provider.status import READY_GOAL, CampaignStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -59,9 +56,21 @@ def wire_list(value: Any) -> Any:
 
 
 class CreateCampaignBaseOperator(CampaignBaseOperator):
-    """Base of every create operator: its settings, then in ``execute`` the hook's exactly-once
-    create (:meth:`_create_once`), the id in XCom and the wait for ``Ready``.
+    """Base of every create operator: the arguments every campaign has, the create settings, and
+    in ``execute`` the exactly-once create (:meth:`_create_once`), the id in XCom and the wait
+    for ``Ready``.
 
+    A subclass sets ``campaign_type`` and ``campaign_arguments`` (its own templated arguments,
+    after the common ones), builds :meth:`body` on :meth:`_common_body` (or overrides
+    :meth:`_problems` and :meth:`_create_once` when its arguments are not Kore's body), and calls
+    :meth:`_check_arguments` last in ``__init__``.
+
+    :param name: Campaign name, at most 48 characters; it identifies the campaign across retries.
+    :param description: At most 256 characters.
+    :param contact_lists: Names of existing contact lists, at least one.
+    :param caller_id: The sender: an E.164 number (SMS: also a short code or sender id).
+    :param calling_hours: ``{"frequency", "timezone", "days": [{"day", "start", "end"}, ...]}``.
+    :param priority: 1 to 5 (sent as the string Kore wants); higher runs first.
     :param if_exists: ``"reuse"`` (default) reuses a same-named campaign that matches and refuses
         one that differs, naming each differing field; ``"fail"`` refuses any.
     :param wait_for_ready: Wait until the campaign leaves ``Preparing``.
@@ -69,79 +78,24 @@ class CreateCampaignBaseOperator(CampaignBaseOperator):
     :param poll_interval: Seconds between two status reads while waiting.
     :param stream_id: Bot/stream id overriding the connection's.
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
+    :param hook_params: The hook's settings (create attempts, look-ups, pauses, retries).
     """
 
     template_fields_renderers = {"calling_hours": "json", "contact_lists": "json"}
-    contact_lists: Sequence[str]
-
-    def __init__(
-        self,
-        *,
-        if_exists: str = "reuse",
-        wait_for_ready: bool = True,
-        ready_timeout: float = 600.0,
-        poll_interval: float = 5.0,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.if_exists = if_exists
-        self.wait_for_ready = wait_for_ready
-        self.ready_timeout = ready_timeout
-        self.poll_interval = poll_interval
-
-    def _raise_problems(self, problems: list[tuple[str, str]], arguments: Sequence[str]) -> None:
-        """At construction: raise ``problems`` and the settings' at once, but for templated arguments."""
-        reject_contact_list_ids(self)
-        check_create_settings(
-            problems, self.if_exists, self.wait_for_ready, self.ready_timeout, self.poll_interval
-        )
-        names = (*arguments, *CREATE_SETTINGS)
-        raise_problems(problems, {argument: getattr(self, argument) for argument in names})
-
-    def _create_once(self, created_after: datetime | None) -> dict[str, Any]:
-        """Check the rendered arguments, then create the campaign through the hook, exactly once;
-        ``created_after``: when the task's run began (its look-ups by name read only since then)."""
-        raise NotImplementedError
-
-    def execute(self, context: Context) -> str:
-        """Push the id to XCom at once (so a teardown finds it even if the wait fails), then
-        optionally wait out ``Preparing``; return the id."""
-        self.contact_lists = contact_list_names(self.hook, self.task_id, self.contact_lists)
-        campaign = self._create_once(run_began(context))
-        campaign_id = campaign_id_of(campaign)
-        if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
-            raise CampaignError(f"Kore.ai returned campaign {campaign.get('name')!r} without an id.")
-        context["ti"].xcom_push(key="campaign_id", value=campaign_id)
-        if self.wait_for_ready and campaign.get("status") != CampaignStatus.READY.value:
-            self.hook.wait_for_campaign_status(
-                campaign_id, READY_GOAL, timeout=self.ready_timeout, poll_interval=self.poll_interval
-            )
-        return campaign_id
-
-
-class CreateFromBodyBaseOperator(CreateCampaignBaseOperator):
-    """Base of the create operators whose arguments map one to one onto Kore's body.
-
-    It takes the arguments every such campaign has (``name``, ``description``, ``contact_lists``,
-    ``caller_id``, ``calling_hours``, ``priority``; each subclass documents them). Subclasses set
-    ``campaign_type`` and ``campaign_arguments`` (their own templated fields, after the common
-    ones), build :meth:`body` on :meth:`_common_body` and call :meth:`_check_arguments` last in
-    ``__init__``. The settings every one takes are those of ``CreateCampaignBaseOperator``.
-    """
-
     campaign_type: str
-    campaign_arguments: Sequence[str]
+    campaign_arguments: Sequence[str] = ()
     #: An argument whose rendering decides which rules apply; while templated, checks wait.
     deciding_argument: str | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.template_fields = (
-            "kore_conn_id",
-            "stream_id",
-            *COMMON_CAMPAIGN_ARGUMENTS,
-            *cls.campaign_arguments,
-        )
+        if "template_fields" not in cls.__dict__:
+            cls.template_fields = (
+                "kore_conn_id",
+                "stream_id",
+                *COMMON_CAMPAIGN_ARGUMENTS,
+                *cls.campaign_arguments,
+            )
 
     def __init__(
         self,
@@ -152,6 +106,10 @@ class CreateFromBodyBaseOperator(CreateCampaignBaseOperator):
         caller_id: str,
         calling_hours: Mapping[str, Any],
         priority: int | str = 5,
+        if_exists: str = "reuse",
+        wait_for_ready: bool = True,
+        ready_timeout: float = 600.0,
+        poll_interval: float = 5.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -161,10 +119,21 @@ class CreateFromBodyBaseOperator(CreateCampaignBaseOperator):
         self.caller_id = caller_id
         self.calling_hours = calling_hours
         self.priority = priority
+        self.if_exists = if_exists
+        self.wait_for_ready = wait_for_ready
+        self.ready_timeout = ready_timeout
+        self.poll_interval = poll_interval
 
     def _check_arguments(self) -> None:
-        """Every rule of the (not templated) arguments, at construction; call it last in ``__init__``."""
-        self._raise_problems(self._problems(), (*COMMON_CAMPAIGN_ARGUMENTS, *self.campaign_arguments))
+        """Every rule of the (not templated) arguments and the settings, at construction, in one
+        error; call it last in ``__init__``."""
+        reject_contact_list_ids(self)
+        problems = self._problems()
+        check_create_settings(
+            problems, self.if_exists, self.wait_for_ready, self.ready_timeout, self.poll_interval
+        )
+        names = (*COMMON_CAMPAIGN_ARGUMENTS, *self.campaign_arguments, *CREATE_SETTINGS)
+        raise_problems(problems, {argument: getattr(self, argument) for argument in names})
 
     def _common_body(self) -> dict[str, Any]:
         """The part of Kore's create body that the common arguments make."""
@@ -187,7 +156,7 @@ class CreateFromBodyBaseOperator(CreateCampaignBaseOperator):
 
     def _problems(self) -> list[tuple[str, str]]:
         """Every broken rule, by argument; a templated argument's rules wait for its rendering."""
-        from airflow_campaign_provider.hooks.campaign import body_model
+        from airflow_campaign_provider.models.bodies import body_model
         from airflow_campaign_provider.models.checks import renamed, validate
 
         if self.deciding_argument and is_templated(getattr(self, self.deciding_argument)):
@@ -197,9 +166,34 @@ class CreateFromBodyBaseOperator(CreateCampaignBaseOperator):
         return [(renamed(field, ARGUMENT_OF_FIELD), rule) for field, rule in problems]
 
     def _create_once(self, created_after: datetime | None) -> dict[str, Any]:
+        """Check the rendered arguments, then create the campaign exactly once; ``created_after``:
+        when the task's run began (its look-ups by name read only since then)."""
         raise_problems(self._problems())
         return self._create_from_body(self.body(), created_after)
 
     def _create_from_body(self, body: Mapping[str, Any], created_after: datetime | None) -> dict[str, Any]:
         """Create the campaign ``body`` describes through the hook's exactly-once method."""
         raise NotImplementedError
+
+    def execute(self, context: Context) -> str:
+        """Push the id to XCom at once (so a teardown finds it even if the wait fails), then
+        optionally wait out ``Preparing``; return the id."""
+        from airflow_campaign_provider.api import campaign_id_of
+        from airflow_campaign_provider.exceptions import CampaignError
+        from airflow_campaign_provider.status import READY_GOAL, CampaignStatus
+
+        self.contact_lists = contact_list_names(self.hook, self.task_id, self.contact_lists)
+        campaign = self._create_once(run_began(context))
+        campaign_id = campaign_id_of(campaign)
+        if campaign_id is None:  # parse_campaign guarantees an id; this keeps the type honest
+            raise CampaignError(f"Kore.ai returned campaign {campaign.get('name')!r} without an id.")
+        context["ti"].xcom_push(key="campaign_id", value=campaign_id)
+        if self.wait_for_ready and campaign.get("status") != CampaignStatus.READY.value:
+            self.hook.wait_for_campaign_status(
+                campaign_id, READY_GOAL, timeout=self.ready_timeout, poll_interval=self.poll_interval
+            )
+        return campaign_id
+
+
+#: The base of the operators built from Kore's body, under its first name: now the one base.
+CreateFromBodyBaseOperator = CreateCampaignBaseOperator

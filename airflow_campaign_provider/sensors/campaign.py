@@ -1,24 +1,36 @@
 """CampaignStatusSensor: wait until a Kore.ai campaign reaches a status, in any sensor mode.
 
-DAG files import this module at every parse: it builds no client and does no I/O at import.
+DAG files import this module at every parse: it imports no hook, trigger or model and does no
+I/O at import; those load when the task runs.
 """
 
 from __future__ import annotations
 
+import sys
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import BaseSensorOperator, PokeReturnValue, conf
-from airflow_campaign_provider.api import CampaignType, validate_campaign_id
-from airflow_campaign_provider.exceptions import CampaignNotFoundError, CampaignWaitFailedError
-from airflow_campaign_provider.hooks.campaign import CampaignHook
-from airflow_campaign_provider.status import WaitGoal, WaitOutcome, log_status
-from airflow_campaign_provider.triggers.campaign import defer_to_trigger, resume_from_trigger
+from airflow_campaign_provider.exceptions import CampaignWaitFailedError
+from airflow_campaign_provider.hooks import DEFAULT_CONN_ID
+from airflow_campaign_provider.operators.arguments import raise_problems
+from airflow_campaign_provider.operators.base import hook_params_problems
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from airflow.sdk import Context
+
+    from airflow_campaign_provider.hooks.campaign import CampaignHook
+
+
+def __getattr__(name: str) -> Any:
+    """``CampaignHook``, imported on first use (and replaceable here by tests)."""
+    if name == "CampaignHook":
+        from airflow_campaign_provider.hooks.campaign import CampaignHook
+
+        return CampaignHook
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class CampaignStatusSensor(BaseSensorOperator):
@@ -47,6 +59,8 @@ class CampaignStatusSensor(BaseSensorOperator):
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``; templated.
     :param stream_id: Bot/stream id overriding the connection's; templated.
     :param deferrable: Wait in the triggerer; default ``[operators] default_deferrable``.
+    :param hook_params: The hook's settings for this task (timeouts, retry policy; the fields of
+        ``HookParams``): the pokes use them, and so does the triggerer when the sensor defers.
     """
 
     template_fields: Sequence[str] = ("campaign_id", "campaign_type", "kore_conn_id", "stream_id")
@@ -59,12 +73,17 @@ class CampaignStatusSensor(BaseSensorOperator):
         target_statuses: str | Iterable[str] = ("Completed",),
         failure_statuses: str | Iterable[str] | None = None,
         campaign_type: str = "sms",
-        kore_conn_id: str = CampaignHook.default_conn_name,
+        kore_conn_id: str = DEFAULT_CONN_ID,
         stream_id: str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        hook_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.hook_params = dict(hook_params or {})
+        raise_problems(hook_params_problems(self.hook_params))
+        from airflow_campaign_provider.status import WaitGoal
+
         self.goal = WaitGoal.of(target_statuses, failure_statuses)
         self.target_statuses = self.goal.targets
         self.failure_statuses = self.goal.failures
@@ -77,10 +96,15 @@ class CampaignStatusSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> CampaignHook:
-        return CampaignHook(self.kore_conn_id, stream_id=self.stream_id or None)
+        hook_class: type[CampaignHook] = sys.modules[__name__].CampaignHook
+        return hook_class(self.kore_conn_id, stream_id=self.stream_id or None, params=self.hook_params)
 
     def poke(self, context: Context) -> PokeReturnValue:
         """Read the status once; done on a target status, fail at once on a failure status or 404."""
+        from airflow_campaign_provider.api import CampaignType, validate_campaign_id
+        from airflow_campaign_provider.exceptions import CampaignNotFoundError
+        from airflow_campaign_provider.status import WaitOutcome, log_status
+
         campaign_id = validate_campaign_id(self.campaign_id)
         CampaignType.parse(self.campaign_type)
         try:
@@ -104,6 +128,8 @@ class CampaignStatusSensor(BaseSensorOperator):
         first = self.poke(context)
         if first.is_done:
             return first.xcom_value
+        from airflow_campaign_provider.triggers.campaign import defer_to_trigger
+
         defer_to_trigger(
             self,
             campaign_id=self.campaign_id,
@@ -113,8 +139,11 @@ class CampaignStatusSensor(BaseSensorOperator):
             poll_interval=max(self.poke_interval, 1.0),
             timeout=self.timeout,
             stream_id=self.stream_id or None,
+            hook_params=self.hook.hook_params(),
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         """Resume after the trigger fired: return the campaign status or raise what the event says."""
+        from airflow_campaign_provider.triggers.campaign import resume_from_trigger
+
         return resume_from_trigger(self, event, self.campaign_id)

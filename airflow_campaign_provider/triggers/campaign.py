@@ -9,11 +9,11 @@ event a trigger fires, for every ``execute_complete`` that receives it.
 from __future__ import annotations
 
 import math
-import time
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import CampaignType, validate_campaign_id
 from airflow_campaign_provider.exceptions import (
     CampaignWaitError,
@@ -25,7 +25,7 @@ from airflow_campaign_provider.status import WaitGoal, WaitOutcome, campaign_sta
 from airflow_campaign_provider.triggers.poller import poller_registry
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable
+    from collections.abc import AsyncIterator, Iterable, Mapping
 
     from airflow_campaign_provider._compat import BaseOperator
 
@@ -69,6 +69,10 @@ class CampaignStatusTrigger(BaseTrigger):
     :param poll_interval: Seconds between two reads of this campaign's status.
     :param end_time: Deadline in epoch seconds; by default 7 days from now.
     :param stream_id: Bot/stream id overriding the connection's.
+    :param hook_params: The deferring task's hook settings
+        (:class:`~airflow_campaign_provider.models.settings.HookParams` fields: timeouts, retry
+        policy), so the triggerer's calls retry and time out as the task's did. Waits with the
+        same settings share a poller; every poller of the account shares one budget.
     """
 
     def __init__(
@@ -81,9 +85,11 @@ class CampaignStatusTrigger(BaseTrigger):
         poll_interval: float = 30.0,
         end_time: float | None = None,
         stream_id: str | None = None,
+        hook_params: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.stream_id = stream_id or None
+        self.hook_params = _hook_params(hook_params)
         self.campaign_id = validate_campaign_id(campaign_id)
         self.goal = WaitGoal.of(target_statuses, failure_statuses)
         self.campaign_type = CampaignType.parse(campaign_type).value
@@ -96,7 +102,7 @@ class CampaignStatusTrigger(BaseTrigger):
         self.end_time = (
             _number(end_time, "end_time", "must be epoch seconds")
             if end_time is not None
-            else time.time() + DEFAULT_WAIT_SECONDS
+            else clock.wall() + DEFAULT_WAIT_SECONDS
         )
         if not math.isfinite(self.end_time):
             raise InvalidCampaignArgumentError("end_time", f"must be epoch seconds, got {end_time!r}")
@@ -114,11 +120,13 @@ class CampaignStatusTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
                 **({"stream_id": self.stream_id} if self.stream_id else {}),
+                **({"hook_params": self.hook_params} if self.hook_params else {}),
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Yield exactly one event, then return."""
+
         try:
             outcome = await poller_registry().wait(
                 kore_conn_id=self.kore_conn_id,
@@ -129,6 +137,7 @@ class CampaignStatusTrigger(BaseTrigger):
                 end_time=self.end_time,
                 on_change=self._log_change,
                 stream_id=self.stream_id,
+                hook_params=self.hook_params,
             )
         except Exception as error:
             outcome = WaitOutcome.error(self.campaign_id, error)
@@ -150,11 +159,13 @@ def defer_to_trigger(
     poll_interval: float,
     timeout: float,
     stream_id: str | None = None,
+    hook_params: Mapping[str, Any] | None = None,
 ) -> NoReturn:
     """Hand a task's wait to the triggerer; it resumes in ``execute_complete``.
 
     The trigger's deadline is ``timeout`` from now; Airflow's own deferral timeout is only a
     backstop, one poll and a grace period later, so the trigger's clearer timeout event wins.
+    ``hook_params``: the task's hook settings (``hook.hook_params()``), carried into the trigger.
     """
     from datetime import timedelta
 
@@ -166,8 +177,9 @@ def defer_to_trigger(
             campaign_type=campaign_type,
             kore_conn_id=kore_conn_id,
             poll_interval=poll_interval,
-            end_time=time.time() + timeout,
+            end_time=clock.wall() + timeout,
             stream_id=stream_id,
+            hook_params=hook_params,
         ),
         method_name="execute_complete",
         timeout=timedelta(seconds=timeout + poll_interval + DEFERRAL_TIMEOUT_GRACE_SECONDS),
@@ -188,3 +200,12 @@ def _number(value: Any, field: str, rule: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise InvalidCampaignArgumentError(field, f"{rule}, got {value!r}") from None
+
+
+def _hook_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A task's hook settings, checked once, as the JSON-safe mapping the trigger serializes."""
+    if not params:
+        return {}
+    from airflow_campaign_provider.models.settings import HookParams
+
+    return HookParams.of(params).serialize()

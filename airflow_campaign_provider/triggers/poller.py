@@ -35,14 +35,15 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import math
-import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import MAX_LIST_PAGES, RetryPolicy, campaign_id_of
 from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings, async_budget_for
 from airflow_campaign_provider.exceptions import (
@@ -51,12 +52,13 @@ from airflow_campaign_provider.exceptions import (
     CampaignResponseError,
     CampaignValidationError,
 )
-from airflow_campaign_provider.hooks.campaign import DEFAULT_TIMEOUT
+from airflow_campaign_provider.hooks.base import DEFAULT_TIMEOUT
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
 from airflow_campaign_provider.status import NON_TERMINAL_STATUSES, WaitOutcome
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
     from airflow_campaign_provider.models.connection import KoreConnectionSettings
     from airflow_campaign_provider.status import WaitGoal
@@ -93,8 +95,9 @@ class PollerOptions:
         server that caps lower is detected on the first page).
     :param status_concurrency: Status calls in flight at once in one cycle.
     :param batch_fraction: A waiter due within this fraction of its interval joins the cycle.
-    :param retry_policy: Retries of each call; see :class:`RetryPolicy`.
-    :param timeout: Connect and read timeouts of each call.
+    :param retry_policy: Retries of each call, unless the waiting task's ``hook_params`` say;
+        see :class:`RetryPolicy`.
+    :param timeout: Connect and read timeouts of each call, unless the task's ``hook_params`` say.
     """
 
     budget_window_seconds: float | None = None
@@ -149,17 +152,25 @@ class Waiter:
 class SharedPoller:
     """Reads statuses for every waiter of one connection; see the module docstring."""
 
-    def __init__(self, registry: PollerRegistry, kore_conn_id: str, stream_id: str | None = None) -> None:
+    def __init__(
+        self,
+        registry: PollerRegistry,
+        kore_conn_id: str,
+        stream_id: str | None = None,
+        hook_params: str = "{}",
+    ) -> None:
         self._registry = registry
         self._options = registry.options
         self.kore_conn_id = kore_conn_id
         self.stream_id = stream_id
+        self.hook_params = hook_params
+        # The registry's defaults, then what the waiting tasks' hook settings say.
+        defaults = {"timeout": self._options.timeout, "retry_policy": self._options.retry_policy}
         self.hook = CampaignAsyncHook(
             kore_conn_id,
             stream_id=stream_id,
-            timeout=self._options.timeout,
-            retry_policy=self._options.retry_policy,
             budget=registry.budget_for,
+            params={**defaults, **json.loads(hook_params)},
         )
         self._waiters: set[Waiter] = set()
         self._wakeup = asyncio.Event()
@@ -181,7 +192,7 @@ class SharedPoller:
 
     def join(self, campaign_id: str, campaign_type: str, goal: WaitGoal, poll_interval: float) -> Waiter:
         """Add a waiter; its first check comes one ``poll_interval`` from now."""
-        waiter = Waiter(campaign_id, campaign_type, goal, poll_interval, time.monotonic() + poll_interval)
+        waiter = Waiter(campaign_id, campaign_type, goal, poll_interval, clock.monotonic() + poll_interval)
         self._waiters.add(waiter)
         self._wakeup.set()
         return waiter
@@ -202,7 +213,7 @@ class SharedPoller:
             # Runs while anyone waits; every waiter leaves by its deadline.
             while self._waiters:
                 active = [waiter for waiter in self._waiters if waiter.outcome is None]
-                delay = min(waiter.next_check for waiter in active) - time.monotonic() if active else None
+                delay = min(waiter.next_check for waiter in active) - clock.monotonic() if active else None
                 if delay is None or delay > 0:
                     await self._nap(delay)
                 else:
@@ -227,14 +238,14 @@ class SharedPoller:
 
     async def _cycle(self, active: list[Waiter]) -> None:
         self.cycles += 1
-        now = time.monotonic()
+        now = clock.monotonic()
         batch = self._options.batch_fraction
         due = [waiter for waiter in active if waiter.next_check <= now + batch * waiter.poll_interval]
         for campaign_type in sorted({waiter.campaign_type for waiter in due}):
             watched = [waiter for waiter in active if waiter.campaign_type == campaign_type]
             due_ids = {waiter.campaign_id for waiter in due if waiter.campaign_type == campaign_type}
             statuses, problems = await self._read(campaign_type, watched, due_ids)
-            checked_at = time.monotonic()
+            checked_at = clock.monotonic()
             # Campaigns that left a known status: what a narrow scan next time will miss.
             changed = {
                 waiter.campaign_id
@@ -375,12 +386,15 @@ class PollerRegistry:
 
     def __init__(self, options: PollerOptions | None = None) -> None:
         self.options = options or PollerOptions()
-        self._pollers: dict[tuple[str, str | None], SharedPoller] = {}
+        self._pollers: dict[tuple[str, str | None, str], SharedPoller] = {}
         self._budgets: dict[tuple[str, str], AsyncRequestBudget] = {}
 
-    def poller(self, kore_conn_id: str, stream_id: str | None = None) -> SharedPoller:
-        """The poller of the connection (and of ``stream_id`` instead of its own), started on first use."""
-        key = (kore_conn_id, stream_id or None)
+    def poller(
+        self, kore_conn_id: str, stream_id: str | None = None, hook_params: Mapping[str, Any] | None = None
+    ) -> SharedPoller:
+        """The poller of the connection (and of ``stream_id`` instead of its own) with these hook
+        settings (a task's ``hook_params``), started on first use."""
+        key = (kore_conn_id, stream_id or None, json.dumps(hook_params or {}, sort_keys=True))
         poller = self._pollers.get(key)
         if poller is None:
             poller = self._pollers[key] = SharedPoller(self, *key)
@@ -390,7 +404,7 @@ class PollerRegistry:
         return list(self._pollers.values())
 
     def forget(self, poller: SharedPoller) -> None:
-        key = (poller.kore_conn_id, poller.stream_id)
+        key = (poller.kore_conn_id, poller.stream_id, poller.hook_params)
         if self._pollers.get(key) is poller:
             del self._pollers[key]
 
@@ -421,12 +435,14 @@ class PollerRegistry:
         end_time: float,
         on_change: Callable[[str], None],
         stream_id: str | None = None,
+        hook_params: Mapping[str, Any] | None = None,
     ) -> WaitOutcome:
         """Wait until the campaign ends ``goal`` or ``end_time`` (epoch seconds) passes.
 
-        ``on_change`` is called here, in the caller's coroutine, with every status change read.
+        ``on_change`` is called here, in the caller's coroutine, with every status change read;
+        ``hook_params``: the waiting task's hook settings (see :class:`SharedPoller`'s hook).
         """
-        poller = self.poller(kore_conn_id, stream_id)
+        poller = self.poller(kore_conn_id, stream_id, hook_params)
         waiter = poller.join(campaign_id, campaign_type, goal, poll_interval)
         try:
             # Each pass sleeps until the poller signals or the deadline: bounded by the deadline.
@@ -435,7 +451,7 @@ class PollerRegistry:
                     on_change(status)
                 if waiter.outcome is not None:
                     return waiter.outcome
-                remaining = end_time - time.time()
+                remaining = end_time - clock.wall()
                 if remaining <= 0:
                     return goal.timed_out(campaign_id, waiter.status)
                 waiter.signal.clear()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 import responses
 
-from airflow_campaign_provider.hooks import campaign as hook_module
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 
 HOST = "https://kore.example.test"
@@ -41,7 +41,7 @@ def kore_connection(monkeypatch: pytest.MonkeyPatch) -> None:
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Back-off waits the hook asked for, without waiting."""
     recorded: list[float] = []
-    monkeypatch.setattr(hook_module, "_sleep", recorded.append)
+    monkeypatch.setattr(clock, "backoff", recorded.append)
     return recorded
 
 

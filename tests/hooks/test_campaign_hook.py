@@ -618,3 +618,32 @@ def test_one_hook_shared_by_threads_retries_each_call_on_its_own(hook, mocked, s
     assert all(result == CAMPAIGN for result in results)
     assert len(sleeps) == 40  # every call retried its own 503 once, no more
     assert len(mocked.calls) == 80
+
+
+def test_the_total_retry_bound_counts_the_first_attempt_too(kore_connection, sleeps, mocked):
+    """The first attempt goes out before the retrier is involved; its time still counts toward
+    ``max_total_seconds``, so a slow first failure past the bound is not retried."""
+    import time
+
+    def slow_failure(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        time.sleep(0.3)
+        raise requests.ConnectionError("connection reset")
+
+    mocked.add_callback("GET", f"{BASE}/{CAMPAIGN_ID}", callback=slow_failure)
+    hook = CampaignHook(retry_policy=RetryPolicy(max_attempts=5, max_total_seconds=0.2))
+    with pytest.raises(CampaignTransportError):
+        hook.get_campaign(CAMPAIGN_ID)
+    assert len(mocked.calls) == 1
+    assert sleeps == []
+
+
+def test_a_first_attempt_that_fails_is_judged_and_retried_as_any_other(
+    kore_connection, sleeps, mocked, caplog
+):
+    mocked.add("GET", f"{BASE}/{CAMPAIGN_ID}", body=requests.ConnectionError("connection reset"))
+    mocked.add("GET", f"{BASE}/{CAMPAIGN_ID}", body=requests.ConnectionError("connection reset"))
+    mocked.add("GET", f"{BASE}/{CAMPAIGN_ID}", json=GET_ANSWER)
+    hook = CampaignHook(retry_policy=RetryPolicy(max_attempts=3))
+    assert hook.get_campaign(CAMPAIGN_ID) == CAMPAIGN
+    assert len(mocked.calls) == 3
+    assert len(sleeps) == 2  # a back-off after the first failure and after the second

@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 import responses
 
-from airflow_campaign_provider.hooks import campaign as hook_module
+from airflow_campaign_provider import clock as clock_seam
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators import base as operator_module
 from airflow_campaign_provider.sandbox.seed import WELCOME_BODY as WELCOME
@@ -73,12 +73,11 @@ class FakeClock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    from airflow_campaign_provider.triggers import campaign as trigger_module
 
     fake = FakeClock()
-    monkeypatch.setattr(hook_module, "time", fake)  # the hook's waits and re-checks
-    monkeypatch.setattr(trigger_module, "time", fake)  # the trigger's deadline is set when deferring
-    monkeypatch.setattr(hook_module, "_pause", fake.sleep)
+    monkeypatch.setattr(clock_seam, "monotonic", fake.monotonic)  # the lifecycle's waits and re-checks
+    monkeypatch.setattr(clock_seam, "wall", fake.time)  # the trigger's deadline is set when deferring
+    monkeypatch.setattr(clock_seam, "sleep", fake.sleep)
     return fake
 
 
@@ -111,7 +110,7 @@ def hook(monkeypatch: pytest.MonkeyPatch) -> mock.MagicMock:
 @pytest.fixture
 def kore_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_KORE_CAMPAIGN_DEFAULT", connection_json())
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(clock_seam, "backoff", lambda seconds: None)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from airflow_campaign_provider.exceptions import (
     CampaignWaitTimeoutError,
 )
 from airflow_campaign_provider.models import common as rules
+from airflow_campaign_provider.models.settings import HookParams
 from airflow_campaign_provider.operators.campaign import CampaignConflictError, CreateSmsCampaignOperator
 from airflow_campaign_provider.payload import SmsCampaignSpec
 from tests.hooks.conftest import ACCOUNT_ID, BASE
@@ -154,7 +155,7 @@ def test_an_ambiguous_create_is_resent_only_once_the_name_is_surely_absent(
     assert make().execute(context) == CAMPAIGN_ID
     # one look-up before creating; two spaced look-ups after the unanswered create; then the resend
     assert calls == ["lookup", "create", "lookup", "lookup", "create"]
-    assert clock.sleeps == [CreateSmsCampaignOperator.ambiguity_recheck_seconds]
+    assert clock.sleeps == [HookParams().ambiguity_recheck_seconds]
 
 
 def test_creating_gives_up_after_a_bounded_number_of_ambiguous_attempts(
@@ -165,8 +166,8 @@ def test_creating_gives_up_after_a_bounded_number_of_ambiguous_attempts(
     with pytest.raises(CampaignError, match=r"Gave up creating campaign .* after 3 attempts") as raised:
         make().execute(context)
     assert isinstance(raised.value.__cause__, CampaignServerError)
-    assert hook.create_sms_campaign.call_count == CreateSmsCampaignOperator.max_create_attempts
-    assert hook.find_campaign_by_name.call_count == 1 + 3 * CreateSmsCampaignOperator.ambiguity_lookups
+    assert hook.create_sms_campaign.call_count == HookParams().max_attempts
+    assert hook.find_campaign_by_name.call_count == 1 + 3 * HookParams().ambiguity_lookups
     context["ti"].xcom_push.assert_not_called()
 
 

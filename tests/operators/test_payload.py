@@ -306,3 +306,27 @@ def test_fields_kore_does_not_show_are_not_held_against_a_campaign() -> None:
     assert differing == []
     assert "message" in unchecked
     assert "calling_hours.days" in unchecked
+
+
+def test_a_spec_without_a_dnc_list_refuses_a_campaign_that_uses_one() -> None:
+    """The one comparison rule (shared with voice and text bodies) keeps the SMS spec's reading:
+    no DNC list asked means none may be used."""
+    spec = SmsCampaignSpec(**valid_args(dnc_list=None))
+    stored = _stored(spec)
+    stored["dncLists"] = {"name": "testdnc"}
+    differing, _ = spec.differences(stored)
+    assert differing == ["dnc_list: asked None, found 'testdnc'"]
+
+
+def test_voice_bodies_compare_times_regardless_of_a_leading_zero() -> None:
+    from airflow_campaign_provider.models.update import wire_differences
+
+    hours = {
+        "frequency": "DAILY",
+        "timezone": "UTC",
+        "days": [{"day": "MO", "start": "9:00 AM", "end": "5:00 PM"}],
+    }
+    stored_hours = {**hours, "days": [{"day": "MO", "start": "09:00 AM", "end": "05:00 PM"}]}
+    asked = {"name": "Reminder", "dialingStrategy": {"callingHours": hours}}
+    stored = {"name": "Reminder", "dialingStrategy": {"callingHours": stored_hours}}
+    assert wire_differences(asked, stored, "voice") == ([], [])

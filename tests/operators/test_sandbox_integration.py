@@ -23,6 +23,7 @@ from airflow_campaign_provider.exceptions import (
     InvalidCampaignArgumentError,
 )
 from airflow_campaign_provider.hooks.campaign import CampaignHook
+from airflow_campaign_provider.models.settings import HookParams
 from airflow_campaign_provider.operators.campaign import (
     CampaignConflictError,
     CampaignNotStartableError,
@@ -145,15 +146,14 @@ def test_a_dropped_create_is_settled_by_name_before_it_is_sent_again(
             kore_sandbox.admin.clear_faults()
 
     monkeypatch.setattr(CampaignHook, "create_sms_campaign", create_dropping_first)
-    operator = create()
-    operator.ambiguity_recheck_seconds = 0.01
+    operator = create(hook_params={"ambiguity_recheck_seconds": 0.01})
     campaign_id = operator.execute(context)
 
     sent = creates(kore_sandbox)
     assert [r.get("fault") for r in sent] == ["drop", None]
     lookups = kore_calls(kore_sandbox, "POST", "/getAllCampaignDetails")
     # before, the spaced look-ups after the drop, and one after the resend (a concurrent twin?)
-    assert len(lookups) == 1 + CreateSmsCampaignOperator.ambiguity_lookups + 1
+    assert len(lookups) == 1 + HookParams().ambiguity_lookups + 1
     assert [c["id"] for c in kore_sandbox.admin.campaigns()["campaigns"]] == [campaign_id]
 
 
@@ -326,8 +326,7 @@ def test_an_unanswered_play_is_sent_again_while_the_campaign_stays_ready(
     admin = kore_sandbox.admin
     campaign_id = create().execute(context)
     on_first("play", lambda: admin.set_faults(drop_rate=1.0), admin.clear_faults)
-    operator = start(campaign_id, wait_for_completion=True)
-    operator.ambiguity_recheck_seconds = 0.01
+    operator = start(campaign_id, wait_for_completion=True, hook_params={"ambiguity_recheck_seconds": 0.01})
     assert operator.execute(context) == "Completed"
 
     plays = kore_calls(kore_sandbox, "POST", f"/{campaign_id}", trigger="play")

@@ -23,6 +23,7 @@ from airflow_campaign_provider.exceptions import (
     CampaignWaitTimeoutError,
     InvalidCampaignArgumentError,
 )
+from airflow_campaign_provider.models.settings import HookParams
 from airflow_campaign_provider.operators.campaign import (
     CampaignNotStartableError,
     DeleteCampaignOperator,
@@ -158,7 +159,7 @@ def test_an_unanswered_play_is_resent_only_while_the_campaign_stays_ready(
     hook.start_campaign.side_effect = [CampaignServerError("Bad Gateway", status_code=502), STARTED]
     assert start().execute(context) == "Active"
     assert hook.start_campaign.call_count == 2
-    assert clock.sleeps == [StartCampaignOperator.ambiguity_recheck_seconds]
+    assert clock.sleeps == [HookParams().ambiguity_recheck_seconds]
 
 
 def test_starting_gives_up_after_a_bounded_number_of_unanswered_plays(
@@ -168,7 +169,7 @@ def test_starting_gives_up_after_a_bounded_number_of_unanswered_plays(
     hook.start_campaign.side_effect = CampaignServerError("Bad Gateway", status_code=502)
     with pytest.raises(CampaignError, match=r"Gave up starting campaign .* still Ready"):
         start().execute(context)
-    assert hook.start_campaign.call_count == StartCampaignOperator.max_start_attempts
+    assert hook.start_campaign.call_count == HookParams().max_attempts
 
 
 def test_a_refused_play_on_a_campaign_someone_else_started_is_success(

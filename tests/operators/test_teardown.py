@@ -16,6 +16,8 @@ from unittest import mock
 
 import pytest
 
+from airflow_campaign_provider import clock
+from airflow_campaign_provider.exceptions import CampaignValidationError
 from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.lifecycle.teardown import (
     CampaignFilter,
@@ -46,7 +48,7 @@ def use_connection(
 def sandbox(kore_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
     """The shared sandbox (no rate limit) with a budget that never makes these tests wait."""
     use_connection(kore_sandbox, monkeypatch, 100_000, 60)
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(clock, "backoff", lambda seconds: None)
     return kore_sandbox
 
 
@@ -292,9 +294,7 @@ def test_a_campaign_kore_refuses_to_stop_is_reported_failed_and_the_rest_go_on(
         mock.patch.object(
             hook_module.CampaignHook,
             "stop_campaign",
-            side_effect=hook_module.CampaignValidationError(
-                "stop refused", status_code=412, method="POST", path="/x"
-            ),
+            side_effect=CampaignValidationError("stop refused", status_code=412, method="POST", path="/x"),
         ),
         pytest.raises(TeardownIncompleteError, match="Kore refused to stop it while Paused") as raised,
     ):

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.exceptions import (
     CampaignApiError,
     CampaignAuthError,
@@ -33,8 +34,6 @@ from airflow_campaign_provider.exceptions import (
     CampaignValidationError,
     InvalidCampaignArgumentError,
 )
-from airflow_campaign_provider.hooks import campaign as hook_module
-from airflow_campaign_provider.hooks import campaign_async
 from airflow_campaign_provider.operators.campaign import (
     CreateSmsCampaignOperator,
     DeleteCampaignOperator,
@@ -391,12 +390,12 @@ def stub() -> Iterator[StubKore]:
 def env(kore_sandbox: SandboxServer, stub: StubKore, monkeypatch: pytest.MonkeyPatch) -> Env:
     stub.routes.clear()
     monkeypatch.setenv("AIRFLOW_CONN_KORE_STUB", json.dumps(stub.connection()))
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(clock, "backoff", lambda seconds: None)
 
     async def no_wait(seconds: float) -> None:
         return None
 
-    monkeypatch.setattr(campaign_async, "_sleep", no_wait)
+    monkeypatch.setattr(clock, "backoff_async", no_wait)
     return Env(kore_sandbox, stub, monkeypatch)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import MAX_ANSWER_BYTES, RetryPolicy
 from airflow_campaign_provider.budget import AsyncRequestBudget, BudgetSettings
 from airflow_campaign_provider.exceptions import (
@@ -33,8 +34,6 @@ from airflow_campaign_provider.exceptions import (
     CampaignServerError,
     CampaignTransportError,
 )
-from airflow_campaign_provider.hooks import campaign as hook_module
-from airflow_campaign_provider.hooks import campaign_async
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
 from airflow_campaign_provider.sandbox import SandboxServer
@@ -54,8 +53,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def record_async(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr(hook_module, "_sleep", recorded.append)
-    monkeypatch.setattr(campaign_async, "_sleep", record_async)
+    monkeypatch.setattr(clock, "backoff", recorded.append)
+    monkeypatch.setattr(clock, "backoff_async", record_async)
     return recorded
 
 

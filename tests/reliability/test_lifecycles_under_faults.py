@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 import pytest
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import RetryPolicy
 from airflow_campaign_provider.exceptions import (
     CampaignError,
@@ -43,9 +44,9 @@ from airflow_campaign_provider.exceptions import (
     CampaignServerError,
     CampaignTransportError,
 )
-from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook, CampaignHookBase
 from airflow_campaign_provider.hooks.campaign_async import CampaignAsyncHook
+from airflow_campaign_provider.lifecycle import create as create_module
 from airflow_campaign_provider.operators.campaign import (
     CreateSmsCampaignOperator,
     DeleteCampaignOperator,
@@ -200,21 +201,21 @@ def tally(monkeypatch: pytest.MonkeyPatch) -> Tally:
 
     outcomes("create_sms_campaign")
     outcomes("start_campaign")
-    lookup = CampaignHook._lookup_after_ambiguity
+    lookup = create_module._lookup_after_ambiguity
 
     def counted_lookup(hook: CampaignHook, name: str, *args: Any) -> Any:
         found = lookup(hook, name, *args)
         counts.add("lookup found" if found is not None else "lookup absent")
         return found
 
-    monkeypatch.setattr(CampaignHook, "_lookup_after_ambiguity", counted_lookup)
-    adopt = CampaignHook._adopt
+    monkeypatch.setattr(create_module, "_lookup_after_ambiguity", counted_lookup)
+    adopt = create_module._adopt
 
     def counted_adopt(hook: CampaignHook, spec: Any, found: Any, why: str) -> Any:
         counts.add(f"adopt {why}")
         return adopt(hook, spec, found, why)
 
-    monkeypatch.setattr(CampaignHook, "_adopt", counted_adopt)
+    monkeypatch.setattr(create_module, "_adopt", counted_adopt)
     return counts
 
 
@@ -223,7 +224,7 @@ def scaled_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The suite's hook settings for operators and sensor; the operators' pauses scaled down; the
     retry policy's jitter seeded (and the global generator put back afterwards)."""
     use_hook_settings(monkeypatch, timeout=TIMEOUT, retry_policy=SCALED_RETRIES)
-    monkeypatch.setattr(hook_module, "_pause", lambda seconds: time.sleep(seconds * OPERATOR_TIME_SCALE))
+    monkeypatch.setattr(clock, "sleep", lambda seconds: time.sleep(seconds * OPERATOR_TIME_SCALE))
     state = random.getstate()
     random.seed(SEED)
     yield

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import ApiRequest, RetryPolicy
-from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators.campaign import (
     CreateSmsCampaignOperator,
@@ -49,7 +49,7 @@ def lose_answer(
         timeout=(2.0, READ_TIMEOUT),
         retry_policy=RetryPolicy(base_wait_seconds=0.05, max_wait_seconds=0.2),
     )
-    monkeypatch.setattr(hook_module, "_pause", lambda seconds: time.sleep(seconds * 0.3))
+    monkeypatch.setattr(clock, "sleep", lambda seconds: time.sleep(seconds * 0.3))
     send = CampaignHook._send
     held: list[str] = []
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.exceptions import CampaignError
-from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.hooks.campaign import CampaignHook
 from airflow_campaign_provider.operators.campaign import CreateSmsCampaignOperator
 from airflow_campaign_provider.sandbox import SandboxServer
@@ -148,7 +148,7 @@ def test_no_secret_or_token_in_any_log_exception_or_xcom_of_every_example_dag(
 
     # Failures on purpose: a rotated secret, Kore down, the campaign stopped in Kore mid-send.
     succeeded = len(runs)
-    monkeypatch.setattr(hook_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(clock, "backoff", lambda seconds: None)
     admin.update_config(client_secret=ROTATED_SECRET)
     runs["secret rotated"] = without_retries(example_dag("kore_campaign_weekly_lifecycle")).test()
     admin.update_config(client_secret=secret)

@@ -17,10 +17,7 @@ from structlog.testing import capture_logs
 
 from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import RetryPolicy
-from airflow_campaign_provider.hooks import campaign_async
 from airflow_campaign_provider.sandbox import SandboxServer
-from airflow_campaign_provider.triggers import campaign as trigger_module
-from airflow_campaign_provider.triggers import poller as poller_module
 from airflow_campaign_provider.triggers.campaign import CampaignStatusTrigger
 from airflow_campaign_provider.triggers.poller import PollerOptions, PollerRegistry, poller_registry
 from tests.hooks.conftest import BASE, connection_json
@@ -41,15 +38,14 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> d
 
 @pytest.fixture(autouse=True)
 def virtual_time(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On the virtual clock, the poller and the trigger read it too, and so does every account
+    """On the virtual clock, the poller and the trigger read it too (through ``clock``), and so does every account
     budget the poller registry makes: budget.py's own reads and the in-memory moving window of
     ``limits`` that keeps the per-process budget (both read ``time.time()``)."""
     if request.node.get_closest_marker("virtual_clock") is None or not inspect.iscoroutinefunction(
         request.function
     ):
         return  # a synchronous test has no loop: it reads the real clock
-    monkeypatch.setattr(poller_module, "time", VirtualTime)
-    monkeypatch.setattr(trigger_module, "time", VirtualTime)
+    monkeypatch.setattr(clock, "monotonic", VirtualTime.monotonic)
     monkeypatch.setattr(clock, "wall", VirtualTime.time)
     monkeypatch.setattr(limits_memory, "time", VirtualTime)
 
@@ -94,7 +90,7 @@ def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def record(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr(campaign_async, "_sleep", record)
+    monkeypatch.setattr(clock, "backoff_async", record)
     return recorded
 
 
@@ -222,7 +218,7 @@ async def fire(campaign_trigger: CampaignStatusTrigger) -> dict[str, Any]:
 
 def now() -> float:
     """Epoch seconds on the clock the trigger reads: the virtual one on the virtual clock."""
-    return float(trigger_module.time.time())
+    return float(clock.wall())
 
 
 def start(campaign_ids: list[str], **overrides: Any) -> asyncio.Future[list[dict[str, Any]]]:
