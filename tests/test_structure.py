@@ -11,8 +11,12 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = "airflow_campaign_provider"
 ROOT = Path(__file__).resolve().parents[1] / PACKAGE
+#: Modules past this many lines hold more than one job; the sandbox is a server of its own.
+MAX_LINES = 500
 
 
 def module_name(path: Path) -> str:
@@ -104,3 +108,11 @@ def test_the_circle_finder_finds_a_circle_hidden_behind_type_checking():
     graph = package_graph()
     graph[f"{PACKAGE}.exceptions"] = {*graph[f"{PACKAGE}.exceptions"], f"{PACKAGE}.api.requests"}
     assert any(f"{PACKAGE}.exceptions" in circle for circle in circles(graph))
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.split(".")[1:2] != ["sandbox"]))
+def test_no_module_outside_the_sandbox_is_over_500_lines(name):
+    lines = len(MODULES[name].read_text().splitlines())
+    assert lines <= MAX_LINES, (
+        f"{MODULES[name].relative_to(ROOT.parent)} has {lines} lines; give its jobs homes of their own"
+    )
