@@ -115,10 +115,11 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
 
     Only a ``Ready`` campaign is played; an ``Active`` one is left alone, any other status is
     refused naming it (``Completed``/``Stopped`` without retries), and a lost answer is settled
-    by reading the status: see :func:`~airflow_campaign_provider.lifecycle.start.start_campaign_once`. Killing the task stops
-    the campaign if this task started it (best effort, logged); while deferred nothing runs in
-    the worker, so a kill then only ends the wait. Returns ``Active``, or with
-    ``wait_for_completion`` ``Completed``.
+    by reading the status: see :func:`~airflow_campaign_provider.lifecycle.start.start_campaign_once`.
+    Killing the task stops the campaign if this task started it (best effort, logged): in the
+    worker through ``on_kill``, and while deferred through the trigger's ``on_kill`` (Airflow 3.3;
+    on 3.1 and 3.2 a kill while deferred only ends the wait). A triggerer restart stops nothing.
+    Returns ``Active``, or with ``wait_for_completion`` ``Completed``.
 
     :param campaign_id: The campaign's id (``cd-…``).
     :param campaign_type: ``"sms"`` (default) or ``"voice"``.
@@ -129,6 +130,8 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
         ``[operators] default_deferrable``.
     :param timeout: Seconds to wait for completion.
     :param poll_interval: Seconds between two status reads while waiting.
+    :param stop_on_kill: Stop the campaign this task started when the task is killed (marked
+        failed or success, cleared), also while deferred. Default True.
     :param stream_id: Bot/stream id overriding the connection's (the trigger polls it too).
     :param kore_conn_id: The Airflow connection of type ``kore_campaign``.
     """
@@ -140,9 +143,11 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         timeout: float = 7 * 24 * 3600.0,
         poll_interval: float = 60.0,
+        stop_on_kill: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.stop_on_kill = stop_on_kill
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
         self.timeout = timeout
@@ -200,6 +205,7 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
             timeout=self.timeout,
             stream_id=self.stream_id or None,
             hook_params=self.hook.hook_params(),
+            stop_on_kill=self.stop_on_kill and self._started_campaign_id == campaign_id,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
@@ -216,7 +222,7 @@ class StartCampaignOperator(TargetCampaignBaseOperator):
         ``hook_params.ambiguity_recheck_seconds``, if the campaign has turned Active meanwhile.
         """
         campaign_id = self._started_campaign_id
-        if campaign_id is None:
+        if campaign_id is None or not self.stop_on_kill:
             return
         self.log.info("Task killed: stopping campaign %s, which it started or may have.", campaign_id)
         from airflow_campaign_provider.api import CampaignType

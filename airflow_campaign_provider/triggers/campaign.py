@@ -57,8 +57,13 @@ class CampaignStatusTrigger(BaseTrigger):
     The one event is ``{"status": "success" | "failure" | "timeout" | "error", "campaign_id",
     "campaign_status", "message"}``: ``failure`` for a failure status or a campaign that no longer
     exists (404, with ``campaign_status`` None), ``error`` when Kore kept failing past the retry
-    policy or anything else went wrong. Cancelling the trigger only stops the wait; neither
-    cleanup nor ``on_kill`` touches the campaign.
+    policy or anything else went wrong.
+
+    Cancelling the trigger stops the wait. With ``stop_on_kill`` (set by a task that started the
+    campaign) a person's act on the deferred task (mark failed or success, clear) also stops the
+    campaign, through ``on_kill`` (Airflow 3.3); a triggerer restart, the trigger moving to another
+    triggerer, or its timeout stop nothing. Airflow 3.1 and 3.2 never call ``on_kill``: there a
+    killed deferred wait leaves its campaign running.
 
     :param campaign_id: The campaign to wait on (``cd-…``).
     :param target_statuses: Statuses that end the wait with success.
@@ -73,6 +78,7 @@ class CampaignStatusTrigger(BaseTrigger):
         (:class:`~airflow_campaign_provider.models.settings.HookParams` fields: timeouts, retry
         policy), so the triggerer's calls retry and time out as the task's did. Waits with the
         same settings share a poller; every poller of the account shares one budget.
+    :param stop_on_kill: Stop the campaign when a person kills the deferred task (``on_kill``).
     """
 
     def __init__(
@@ -86,8 +92,10 @@ class CampaignStatusTrigger(BaseTrigger):
         end_time: float | None = None,
         stream_id: str | None = None,
         hook_params: Mapping[str, Any] | None = None,
+        stop_on_kill: bool = False,
     ) -> None:
         super().__init__()
+        self.stop_on_kill = bool(stop_on_kill)
         self.stream_id = stream_id or None
         self.hook_params = _hook_params(hook_params)
         self.campaign_id = validate_campaign_id(campaign_id)
@@ -121,6 +129,7 @@ class CampaignStatusTrigger(BaseTrigger):
                 "end_time": self.end_time,
                 **({"stream_id": self.stream_id} if self.stream_id else {}),
                 **({"hook_params": self.hook_params} if self.hook_params else {}),
+                **({"stop_on_kill": True} if self.stop_on_kill else {}),
             },
         )
 
@@ -148,6 +157,42 @@ class CampaignStatusTrigger(BaseTrigger):
     def _log_change(self, status: str) -> None:
         log_status(self.log, self.campaign_id, status)
 
+    async def on_kill(self) -> None:
+        """A person acted on the deferred task: stop the campaign it started (``stop_on_kill``).
+
+        The stop runs the synchronous hook in a thread (its connection read never blocks the
+        event loop); should Airflow's bound on ``on_kill`` pass first, the thread still finishes
+        the stop. Logged, never raised.
+        """
+        if not self.stop_on_kill:
+            return
+        import asyncio
+
+        self.log.info(
+            "The deferred task was killed: stopping campaign %s, which it started.", self.campaign_id
+        )
+        try:
+            status = await asyncio.to_thread(self._stop_campaign)
+        except Exception:
+            self.log.exception("Could not stop campaign %s; stop it in Kore.ai.", self.campaign_id)
+            return
+        if status is None:
+            self.log.info("Campaign %s is not running; nothing to stop.", self.campaign_id)
+        else:
+            self.log.info("Campaign %s is %s.", self.campaign_id, status)
+
+    def _stop_campaign(self) -> str | None:
+        from airflow_campaign_provider.hooks.campaign import CampaignHook
+        from airflow_campaign_provider.lifecycle.stop import stop_started_campaign
+
+        hook = CampaignHook(self.kore_conn_id, stream_id=self.stream_id, params=self.hook_params)
+        try:
+            return stop_started_campaign(
+                hook, self.campaign_id, self.campaign_type, hook.params.ambiguity_recheck_seconds
+            )
+        finally:
+            hook.close()
+
 
 def defer_to_trigger(
     task: BaseOperator,
@@ -160,12 +205,14 @@ def defer_to_trigger(
     timeout: float,
     stream_id: str | None = None,
     hook_params: Mapping[str, Any] | None = None,
+    stop_on_kill: bool = False,
 ) -> NoReturn:
     """Hand a task's wait to the triggerer; it resumes in ``execute_complete``.
 
     The trigger's deadline is ``timeout`` from now; Airflow's own deferral timeout is only a
     backstop, one poll and a grace period later, so the trigger's clearer timeout event wins.
     ``hook_params``: the task's hook settings (``hook.hook_params()``), carried into the trigger.
+    ``stop_on_kill``: the task started the campaign; a person killing the deferred task stops it.
     """
     from datetime import timedelta
 
@@ -180,6 +227,7 @@ def defer_to_trigger(
             end_time=clock.wall() + timeout,
             stream_id=stream_id,
             hook_params=hook_params,
+            stop_on_kill=stop_on_kill,
         ),
         method_name="execute_complete",
         timeout=timedelta(seconds=timeout + poll_interval + DEFERRAL_TIMEOUT_GRACE_SECONDS),

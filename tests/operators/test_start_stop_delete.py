@@ -268,8 +268,29 @@ def test_deferrable_start_checks_once_then_defers_to_the_trigger(
         "kore_conn_id": "kore_campaign_default",
         "poll_interval": 15.0,
         "end_time": clock.time() + 600,
+        "stop_on_kill": True,
     }
     hook.start_campaign.assert_called_once()
+
+
+@pytest.mark.parametrize(
+    ("statuses", "kwargs"),
+    [
+        (["Active", "Active"], {}),  # it was running already: not this task's to stop
+        (["Ready", "Active"], {"stop_on_kill": False}),  # the flag turns it off
+    ],
+)
+def test_a_deferred_wait_stops_on_kill_only_what_its_task_started(
+    hook: mock.MagicMock, context: dict[str, Any], statuses: list[str], kwargs: dict[str, Any]
+) -> None:
+    hook.get_campaign_status.side_effect = statuses
+    hook.start_campaign.return_value = STARTED
+    operator = start(wait_for_completion=True, deferrable=True, **kwargs)
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context)
+    assert "stop_on_kill" not in deferred.value.trigger.serialize()[1]
+    operator.on_kill()
+    hook.stop_campaign.assert_not_called()
 
 
 def test_deferrable_start_does_not_defer_a_campaign_that_already_completed(
