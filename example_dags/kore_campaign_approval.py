@@ -127,6 +127,7 @@ if ApprovalOperator is not None:
             task_id="upload_contacts",
             contact_list_id=create_list.output,
             contacts=str(CONTACTS_FILE),
+            default_region="US",  # the file writes some numbers without a country code
             max_invalid_rows=1,  # the file has one malformed number on purpose
             poll_interval=POLL_SECONDS,
         )

@@ -155,19 +155,7 @@ def _operator_and_sensor_modules() -> list[object]:
         for entry in info[section]
         for module in entry["python-modules"]
     ]
-    return [
-        pytest.param(module, marks=pytest.mark.xfail(strict=True, reason=_NOT_YET_CHEAP[module]))
-        if module in _NOT_YET_CHEAP
-        else module
-        for module in modules
-    ]
-
-
-#: Modules that still load task-time code at import, and why (their owners make them cheap).
-_NOT_YET_CHEAP = {
-    "airflow_campaign_provider.operators.contact_list": "imports hooks.contact_list (its models, api)",
-    "airflow_campaign_provider.operators.schedule": "imports api for CampaignType",
-}
+    return modules
 
 
 @pytest.mark.parametrize("module", _operator_and_sensor_modules())

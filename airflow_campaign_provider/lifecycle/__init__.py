@@ -14,9 +14,13 @@ An operator, a TaskFlow task or a script gets the same guarantee with one call::
 * :mod:`.wait`: read a status against a goal, or poll until it or a deadline.
 * :mod:`.update`: change a campaign that has not started, checked before the PUT.
 * :mod:`.teardown`: stop and delete any number of campaigns, each exactly once.
+* :mod:`.contacts`: create a contact list once, upload contacts once, delete a list once.
+* :mod:`.schedule`: enable or disable a campaign's schedule by a name that singles it out.
 
 The hook binds each under its old method name (``hook.start_campaign_once(...)``).
 """
 
 #: What a create does when a same-named campaign exists: ``reuse`` it if it matches, or ``fail``.
 IF_EXISTS_CHOICES = ("reuse", "fail")
+#: Contacts per ``addContacts`` call unless a task says otherwise (Kore documents no cap).
+DEFAULT_BATCH_SIZE = 1000

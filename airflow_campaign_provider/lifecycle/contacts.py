@@ -33,6 +33,7 @@ from airflow_campaign_provider.exceptions import (
     ContactUploadError,
     InvalidCampaignArgumentError,
 )
+from airflow_campaign_provider.lifecycle import DEFAULT_BATCH_SIZE
 from airflow_campaign_provider.models.contact_list import ContactListCreate, checked
 from airflow_campaign_provider.phones import PhoneNumberProblem, phone_key, to_e164
 from airflow_campaign_provider.status import RUNNING_STATUSES, TERMINAL_STATUSES
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 1000
 #: Words with which a server refuses a batch for its size (Kore documents no cap, nor its answer).
 _TOO_LARGE = re.compile(r"too large|too many|at most|maximum|payload", re.IGNORECASE)
 _NEVER_STARTED = frozenset({"Preparing", "Ready"})

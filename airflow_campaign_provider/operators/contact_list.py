@@ -18,7 +18,7 @@ from airflow_campaign_provider.exceptions import (
     InvalidCampaignArgumentError,
     InvalidContactsError,
 )
-from airflow_campaign_provider.lifecycle.contacts import DEFAULT_BATCH_SIZE
+from airflow_campaign_provider.lifecycle import DEFAULT_BATCH_SIZE
 from airflow_campaign_provider.operators.base import CampaignBaseOperator
 
 if TYPE_CHECKING:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_campaign_provider.api import CampaignType
 from airflow_campaign_provider.exceptions import InvalidCampaignArgumentError
 from airflow_campaign_provider.operators.arguments import raise_problems
 from airflow_campaign_provider.operators.base import CampaignBaseOperator
@@ -42,7 +41,7 @@ class _NamedCampaignOperator(CampaignBaseOperator):
         if not isinstance(self.campaign_name, str) or not self.campaign_name.strip():
             problems.append(("campaign_name", f"must be a non-empty string, got {self.campaign_name!r}"))
         try:
-            CampaignType.parse(self.campaign_type)
+            _campaign_type(self.campaign_type)
         except InvalidCampaignArgumentError as error:
             problems.append((error.field, error.rule))
         return problems
@@ -113,7 +112,7 @@ class EnableCampaignScheduleOperator(_NamedCampaignOperator):
         raise_problems(self._problems())
         return self.hook.enable_campaign_schedule(
             self.campaign_name,
-            CampaignType.parse(self.campaign_type).value,
+            _campaign_type(self.campaign_type),
             start=self.start,
             end=self.end,
             recurrence=self.recurrence,
@@ -145,5 +144,12 @@ class DisableCampaignScheduleOperator(_NamedCampaignOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         raise_problems(self._named_problems())
         return self.hook.disable_campaign_schedule(
-            self.campaign_name, CampaignType.parse(self.campaign_type).value, campaign_id=self.campaign_id
+            self.campaign_name, _campaign_type(self.campaign_type), campaign_id=self.campaign_id
         )
+
+
+def _campaign_type(value: str) -> str:
+    """The checked campaign type; the protocol module loads when a task checks or runs."""
+    from airflow_campaign_provider.api import CampaignType
+
+    return CampaignType.parse(value).value

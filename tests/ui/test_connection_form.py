@@ -23,7 +23,8 @@ import pytest
 from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.sandbox.config import SandboxConfig
 from airflow_campaign_provider.sandbox.run_dag import airflow_env, conn_env_name
-from tests.e2e.test_real_scheduler import RealAirflow, free_port
+from tests.e2e.processes import RealAirflow
+from tests.servers import free_port
 
 # An api-server start and a few airflow commands: minutes on a busy 2-core machine.
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(900)]
