@@ -27,11 +27,9 @@ status then do not fire, unless ``include_existing``.
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import logging
 import math
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -40,6 +38,7 @@ from airflow import __version__ as airflow_version
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from packaging.version import Version
 
+from airflow_campaign_provider import clock
 from airflow_campaign_provider.api import MAX_LIST_PAGES, CampaignType, campaign_id_of
 from airflow_campaign_provider.exceptions import (
     CampaignAuthError,
@@ -245,14 +244,14 @@ class CampaignEventTrigger(BaseEventTrigger):
         campaign_type, poll_interval = str(kwargs.get("campaign_type", "sms")), float(kwargs["poll_interval"])
         try:
             while True:  # the contract of a shared stream: yield forever, or raise
-                started = time.monotonic()
+                started = clock.monotonic()
                 try:
                     yield await read_snapshot(hook, campaign_type)
                 except _FATAL_ERRORS:
                     raise
                 except CampaignError as error:
                     log.warning("Polling Kore.ai campaigns failed; trying again next poll: %s", error)
-                await asyncio.sleep(max(0.0, poll_interval - (time.monotonic() - started)))
+                await clock.sleep_async(poll_interval - (clock.monotonic() - started))
         finally:
             await hook.aclose()
 
@@ -309,7 +308,7 @@ class CampaignEventTrigger(BaseEventTrigger):
 async def read_snapshot(hook: Any, campaign_type: str) -> CampaignSnapshot:
     """Every campaign of ``campaign_type``, a list page (100) at a time."""
     campaigns: dict[str, tuple[str, str | None, str, str | None]] = {}
-    taken_at = time.time()
+    taken_at = clock.wall()
     for page in range(1, MAX_LIST_PAGES + 1):
         result = await hook.list_campaigns_page(campaign_type, None, page, PAGE_SIZE)
         before = len(campaigns)
