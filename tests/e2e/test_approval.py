@@ -49,6 +49,7 @@ def run_states(airflow: RealAirflow, run_id: str) -> dict[str, str]:
     )
 
 
+@pytest.mark.timeout(600)  # a real Airflow on a busy 2-core machine: its waits are bounded on their own
 def test_a_reviewer_approves_one_campaign_and_rejects_another_through_the_rest_api(
     real_airflow: RealAirflow, sandbox: SandboxServer
 ) -> None:

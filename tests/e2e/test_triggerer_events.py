@@ -130,6 +130,7 @@ def deferred(airflow: RealAirflow, run_id: str) -> bool | None:
     return (states == [("deferred",)]) or None
 
 
+@pytest.mark.timeout(900)  # a real Airflow on a busy 2-core machine: each wait is bounded on its own
 def test_watcher_runs_once_per_completed_campaign_and_kill_stops_only_on_a_persons_act(airflow, sandbox):
     admin = sandbox.admin
     airflow.wait_for("the api-server", lambda: api_up(airflow), STARTUP_SECONDS)
