@@ -26,13 +26,21 @@ class PhoneNumberProblem(ValueError):
     """Why a value is not a phone number; the message names the fix."""
 
 
-def region_problem(region: Any) -> str | None:
-    """Why ``region`` is not a usable ``default_region`` (None, or a known region code), or None."""
-    import phonenumbers  # its metadata loads on first use, not when a DAG file is parsed
+def region_problem(region: Any, *, known: bool = True) -> str | None:
+    """Why ``region`` is not a usable ``default_region`` (None, or a known region code), or None.
 
+    ``known=False`` checks only its shape (two letters), without loading libphonenumber: what a
+    DAG file's parse can afford; the task checks the region is known before it reads a number.
+    """
     if region is None:
         return None
-    if not isinstance(region, str) or region.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
+    if not isinstance(region, str) or not (len(region.strip()) == 2 and region.strip().isalpha()):
+        return f"must be {REGION_RULE}, or None; got {region!r}"
+    if not known:
+        return None
+    import phonenumbers  # its metadata loads on first use, not when a DAG file is parsed
+
+    if region.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
         return f"must be {REGION_RULE}, or None; got {region!r}"
     return None
 

@@ -158,7 +158,7 @@ class UploadContactsOperator(_ContactListOperator):
         if default_region is not None:
             from airflow_campaign_provider.phones import region_problem
 
-            problem = region_problem(default_region)
+            problem = region_problem(default_region, known=False)  # the task checks it is known
             if problem is not None:
                 raise InvalidCampaignArgumentError("default_region", problem)
         self.default_region = default_region
