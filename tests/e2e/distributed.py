@@ -127,6 +127,9 @@ def _environment(
             # A task lost with a killed worker is handed out again well within the run.
             "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "30",
             "AIRFLOW__CORE__PARALLELISM": "16",
+            # The OpenLineage provider (installed for the lineage tests) is not this deployment's
+            # subject: with it on, Celery workers' first tasks hung after parsing the DAG file.
+            "AIRFLOW__OPENLINEAGE__DISABLED": "True",
             # A killed worker's tasks and a killed triggerer's triggers are noticed in seconds.
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
