@@ -100,8 +100,22 @@ class CampaignTransport(CampaignHookBase):
     def budget(self) -> RequestBudget:
         """The account's request budget in this process: shared through the budget store if set."""
         settings = self.settings
-        budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
-        return budget_for(budget, settings.base_url, settings.account_id, limit_without_store=False)
+        return budget_for(
+            self._budget_settings(), settings.base_url, settings.account_id, limit_without_store=False
+        )
+
+    def pace_every_call(self) -> None:
+        """From now on every call of this hook, retries included, takes a slot of the account's
+        budget even without a budget store (a window of this hook's own then), instead of leaving
+        the pace to Kore's 429s: for a caller about to send thousands of calls."""
+        settings = self.settings
+        self.__dict__["budget"] = RequestBudget(
+            self._budget_settings(), settings.base_url, settings.account_id
+        )
+
+    def _budget_settings(self) -> BudgetSettings:
+        settings = self.settings
+        return BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
 
     def _send(
         self, request: ApiRequest, *, one_time_token: bool = False

@@ -9,7 +9,7 @@ One call, :func:`teardown_campaigns`, takes a hook and the campaigns (ids, or a
   When a few ids are left to find in a long list, each is read on its own (fewer calls); an id
   missing from a list whose total changed while it was read is read on its own too.
 * Each campaign is stopped at most once and deleted at most once per call, every call in a slot
-  of the account's budget (:func:`keep_in_budget`); ``max_workers`` threads only overlap waits.
+  of the account's budget (``CampaignHook.pace_every_call``); ``max_workers`` threads only overlap waits.
 * A campaign Kore refuses is reported ``failed`` and the rest go on; an account-wide failure
   ends the call, the rest ``not_reached``. Either way :class:`TeardownIncompleteError` carries the
   report, and calling again re-reads the statuses and finishes the rest.
@@ -263,7 +263,7 @@ def teardown_campaigns(
             "an empty filter would take every campaign of the account",
         )
     report = TeardownReport(kind, dry_run)
-    keep_in_budget(hook)
+    hook.pace_every_call()  # ten thousand calls would otherwise meet a 429 every minute
     session = _Teardown(hook, kind, report)
     targets = session.learn(ids) if ids is not None else session.listed(match or CampaignFilter())
     if dry_run:
@@ -274,21 +274,6 @@ def teardown_campaigns(
     if report.unfinished:
         raise TeardownIncompleteError(report, session.fatal)
     return report
-
-
-def keep_in_budget(hook: CampaignHook) -> None:
-    """Make every call of ``hook`` (retries included) take a slot of the account's budget.
-
-    The sync hook's budget limits its calls only when a budget store is configured; without one
-    it sends as fast as it can and leaves the pace to Kore's 429s. Ten thousand campaigns would
-    meet a 429 every minute, so each teardown call paces itself with a window of its own, or
-    with the store's window, shared by every process of the account, when one is configured.
-    """
-    from airflow_campaign_provider.budget import BudgetSettings, RequestBudget
-
-    settings = hook.settings
-    budget = BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
-    hook.__dict__["budget"] = RequestBudget(budget, settings.base_url, settings.account_id)
 
 
 def _checked_ids(campaign_ids: Iterable[str]) -> list[str]:
