@@ -22,13 +22,14 @@ UV=${UV:-.venv/bin/uv}
 # get_fernet sets one (is_encrypted): every connection read through an env var then fails.
 CELLS=${COMPAT_CELLS:-"3.1.*@3.10@structlog<25.5,cryptography<51 3.2.*@3.12@svcs<26,fastapi<0.137,cryptography<51 3.3.*@3.13@ 3.3.*@3.10@"}
 # Every module imported, the hook, operators, sensor and trigger driven against mocked HTTP,
-# the sensor in a DAG run of each mode, the example DAGs parsed. The slow whole-DAG, sandbox
+# the sensor in a DAG run of each mode, the example DAGs parsed, the asset aliases in what the
+# DAG processor reads (mapped tasks' through Airflow's own partial). The slow whole-DAG, sandbox
 # and real-Airflow tests stay in make test.
 TESTS=(tests/test_compat.py tests/test_provider_info.py tests/hooks
     tests/operators/test_create_operator.py tests/operators/test_start_stop_delete.py
     tests/operators/test_payload.py tests/sensors/test_campaign_sensor.py tests/sensors/test_sensor_dag.py
     tests/triggers/test_trigger.py tests/triggers/test_async_hook.py tests/triggers/test_wait.py
-    tests/example_dags/test_dagbag.py
+    tests/example_dags/test_dagbag.py tests/test_asset_aliases.py
     # How many modules a DAG file pulls in is measured on the Airflow of make test: 3.1's Task SDK
     # loads core's DAG model on the first DAG, which is Airflow's weight, not this package's.
     --deselect tests/example_dags/test_dagbag.py::test_examples_import_cheaply_without_io_or_deprecations)

@@ -208,8 +208,8 @@ DESCRIBERS: dict[str, tuple[AssetAlias, Callable[[Any, Any], Effects]]] = {
 }
 
 
-def _entry(operator: Any) -> tuple[AssetAlias, Callable[[Any, Any], Effects]] | None:
-    for cls in type(operator).__mro__:
+def _entry(operator_class: type) -> tuple[AssetAlias, Callable[[Any, Any], Effects]] | None:
+    for cls in operator_class.__mro__:
         if cls.__name__ in DESCRIBERS:
             return DESCRIBERS[cls.__name__]
     return None
@@ -217,11 +217,12 @@ def _entry(operator: Any) -> tuple[AssetAlias, Callable[[Any, Any], Effects]] | 
 
 def effects_of(operator: Any, result: Any = None) -> Effects:
     """What ``operator`` read and changed; ``result`` is what its execute returned (None: it failed)."""
-    entry = _entry(operator)
+    entry = _entry(type(operator))
     return entry[1](operator, result) if entry else Effects()
 
 
-def alias_of(operator: Any) -> AssetAlias | None:
-    """The asset alias ``operator`` publishes its changes through, if it changes anything."""
-    entry = _entry(operator)
+def alias_of(operator_class: type) -> AssetAlias | None:
+    """The asset alias an operator of ``operator_class`` publishes its changes through, if it
+    changes anything."""
+    entry = _entry(operator_class)
     return entry[0] if entry else None

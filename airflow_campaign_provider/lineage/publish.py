@@ -31,7 +31,7 @@ def jsonable(extra: dict[str, Any]) -> dict[str, Any]:
 
 def publish_changes(operator: Any, outlet_events: Any, effects: Effects, host: str, stream_id: str) -> None:
     """Record the asset events of ``effects`` in the task's ``outlet_events``."""
-    alias = alias_of(operator)
+    alias = alias_of(type(operator))
     published = alias is not None and alias in operator.outlets
     declared = [(asset, kore_resource_of(asset)) for asset in operator.outlets if kore_resource_of(asset)]
     for touch in effects.outputs:

@@ -61,6 +61,16 @@ def hook_params_problems(hook_params: Mapping[str, Any] | None) -> list[tuple[st
     return []
 
 
+def _with_alias(operator_class: type, outlets: Any) -> list[Any]:
+    """``outlets`` (one, several or none) as a list ending with the alias ``operator_class``
+    publishes through, once."""
+    from airflow_campaign_provider.lineage.effects import alias_of
+
+    declared = list(outlets) if isinstance(outlets, (list, tuple, set)) else [outlets] if outlets else []
+    alias = alias_of(operator_class)
+    return declared if alias is None or alias in declared else [*declared, alias]
+
+
 def _recorded(method: Callable[..., Any]) -> Callable[..., Any]:
     """``method`` keeping its outcome on the operator; the outermost call of a chain of
     ``super()`` calls records, once."""
@@ -119,11 +129,19 @@ class CampaignBaseOperator(BaseOperator, metaclass=ExplainedArgumentsMeta):
         self.stream_id = stream_id
         self.hook_params = dict(hook_params or {})
         raise_problems(hook_params_problems(self.hook_params))
-        from airflow_campaign_provider.lineage.effects import alias_of
+        self.outlets = _with_alias(type(self), self.outlets)
 
-        alias = alias_of(self)
-        if alias is not None and alias not in self.outlets:
-            self.outlets = [*self.outlets, alias]
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:
+        """Airflow's ``partial``, with this operator's asset alias among the outlets.
+
+        A mapped task's ``__init__`` runs only on the worker, so without this its alias would be
+        missing from the serialized DAG: Airflow would then create the alias on the first event,
+        and mapped tasks reporting at once would race to insert it (a unique-key error on
+        PostgreSQL fails their try). Declared here, the DAG processor creates it at parse time.
+        """
+        kwargs["outlets"] = _with_alias(cls, kwargs.get("outlets"))
+        return super().partial(**kwargs)
 
     @cached_property
     def hook(self) -> CampaignHook:

@@ -15,16 +15,7 @@ import pytest
 
 from tests.e2e.distributed import Figures, Plan, run_plan
 
-#: A known bug, open: the asset alias every operator now publishes through (issue 22) is created
-#: by Airflow on its first event, and concurrent mapped tasks on PostgreSQL race to insert it
-#: (``UniqueViolation: idx_asset_alias_name_unique``): their first try fails, the retry comes after
-#: the run's bounds. Not strict: the deployment still runs whole, and passes once the race is gone.
-KNOWN_ALIAS_RACE = pytest.mark.xfail(
-    reason="concurrent first events on a new AssetAlias race on PostgreSQL (issue 22's alias outlets)",
-    strict=False,
-)
-
-pytestmark = [pytest.mark.e2e, pytest.mark.distributed, pytest.mark.timeout(900), KNOWN_ALIAS_RACE]
+pytestmark = [pytest.mark.e2e, pytest.mark.distributed, pytest.mark.timeout(900)]
 
 PLAN = Plan()
 

@@ -17,12 +17,20 @@ from airflow_campaign_provider.sandbox import SandboxServer
 from airflow_campaign_provider.status import READY_GOAL
 from airflow_campaign_provider.triggers.poller import PollerOptions
 from tests.reliability.harness import run_task, running_triggerer, task_context
+from tests.waiting import wait_until
 
 from .conftest import valid_args
 
 
 class WorkerLost(Exception):
     """The worker died after its calls reached Kore.ai, before the task could report success."""
+
+
+def campaign_status(sandbox: SandboxServer, campaign_id: str) -> str | None:
+    for campaign in sandbox.admin.campaigns()["campaigns"]:
+        if campaign["id"] == campaign_id:
+            return str(campaign["status"])
+    return None
 
 
 def plays_and_creates(sandbox: SandboxServer) -> tuple[int, int]:
@@ -58,6 +66,10 @@ def test_a_retried_taskflow_task_creates_one_campaign_and_plays_it_once(
     campaign_id = str(lost.value)
     assert [c["id"] for c in kore_sandbox.admin.campaigns()["campaigns"]] == [campaign_id]
     assert plays_and_creates(kore_sandbox) == (1, 1)
+    # the sandbox texts after the play, on its own thread: read the messages once it is done
+    wait_until(
+        lambda: campaign_status(kore_sandbox, campaign_id) == "Completed", what="the campaign completing"
+    )
     sent = [m["phone"] for m in kore_sandbox.admin.messages(campaign_id)]
     assert len(sent) == len(set(sent)) > 0  # nobody texted twice
 
