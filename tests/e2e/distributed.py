@@ -37,6 +37,8 @@ DAG_ID = "kore_distributed_campaigns"
 DAGS = Path(__file__).parent / "dags"
 STARTUP_SECONDS = 240.0
 RUN_SECONDS = 420.0
+#: The JSON-lines file in the Airflow home every component appends its OpenLineage events to.
+LINEAGE_FILE = "openlineage.jsonl"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class Figures:
     expected_phones: list[str]
     campaign_statuses: Counter[str]
     campaign_names: Counter[str]
+    #: The campaigns named as outputs of the create tasks' OpenLineage COMPLETE events.
+    lineage_campaigns: Counter[str]
     killed: list[str] = field(default_factory=list)
     moved_triggers: int = 0
 
@@ -127,9 +131,12 @@ def _environment(
             # A task lost with a killed worker is handed out again well within the run.
             "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "30",
             "AIRFLOW__CORE__PARALLELISM": "16",
-            # The OpenLineage provider (installed for the lineage tests) is not this deployment's
-            # subject: with it on, Celery workers' first tasks hung after parsing the DAG file.
-            "AIRFLOW__OPENLINEAGE__DISABLED": "True",
+            # OpenLineage on, as a governed deployment has it: every process appends its events
+            # to one file (small appends to one file are whole lines on Linux).
+            "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+                {"type": "file", "log_file_path": str(home / LINEAGE_FILE), "append": True}
+            ),
+            "AIRFLOW__OPENLINEAGE__NAMESPACE": "kore-distributed",
             # A killed worker's tasks and a killed triggerer's triggers are noticed in seconds.
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
@@ -313,9 +320,23 @@ def _figures(airflow: Deployment, state: str, seconds: float, moved: int) -> Fig
         expected_phones=sorted(phone for n in range(1, plan.campaigns + 1) for phone in plan.phones(n)),
         campaign_statuses=Counter(c["status"] for c in summary["campaigns"]),
         campaign_names=Counter(c["name"] for c in summary["campaigns"]),
+        lineage_campaigns=_lineage_campaigns(airflow.home / LINEAGE_FILE),
         killed=sorted(airflow.killed),
         moved_triggers=moved,
     )
+
+
+def _lineage_campaigns(path: Path) -> Counter[str]:
+    """The campaign names (the last part of a Kore dataset's name) the create tasks reported."""
+    names: Counter[str] = Counter()
+    lines = path.read_text().splitlines() if path.exists() else []
+    for event in map(json.loads, lines):
+        if event.get("eventType") != "COMPLETE" or event["job"]["name"] != f"{DAG_ID}.create_campaign":
+            continue
+        for dataset in event.get("outputs", []):
+            if dataset["namespace"].startswith("kore://") and "/campaign/" in dataset["name"]:
+                names[dataset["name"].rsplit("/campaign/", 1)[1]] += 1
+    return names
 
 
 def run_plan(plan: Plan, home: Path) -> Figures:

@@ -3,7 +3,8 @@
 Two Celery workers and two triggerers share one account budget through Redis while the sandbox
 enforces Kore's limit with time scaled (8 requests per 5 s). In the middle of the run one
 worker is SIGKILLed while it runs a task and one triggerer while it holds triggers; Airflow's
-retries and the other triggerer finish the run. The deployment starts once for both checks.
+retries and the other triggerer finish the run, with OpenLineage on in every worker. The
+deployment starts once for all the checks.
 Everything asserted comes from the sandbox's own record and Airflow's metadata DB.
 """
 
@@ -36,6 +37,13 @@ def test_every_process_stayed_inside_one_account_budget(figures: Figures) -> Non
     assert figures.creates_per_name == figures.campaign_names
     assert sorted(figures.texts_per_phone) == figures.expected_phones
     assert set(figures.texts_per_phone.values()) == {1}
+
+
+def test_each_mapped_create_reported_its_campaign_to_openlineage(figures: Figures) -> None:
+    # OpenLineage on (its file transport) in every Celery worker: each campaign is the output of
+    # a create task's COMPLETE event; a worker killed mid-task reports nothing for that try.
+    # (a Kore dataset's name is case-folded, as Kore matches campaign names)
+    assert set(figures.lineage_campaigns) == {name.casefold() for name in figures.campaign_names}
 
 
 def test_a_killed_worker_and_a_killed_triggerer_cost_nothing_twice(figures: Figures) -> None:
