@@ -27,6 +27,7 @@ from airflow_campaign_provider.get_provider_info import get_provider_info
 from airflow_campaign_provider.operators.campaign import StartCampaignOperator
 from airflow_campaign_provider.operators.contact_list import CreateContactListOperator, UploadContactsOperator
 from airflow_campaign_provider.operators.results import ExportCampaignResultsOperator
+from tests.operators.conftest import valid_args
 
 STREAM = "st-5a4db0c5-0000-4000-8000-000000000001"
 
@@ -139,7 +140,7 @@ def test_a_declared_outlet_naming_another_campaign_gets_no_extra(caplog: pytest.
     events = _publish(update, {"campaign_id": "cd-1", "name": "Spring Sale", "status": "Ready"})
 
     assert events[other].extra == {}
-    assert "names another campaign than the one this task changed" in caplog.text
+    assert "names a campaign this task did not change" in caplog.text
     ((uri, extra),) = _alias_events(events, CAMPAIGNS_ALIAS)
     assert uri == kore_campaign_asset("Spring Sale", stream_id=STREAM).uri
     assert extra["status"] == "Ready"
@@ -200,3 +201,77 @@ def test_without_the_openlineage_provider_operators_import_build_and_publish_ali
 def test_a_resource_parses_back_from_its_uri() -> None:
     resource = KoreResource.of("campaign", "Spring/Sale", stream_id=STREAM, host="127.0.0.1:8000")
     assert KoreResource.from_uri(resource.uri) == resource
+
+
+def _teardown_report() -> dict[str, Any]:
+    return {
+        "campaign_type": "sms",
+        "dry_run": False,
+        "campaigns": [
+            {
+                "campaign_id": "cd-1",
+                "action": "stopped_and_deleted",
+                "status": "Active",
+                "name": "Spring Sale",
+            },
+            {"campaign_id": "cd-2", "action": "deleted", "status": "Completed", "name": "Autumn"},
+            {"campaign_id": "cd-3", "action": "already_gone", "status": None, "name": None},
+            {"campaign_id": "cd-4", "action": "deleted", "status": "Completed", "name": None},
+        ],
+    }
+
+
+def test_a_teardown_publishes_only_on_the_campaigns_the_dag_declared(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from airflow_campaign_provider.operators.teardown import TeardownCampaignsOperator
+
+    spring = kore_campaign_asset("Spring Sale", stream_id=STREAM)
+    kept = kore_campaign_asset("Winter", stream_id=STREAM)
+    teardown = TeardownCampaignsOperator(task_id="teardown", campaign_ids=["cd-1"], outlets=[spring, kept])
+
+    events = _publish(teardown, _teardown_report())
+
+    assert CAMPAIGNS_ALIAS not in teardown.outlets  # thousands of campaigns: no asset for each
+    assert events[spring].extra == {
+        "campaign_id": "cd-1",
+        "campaign_type": "sms",
+        "status_before": "Active",
+        "action": "stopped_and_deleted",
+        "operation": "teardown",
+    }
+    assert events[kept].extra == {}
+    assert caplog.text.count("names a campaign this task did not change") == 1
+
+
+def test_a_teardown_reports_each_campaign_it_deleted_by_name_as_dropped() -> None:
+    from airflow_campaign_provider.operators.teardown import TeardownCampaignsOperator
+
+    teardown = TeardownCampaignsOperator(task_id="teardown", campaign_ids=["cd-1"])
+    teardown.__dict__["hook"] = _Hook()
+    teardown._record_outcome({"outlet_events": OutletEventAccessors()}, _teardown_report())
+
+    lineage = teardown.get_openlineage_facets_on_complete(None)
+
+    # the campaign already gone and the one whose name the teardown did not learn are left out:
+    # learning names would cost a request per campaign
+    host = kore_host(_Hook.settings.base_url)
+    assert [d.name for d in lineage.outputs] == [
+        KoreResource.of("campaign", name, stream_id=STREAM, host=host).openlineage_name
+        for name in ("Spring Sale", "Autumn")
+    ]
+    assert {d.facets["lifecycleStateChange"].lifecycleStateChange.value for d in lineage.outputs} == {"DROP"}
+
+
+def test_creating_and_deleting_campaigns_are_lifecycle_changes_in_openlineage() -> None:
+    from airflow_campaign_provider.operators.campaign import CreateSmsCampaignOperator, DeleteCampaignOperator
+
+    create = CreateSmsCampaignOperator(task_id="create", **valid_args(name="Spring Sale"))
+    delete = DeleteCampaignOperator(task_id="delete", campaign_id="cd-1")
+    changes = {}
+    for operator, result in ((create, "cd-1"), (delete, {"campaign_id": "cd-1", "name": "Spring Sale"})):
+        operator.__dict__["hook"] = _Hook()
+        operator._record_outcome({"outlet_events": OutletEventAccessors()}, result)
+        (output,) = operator.get_openlineage_facets_on_complete(None).outputs
+        changes[operator.task_id] = output.facets["lifecycleStateChange"].lifecycleStateChange.value
+    assert changes == {"create": "CREATE", "delete": "DROP"}

@@ -191,9 +191,36 @@ def _export_results(op: Any, result: Any) -> Effects:
     )
 
 
+#: What a teardown did to a campaign that is gone afterwards (a dry run does nothing).
+_TORN_DOWN = ("stopped_and_deleted", "deleted")
+
+
+def _teardown(op: Any, result: Any) -> Effects:
+    """Each campaign the teardown deleted whose name it learnt (from a list page or a status
+    read): no request is made to learn the others'."""
+    report = dict(result) if isinstance(result, Mapping) else {}
+    campaign_type = str(report.get("campaign_type") or op.campaign_type).lower()
+    outputs = [
+        KoreTouch(
+            CAMPAIGN,
+            str(campaign["name"]),
+            {
+                "campaign_id": campaign.get("campaign_id"),
+                "campaign_type": campaign_type,
+                "status_before": campaign.get("status"),
+                "action": campaign["action"],
+                "operation": "teardown",
+            },
+        )
+        for campaign in report.get("campaigns") or []
+        if isinstance(campaign, Mapping) and campaign.get("name") and campaign.get("action") in _TORN_DOWN
+    ]
+    return Effects(outputs=outputs)
+
+
 #: Each operator (by class name, the first in its MRO that is here): the alias its changes are
-#: published through, and how it is described.
-DESCRIBERS: dict[str, tuple[AssetAlias, Callable[[Any, Any], Effects]]] = {
+#: published through (None: only on the assets the DAG declares), and how it is described.
+DESCRIBERS: dict[str, tuple[AssetAlias | None, Callable[[Any, Any], Effects]]] = {
     "CreateContactListOperator": (CONTACT_LISTS_ALIAS, _create_contact_list),
     "UploadContactsOperator": (CONTACT_LISTS_ALIAS, _upload_contacts),
     "DeleteContactListOperator": (CONTACT_LISTS_ALIAS, _delete_contact_list),
@@ -205,10 +232,12 @@ DESCRIBERS: dict[str, tuple[AssetAlias, Callable[[Any, Any], Effects]]] = {
     "EnableCampaignScheduleOperator": (CAMPAIGNS_ALIAS, _campaign_summary("schedule")),
     "DisableCampaignScheduleOperator": (CAMPAIGNS_ALIAS, _campaign_summary("unschedule")),
     "ExportCampaignResultsOperator": (RESULTS_ALIAS, _export_results),
+    # thousands of campaigns in one task: an alias would create an asset for each
+    "TeardownCampaignsOperator": (None, _teardown),
 }
 
 
-def _entry(operator_class: type) -> tuple[AssetAlias, Callable[[Any, Any], Effects]] | None:
+def _entry(operator_class: type) -> tuple[AssetAlias | None, Callable[[Any, Any], Effects]] | None:
     for cls in operator_class.__mro__:
         if cls.__name__ in DESCRIBERS:
             return DESCRIBERS[cls.__name__]

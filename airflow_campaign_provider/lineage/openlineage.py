@@ -29,6 +29,10 @@ from openlineage.client.generated.data_quality_metrics_input_dataset import (
 )
 from openlineage.client.generated.dataset_type_dataset import DatasetTypeDatasetFacet
 from openlineage.client.generated.error_message_run import ErrorMessageRunFacet
+from openlineage.client.generated.lifecycle_state_change_dataset import (
+    LifecycleStateChange,
+    LifecycleStateChangeDatasetFacet,
+)
 from openlineage.client.generated.output_statistics_output_dataset import OutputStatisticsOutputDatasetFacet
 from openlineage.client.generated.schema_dataset import SchemaDatasetFacet, SchemaDatasetFacetFields
 from openlineage.client.generated.tags_dataset import TagsDatasetFacet, TagsDatasetFacetFields
@@ -96,7 +100,21 @@ def file_dataset_name(url: str) -> tuple[str, str]:
     return f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/")
 
 
+#: The operations that make or remove a list or campaign, as OpenLineage's lifecycle change.
+_LIFECYCLE_CHANGES = {
+    "create": LifecycleStateChange.CREATE,
+    "delete": LifecycleStateChange.DROP,
+    "teardown": LifecycleStateChange.DROP,
+}
+
+
 def _kore_facets(touch: KoreTouch) -> dict[str, Any]:
+    change = _LIFECYCLE_CHANGES.get(str(touch.extra.get("operation")))
+    lifecycle = {"lifecycleStateChange": LifecycleStateChangeDatasetFacet(change)} if change else {}
+    return {**_kind_facets(touch), **lifecycle}
+
+
+def _kind_facets(touch: KoreTouch) -> dict[str, Any]:
     extra = touch.extra
     if touch.kind == CONTACT_LIST:
         return {

@@ -33,7 +33,8 @@ def publish_changes(operator: Any, outlet_events: Any, effects: Effects, host: s
     """Record the asset events of ``effects`` in the task's ``outlet_events``."""
     alias = alias_of(type(operator))
     published = alias is not None and alias in operator.outlets
-    declared = [(asset, kore_resource_of(asset)) for asset in operator.outlets if kore_resource_of(asset)]
+    declared = [(asset, named) for asset in operator.outlets if (named := kore_resource_of(asset))]
+    unmatched = {asset.uri: (asset, named) for asset, named in declared}
     for touch in effects.outputs:
         if not touch.published:
             continue
@@ -41,21 +42,21 @@ def publish_changes(operator: Any, outlet_events: Any, effects: Effects, host: s
         extra = jsonable(touch.extra)
         matched = False
         for asset, named in declared:
-            if named is None or named.kind != touch.kind:
-                continue
-            if resource is not None and named != resource:
-                log.warning(
-                    "Outlet %s names another %s than the one this task changed (%s); its event "
-                    "carries no extra.",
-                    asset.uri,
-                    touch.kind,
-                    resource.uri,
-                )
-                continue
-            outlet_events[asset].extra.update(extra)
-            matched = True
+            # a change by id (name unknown) is the declared asset's of its kind
+            if named.kind == touch.kind and (resource is None or named == resource):
+                outlet_events[asset].extra.update(extra)
+                unmatched.pop(asset.uri, None)
+                matched = True
         if resource is not None and published and not matched:
             outlet_events[alias].add(resource.asset(), extra=extra)
+    changed_kinds = {touch.kind for touch in effects.outputs if touch.published}
+    for asset, named in unmatched.values():
+        if named.kind in changed_kinds:
+            log.warning(
+                "Outlet %s names a %s this task did not change; its event carries no extra.",
+                asset.uri,
+                named.kind,
+            )
     if effects.results_path and RESULTS_ALIAS in operator.outlets:
         file_asset = Asset(name=effects.results_path, uri=effects.results_path)
         outlet_events[RESULTS_ALIAS].add(file_asset, extra=jsonable(effects.results_summary))
