@@ -275,3 +275,31 @@ def test_creating_and_deleting_campaigns_are_lifecycle_changes_in_openlineage() 
         (output,) = operator.get_openlineage_facets_on_complete(None).outputs
         changes[operator.task_id] = output.facets["lifecycleStateChange"].lifecycleStateChange.value
     assert changes == {"create": "CREATE", "delete": "DROP"}
+
+
+def test_a_teardown_that_failed_part_way_reports_what_it_did_delete() -> None:
+    from airflow_campaign_provider.lifecycle.teardown import (
+        CampaignOutcome,
+        TeardownAction,
+        TeardownIncompleteError,
+        TeardownReport,
+    )
+    from airflow_campaign_provider.operators.teardown import TeardownCampaignsOperator
+
+    report = TeardownReport("sms", dry_run=False)
+    report.outcomes += [
+        CampaignOutcome("cd-1", TeardownAction.DELETED, "Completed", "Autumn"),
+        CampaignOutcome("cd-2", TeardownAction.FAILED, "Active", "Winter", reason="stop refused"),
+    ]
+    teardown = TeardownCampaignsOperator(task_id="teardown", campaign_ids=["cd-1", "cd-2"])
+    teardown.__dict__["hook"] = _Hook()
+    teardown._kore_error = TeardownIncompleteError(report)
+
+    lineage = teardown.get_openlineage_facets_on_failure(None)
+
+    (dropped,) = lineage.outputs
+    assert (
+        dropped.name
+        == KoreResource.of("campaign", "Autumn", stream_id=STREAM, host="platform.kore.ai").openlineage_name
+    )
+    assert "stop refused" in lineage.run_facets["errorMessage"].message

@@ -197,7 +197,10 @@ _TORN_DOWN = ("stopped_and_deleted", "deleted")
 
 def _teardown(op: Any, result: Any) -> Effects:
     """Each campaign the teardown deleted whose name it learnt (from a list page or a status
-    read): no request is made to learn the others'."""
+    read): no request is made to learn the others'. A teardown that failed part way reports
+    the ones it did delete, from its error's report."""
+    if result is None and hasattr(getattr(op, "_kore_error", None), "report"):
+        result = op._kore_error.report.to_dict()
     report = dict(result) if isinstance(result, Mapping) else {}
     campaign_type = str(report.get("campaign_type") or op.campaign_type).lower()
     outputs = [
