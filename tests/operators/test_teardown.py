@@ -17,9 +17,11 @@ from unittest import mock
 import pytest
 
 from airflow_campaign_provider import clock
+from airflow_campaign_provider.api import campaign_id_of
 from airflow_campaign_provider.exceptions import CampaignValidationError
 from airflow_campaign_provider.hooks import campaign as hook_module
 from airflow_campaign_provider.lifecycle.teardown import (
+    PAGE_SIZE,
     CampaignFilter,
     TeardownIncompleteError,
     teardown_campaigns,
@@ -273,12 +275,22 @@ def test_a_bad_id_fails_the_task_without_retries_before_any_call(sandbox: Sandbo
 
 
 def test_a_few_ids_in_a_long_list_are_read_one_by_one(sandbox: SandboxServer) -> None:
-    ids = sandbox.admin.seed_many(1000, {"status": "Completed"})
+    sandbox.admin.seed_many(1000, {"status": "Completed"})
     from airflow_campaign_provider.hooks.campaign import CampaignHook
 
-    # from the middle of the account: on no first page, oldest or newest first (ties in createdAt
-    # leave the order of the newest and oldest campaigns to the server)
-    report = teardown_campaigns(CampaignHook(), [ids[500], GONE, ids[501]])
+    # two campaigns on no first page, oldest or newest first (campaigns seeded in one second
+    # tie on createdAt, and the server orders ties by id: the seeding order tells nothing)
+    hook = CampaignHook()
+    first_pages = {
+        str(campaign_id_of(c))
+        for newest_first in (False, True)
+        for c in hook.list_campaigns_page("sms", None, 1, PAGE_SIZE, newest_first=newest_first).results
+    }
+    listed = [str(c["id"]) for c in sandbox.admin.campaigns()["campaigns"]]
+    hidden = [campaign_id for campaign_id in listed if campaign_id not in first_pages][500:502]
+    sandbox.admin.clear_requests()
+
+    report = teardown_campaigns(hook, [hidden[0], GONE, hidden[1]])
 
     # one page shows 10 are listed; 2 ids left of 3 is fewer than 9 more pages: a status read each
     assert report.counts() == {"deleted": 2, "already_gone": 1}
