@@ -4,8 +4,9 @@ Every module imports them from here, so a move in Airflow is mended in one file.
 through common-compat's ``sdk`` module, which takes ``airflow.sdk``'s where the running Airflow
 has them (3.1 lacks ``conf`` and the task exceptions there). The two async helpers are small
 fallbacks for what Airflow < 3.3 (``amask_secret``) and common-compat < 1.21 (the newest on
-Python 3.10: ``get_async_extra_dejson``) lack. Importing this module stays cheap: common-compat
-resolves each name on first use.
+Python 3.10: ``get_async_extra_dejson``) lack. Importing this module stays cheap: each name is
+resolved on first use (a hook module asks for ``BaseHook`` only, and loads no operator or sensor
+base).
 """
 
 from __future__ import annotations
@@ -13,17 +14,16 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import (
-    AirflowFailException,
-    AirflowSensorTimeout,
-    BaseHook,
-    BaseOperator,
-    BaseSensorOperator,
-    PokeReturnValue,
-    conf,
-)
-
 if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import (
+        AirflowFailException,
+        AirflowSensorTimeout,
+        BaseHook,
+        BaseOperator,
+        BaseSensorOperator,
+        PokeReturnValue,
+        conf,
+    )
     from airflow.sdk import Connection
 
 __all__ = [
@@ -37,6 +37,17 @@ __all__ = [
     "aread_connection",
     "conf",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Each of common-compat's names in ``__all__``, imported when first asked for."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from airflow.providers.common.compat import sdk
+
+    value = getattr(sdk, name)
+    globals()[name] = value
+    return value
 
 
 async def amask_secret(secret: str) -> None:

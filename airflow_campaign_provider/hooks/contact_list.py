@@ -17,14 +17,7 @@ from airflow_campaign_provider.api import (
     parse_contacts_page,
     parse_contacts_queued,
 )
-from airflow_campaign_provider.lifecycle import contacts
-from airflow_campaign_provider.lifecycle.contacts import DEFAULT_BATCH_SIZE, UploadReport
-from airflow_campaign_provider.models.contact_list import (
-    AddContactsBody,
-    ContactListCreate,
-    ContactListUpdate,
-    checked,
-)
+from airflow_campaign_provider.lifecycle import DEFAULT_BATCH_SIZE, LazyUnit
 from airflow_campaign_provider.paging import MAX_CONTACT_PAGES, Page, pages
 from airflow_campaign_provider.phones import phone_key
 
@@ -32,9 +25,20 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from airflow_campaign_provider.api import ApiAnswer, ApiRequest
+    from airflow_campaign_provider.lifecycle import contacts
+    from airflow_campaign_provider.lifecycle.contacts import UploadReport
     from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
 __all__ = ["DEFAULT_BATCH_SIZE", "ContactListHookMixin", "UploadReport"]
+
+
+def __getattr__(name: str) -> Any:
+    """``UploadReport``, still importable from here, loaded with the contact-list units."""
+    if name == "UploadReport":
+        from airflow_campaign_provider.lifecycle.contacts import UploadReport
+
+        return UploadReport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Transport(Protocol):
@@ -59,6 +63,8 @@ class ContactListHookMixin:
         self: Transport, name: str, description: str, allow_duplicates: bool = False
     ) -> dict[str, Any]:
         """Create an empty list (``source: passiveApi``); its id is ``_id``. Not replayed blindly."""
+        from airflow_campaign_provider.models.contact_list import ContactListCreate, checked
+
         body = checked(
             ContactListCreate, name=name, description=description, allowDuplicates=allow_duplicates
         )
@@ -74,13 +80,17 @@ class ContactListHookMixin:
 
     def find_contact_list_by_name(self: Transport, name: str) -> dict[str, Any] | None:
         """The list whose name matches case-insensitively, or None."""
+        from airflow_campaign_provider.lifecycle.contacts import find_contact_list_by_name
+
         lists = parse_contact_lists(self.run(_requests(self).list_contact_lists()))
-        return contacts.find_contact_list_by_name(lists, name)
+        return find_contact_list_by_name(lists, name)
 
     def update_contact_list(
         self: Transport, contact_list_id: str, *, name: str | None = None, description: str | None = None
     ) -> dict[str, Any]:
         """Rename and/or describe a list; answers ``{contactListId, body}``."""
+        from airflow_campaign_provider.models.contact_list import ContactListUpdate, checked
+
         body = checked(ContactListUpdate, name=name, description=description)
         answer = self.run(_requests(self).update_contact_list(contact_list_id, body))
         data = answer.body.get("data") if isinstance(answer.body, dict) else None
@@ -116,6 +126,8 @@ class ContactListHookMixin:
     def add_contacts(self: Transport, contact_list_name: str, phones: list[str]) -> str:
         """One ``addContacts`` call of numbers sent as E.164 (validated first: every unreadable
         number named in one error); answers Kore's "in progress" message."""
+        from airflow_campaign_provider.models.contact_list import AddContactsBody, checked
+
         body = checked(
             AddContactsBody,
             contact_list_name=contact_list_name,
@@ -125,6 +137,12 @@ class ContactListHookMixin:
 
     # --- exactly once: the units of lifecycle.contacts, called with this hook ---------------
 
-    create_contact_list_once = contacts.create_contact_list_once
-    upload_contacts_once = contacts.upload_contacts_once
-    delete_contact_list_once = contacts.delete_contact_list_once
+    # (typed as the functions; at run time bound on first use, and their models loaded then)
+    if TYPE_CHECKING:
+        create_contact_list_once = contacts.create_contact_list_once
+        upload_contacts_once = contacts.upload_contacts_once
+        delete_contact_list_once = contacts.delete_contact_list_once
+    else:
+        create_contact_list_once = LazyUnit("contacts", "create_contact_list_once")
+        upload_contacts_once = LazyUnit("contacts", "upload_contacts_once")
+        delete_contact_list_once = LazyUnit("contacts", "delete_contact_list_once")

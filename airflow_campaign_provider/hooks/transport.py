@@ -29,7 +29,6 @@ from airflow_campaign_provider.api import (
     transport_error,
     url_failure,
 )
-from airflow_campaign_provider.budget import BudgetSettings, RequestBudget, budget_for
 from airflow_campaign_provider.exceptions import CampaignError
 from airflow_campaign_provider.hooks.base import CampaignHookBase
 
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
 
     import requests
 
+    from airflow_campaign_provider.budget import BudgetSettings, RequestBudget
     from airflow_campaign_provider.hooks.deadline import Exchange
     from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
@@ -99,6 +99,8 @@ class CampaignTransport(CampaignHookBase):
     @cached_property
     def budget(self) -> RequestBudget:
         """The account's request budget in this process: shared through the budget store if set."""
+        from airflow_campaign_provider.budget import budget_for
+
         settings = self.settings
         return budget_for(
             self._budget_settings(), settings.base_url, settings.account_id, limit_without_store=False
@@ -108,12 +110,16 @@ class CampaignTransport(CampaignHookBase):
         """From now on every call of this hook, retries included, takes a slot of the account's
         budget even without a budget store (a window of this hook's own then), instead of leaving
         the pace to Kore's 429s: for a caller about to send thousands of calls."""
+        from airflow_campaign_provider.budget import RequestBudget
+
         settings = self.settings
         self.__dict__["budget"] = RequestBudget(
             self._budget_settings(), settings.base_url, settings.account_id
         )
 
     def _budget_settings(self) -> BudgetSettings:
+        from airflow_campaign_provider.budget import BudgetSettings
+
         settings = self.settings
         return BudgetSettings.from_config(settings.requests_per_minute, settings.budget)
 

@@ -20,7 +20,31 @@ An operator, a TaskFlow task or a script gets the same guarantee with one call::
 The hook binds each under its old method name (``hook.start_campaign_once(...)``).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 #: What a create does when a same-named campaign exists: ``reuse`` it if it matches, or ``fail``.
 IF_EXISTS_CHOICES = ("reuse", "fail")
 #: Contacts per ``addContacts`` call unless a task says otherwise (Kore documents no cap).
 DEFAULT_BATCH_SIZE = 1000
+
+
+class LazyUnit:
+    """A unit of this package bound as a hook method, its module imported when the method is
+    first looked up: importing the hook stays cheap for a task that never calls it."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+        self.owner: type | None = None
+        self.attribute = name
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.owner, self.attribute = owner, attribute
+
+    def __get__(self, hook: object, owner: type | None = None) -> Any:
+        unit = getattr(importlib.import_module(f"{__name__}.{self.module}"), self.name)
+        if self.owner is not None:
+            setattr(self.owner, self.attribute, unit)  # later lookups find the function itself
+        return unit if hook is None else unit.__get__(hook, owner)
