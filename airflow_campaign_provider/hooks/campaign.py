@@ -9,7 +9,6 @@ module stays cheap (DAG files may import it): ``requests`` and ``jwt`` load on f
 
 from __future__ import annotations
 
-from functools import partialmethod
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider.api import (
@@ -29,14 +28,26 @@ from airflow_campaign_provider.exceptions import (
 from airflow_campaign_provider.hooks.base import DEFAULT_TIMEOUT, CampaignHookBase
 from airflow_campaign_provider.hooks.contact_list import ContactListHookMixin
 from airflow_campaign_provider.hooks.transport import CampaignTransport
-from airflow_campaign_provider.lifecycle import create, delete, lookup, schedule, start, stop, update, wait
-from airflow_campaign_provider.lifecycle.create import IF_EXISTS_CHOICES
-from airflow_campaign_provider.lifecycle.start import CampaignStart
+from airflow_campaign_provider.lifecycle import IF_EXISTS_CHOICES, LazyUnit
 from airflow_campaign_provider.models.bodies import UPDATE_HINTS, body_model, check_campaign_body
 from airflow_campaign_provider.paging import MAX_CAMPAIGN_PAGES, MAX_RESULT_PAGES, Page, pages
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
+    from functools import partialmethod
+
+    from airflow_campaign_provider.lifecycle import (
+        contacts,
+        create,
+        delete,
+        lookup,
+        schedule,
+        start,
+        stop,
+        update,
+        wait,
+    )
+    from airflow_campaign_provider.lifecycle.start import CampaignStart
 
 #: What moved out of this module and is still importable from it.
 __all__ = [
@@ -49,6 +60,16 @@ __all__ = [
     "body_model",
     "check_campaign_body",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``CampaignStart``, still importable from here, loaded with the start unit."""
+    if name == "CampaignStart":
+        from airflow_campaign_provider.lifecycle.start import CampaignStart
+
+        return CampaignStart
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Per (connection, stream, campaign type, trigger): the documented path shape that worked last.
 _WORKING_TRIGGER_SHAPE: dict[tuple[str, str, str, str], int] = {}
@@ -197,31 +218,55 @@ class CampaignHook(ContactListHookMixin, CampaignTransport):
         return parse_campaign(self.run(self.api.update_campaign(campaign_id, campaign_type, body)))
 
     # --- the lifecycle, exactly once: each a function of lifecycle/ taking this hook ----------
+    # Typed as the functions; at run time each is bound when first used (LazyUnit), so a task
+    # loads only the units it calls.
 
-    find_campaign_by_name = lookup.find_campaign_by_name
-    campaigns_named = lookup.campaigns_named
-    create_campaign_once = create.create_campaign_once
-    #: The SMS create of the first release; every type goes through :meth:`create_campaign_once`.
-    create_sms_campaign_once = create.create_campaign_once
-    #: :func:`~airflow_campaign_provider.lifecycle.create.create_from_body_once` of each type.
-    create_voice_campaign_once = partialmethod(create.create_from_body_once, "voice")
-    create_sms_text_campaign_once = partialmethod(create.create_from_body_once, "sms")
-    start_campaign_once = start.start_campaign_once
-    stop_campaign_if_running = stop.stop_campaign_if_running
-    delete_campaign_if_exists = delete.delete_campaign_if_exists
-    check_campaign_status = wait.check_campaign_status
-    wait_for_campaign_status = wait.wait_for_campaign_status
-    update_campaign = update.update_campaign
+    if TYPE_CHECKING:
+        find_campaign_by_name = lookup.find_campaign_by_name
+        campaigns_named = lookup.campaigns_named
+        create_campaign_once = create.create_campaign_once
+        create_sms_campaign_once = create.create_campaign_once
+        create_voice_campaign_once = partialmethod(create.create_from_body_once, "voice")
+        create_sms_text_campaign_once = partialmethod(create.create_from_body_once, "sms")
+        start_campaign_once = start.start_campaign_once
+        stop_campaign_if_running = stop.stop_campaign_if_running
+        delete_campaign_if_exists = delete.delete_campaign_if_exists
+        check_campaign_status = wait.check_campaign_status
+        wait_for_campaign_status = wait.wait_for_campaign_status
+        update_campaign = update.update_campaign
+        enable_campaign_schedule = schedule.enable_campaign_schedule
+        disable_campaign_schedule = schedule.disable_campaign_schedule
+        create_contact_list_once = contacts.create_contact_list_once
+        upload_contacts_once = contacts.upload_contacts_once
+        delete_contact_list_once = contacts.delete_contact_list_once
+    else:
+        find_campaign_by_name = LazyUnit("lookup", "find_campaign_by_name")
+        campaigns_named = LazyUnit("lookup", "campaigns_named")
+        create_campaign_once = LazyUnit("create", "create_campaign_once")
+        #: The SMS create of the first release; every type goes through :meth:`create_campaign_once`.
+        create_sms_campaign_once = LazyUnit("create", "create_campaign_once")
+        #: :func:`~airflow_campaign_provider.lifecycle.create.create_from_body_once` of each type.
+        create_voice_campaign_once = LazyUnit("create", "create_from_body_once", "voice")
+        create_sms_text_campaign_once = LazyUnit("create", "create_from_body_once", "sms")
+        start_campaign_once = LazyUnit("start", "start_campaign_once")
+        stop_campaign_if_running = LazyUnit("stop", "stop_campaign_if_running")
+        delete_campaign_if_exists = LazyUnit("delete", "delete_campaign_if_exists")
+        check_campaign_status = LazyUnit("wait", "check_campaign_status")
+        wait_for_campaign_status = LazyUnit("wait", "wait_for_campaign_status")
+        update_campaign = LazyUnit("update", "update_campaign")
+        #: Schedules by name: the units of lifecycle.schedule.
+        enable_campaign_schedule = LazyUnit("schedule", "enable_campaign_schedule")
+        disable_campaign_schedule = LazyUnit("schedule", "disable_campaign_schedule")
+        #: Contact lists: the units of lifecycle.contacts (their pydantic models load with them).
+        create_contact_list_once = LazyUnit("contacts", "create_contact_list_once")
+        upload_contacts_once = LazyUnit("contacts", "upload_contacts_once")
+        delete_contact_list_once = LazyUnit("contacts", "delete_contact_list_once")
 
     # --- schedules, per-contact results, the connection test ----------------------------------
 
     def set_campaign_schedule(self, campaign_name: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
         """One schedule call, keyed by name: ``body`` enables, None disables; ``{status, message, id}``."""
         return parse_schedule(self.run(self.api.set_schedule(campaign_name, body)))
-
-    # Schedules by name: the units of lifecycle.schedule, called with this hook.
-    enable_campaign_schedule = schedule.enable_campaign_schedule
-    disable_campaign_schedule = schedule.disable_campaign_schedule
 
     def iter_contact_results(self, campaign_id: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
         """A voice campaign's per-contact results, page by page (one call per page, at most 100 rows),

@@ -1,8 +1,8 @@
 """Contact lists on ``CampaignHook``: one thin method per Kore contact-list call.
 
 The exactly-once units (create a list once, upload once, wait for the count, delete once) live
-in :mod:`airflow_campaign_provider.lifecycle.contacts`; the ``*_once`` methods here hand the hook
-to them. Every call goes through the hook's normal request path (``run``), so it spends the
+in :mod:`airflow_campaign_provider.lifecycle.contacts`; ``CampaignHook`` binds them as its
+``*_once`` methods, with the other units. Every call goes through the hook's normal request path (``run``), so it spends the
 account's one request budget like every other call.
 """
 
@@ -17,7 +17,7 @@ from airflow_campaign_provider.api import (
     parse_contacts_page,
     parse_contacts_queued,
 )
-from airflow_campaign_provider.lifecycle import DEFAULT_BATCH_SIZE, LazyUnit
+from airflow_campaign_provider.lifecycle import DEFAULT_BATCH_SIZE
 from airflow_campaign_provider.paging import MAX_CONTACT_PAGES, Page, pages
 from airflow_campaign_provider.phones import phone_key
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from airflow_campaign_provider.api import ApiAnswer, ApiRequest
-    from airflow_campaign_provider.lifecycle import contacts
     from airflow_campaign_provider.lifecycle.contacts import UploadReport
     from airflow_campaign_provider.models.connection import KoreConnectionSettings
 
@@ -134,15 +133,3 @@ class ContactListHookMixin:
             data=[{"phoneNumber": phone_key(phone)} for phone in phones],
         )
         return parse_contacts_queued(self.run(_requests(self).add_contacts(body)))
-
-    # --- exactly once: the units of lifecycle.contacts, called with this hook ---------------
-
-    # (typed as the functions; at run time bound on first use, and their models loaded then)
-    if TYPE_CHECKING:
-        create_contact_list_once = contacts.create_contact_list_once
-        upload_contacts_once = contacts.upload_contacts_once
-        delete_contact_list_once = contacts.delete_contact_list_once
-    else:
-        create_contact_list_once = LazyUnit("contacts", "create_contact_list_once")
-        upload_contacts_once = LazyUnit("contacts", "upload_contacts_once")
-        delete_contact_list_once = LazyUnit("contacts", "delete_contact_list_once")

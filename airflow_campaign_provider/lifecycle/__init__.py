@@ -22,6 +22,7 @@ The hook binds each under its old method name (``hook.start_campaign_once(...)``
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import Any
 
@@ -32,11 +33,12 @@ DEFAULT_BATCH_SIZE = 1000
 
 
 class LazyUnit:
-    """A unit of this package bound as a hook method, its module imported when the method is
-    first looked up: importing the hook stays cheap for a task that never calls it."""
+    """A unit of this package bound as a hook method (after ``args``, like ``partialmethod``), its
+    module imported when the method is first looked up: importing the hook stays cheap, and a
+    task loads only the units it calls."""
 
-    def __init__(self, module: str, name: str) -> None:
-        self.module, self.name = module, name
+    def __init__(self, module: str, name: str, *args: Any) -> None:
+        self.module, self.name, self.args = module, name, args
         self.owner: type | None = None
         self.attribute = name
 
@@ -45,6 +47,7 @@ class LazyUnit:
 
     def __get__(self, hook: object, owner: type | None = None) -> Any:
         unit = getattr(importlib.import_module(f"{__name__}.{self.module}"), self.name)
+        method = functools.partialmethod(unit, *self.args) if self.args else unit
         if self.owner is not None:
-            setattr(self.owner, self.attribute, unit)  # later lookups find the function itself
-        return unit if hook is None else unit.__get__(hook, owner)
+            setattr(self.owner, self.attribute, method)  # later lookups find the method itself
+        return method.__get__(hook, owner)
