@@ -34,6 +34,11 @@ DAG_ID = "kore_campaign_approval"
 APPROVAL_TASK = "approve_campaign"
 #: Where the HITL task waits: AWAITING_INPUT on Airflow 3.3, deferred to its trigger before.
 WAITING_STATES = ("awaiting_input", "deferred")
+#: The scheduler's log line for a processed exit of the approval task's workload while it waits.
+PAUSE_PROCESSED = re.compile(
+    rf"TaskInstance Finished: dag_id={DAG_ID}, task_id={APPROVAL_TASK}, run_id=(\w+),[^\n]*?"
+    rf"state=(?:{'|'.join(WAITING_STATES)})"
+)
 CAMPAIGN_ID = re.compile(r"`(cd-[0-9a-f-]+)`")
 
 
@@ -74,6 +79,15 @@ def test_a_reviewer_approves_one_campaign_and_rejects_another_through_the_rest_a
         return rows if len(rows) == 2 else None
 
     airflow.wait_for("both runs to wait for a reviewer", waiting_for_review, RUN_SECONDS)
+
+    def pause_seen_by_scheduler() -> bool | None:
+        # Airflow 3.3.2 fails the try of a HITL task answered before its scheduler has processed
+        # the pausing workload's exit ("finished with state success, but ... queued"): a person
+        # takes seconds, this test milliseconds, so it answers once the scheduler logged both.
+        log = (airflow.home / "scheduler.log").read_text(errors="replace")
+        return set(PAUSE_PROCESSED.findall(log)) >= {"approved", "rejected"} or None
+
+    airflow.wait_for("the scheduler to see both tasks wait", pause_seen_by_scheduler, RUN_SECONDS)
 
     def review(run_id: str) -> dict[str, Any] | None:
         answer = api.get(hitl_url(run_id))
