@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from airflow_campaign_provider._lazy import lazy_names
+
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import (
         AirflowFailException,
@@ -39,15 +41,15 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Each of common-compat's names in ``__all__``, imported when first asked for."""
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from airflow.providers.common.compat import sdk
-
-    value = getattr(sdk, name)
-    globals()[name] = value
-    return value
+#: Each of common-compat's names (all but the two async helpers below), imported when first asked for.
+__getattr__ = lazy_names(
+    __name__,
+    {
+        name: "airflow.providers.common.compat.sdk"
+        for name in __all__
+        if name not in ("amask_secret", "aread_connection")
+    },
+)
 
 
 async def amask_secret(secret: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_campaign_provider._lazy import lazy_names
 from airflow_campaign_provider.api import (
     CampaignPage,
     parse_campaign,
@@ -62,13 +63,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """``CampaignStart``, still importable from here, loaded with the start unit."""
-    if name == "CampaignStart":
-        from airflow_campaign_provider.lifecycle.start import CampaignStart
-
-        return CampaignStart
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: ``CampaignStart``, still importable from here, loaded with the start unit.
+__getattr__ = lazy_names(__name__, {"CampaignStart": "airflow_campaign_provider.lifecycle.start"})
 
 
 #: Per (connection, stream, campaign type, trigger): the documented path shape that worked last.

@@ -2,14 +2,15 @@
 
 The exactly-once units (create a list once, upload once, wait for the count, delete once) live
 in :mod:`airflow_campaign_provider.lifecycle.contacts`; ``CampaignHook`` binds them as its
-``*_once`` methods, with the other units. Every call goes through the hook's normal request path (``run``), so it spends the
-account's one request budget like every other call.
+``*_once`` methods, with the other units. Every call goes through the hook's normal request
+path (``run``), so it spends the account's one request budget like every other call.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from airflow_campaign_provider._lazy import lazy_names
 from airflow_campaign_provider.api import (
     ContactListRequests,
     parse_contact_list,
@@ -31,13 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BATCH_SIZE", "ContactListHookMixin", "UploadReport"]
 
 
-def __getattr__(name: str) -> Any:
-    """``UploadReport``, still importable from here, loaded with the contact-list units."""
-    if name == "UploadReport":
-        from airflow_campaign_provider.lifecycle.contacts import UploadReport
-
-        return UploadReport
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: ``UploadReport``, still importable from here, loaded with the contact-list units.
+__getattr__ = lazy_names(__name__, {"UploadReport": "airflow_campaign_provider.lifecycle.contacts"})
 
 
 class Transport(Protocol):

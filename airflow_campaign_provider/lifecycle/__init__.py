@@ -37,10 +37,11 @@ class LazyUnit:
     module imported when the method is first looked up: importing the hook stays cheap, and a
     task loads only the units it calls."""
 
+    owner: type
+    attribute: str
+
     def __init__(self, module: str, name: str, *args: Any) -> None:
         self.module, self.name, self.args = module, name, args
-        self.owner: type | None = None
-        self.attribute = name
 
     def __set_name__(self, owner: type, attribute: str) -> None:
         self.owner, self.attribute = owner, attribute
@@ -48,6 +49,5 @@ class LazyUnit:
     def __get__(self, hook: object, owner: type | None = None) -> Any:
         unit = getattr(importlib.import_module(f"{__name__}.{self.module}"), self.name)
         method = functools.partialmethod(unit, *self.args) if self.args else unit
-        if self.owner is not None:
-            setattr(self.owner, self.attribute, method)  # later lookups find the method itself
+        setattr(self.owner, self.attribute, method)  # later lookups find the method itself
         return method.__get__(hook, owner)

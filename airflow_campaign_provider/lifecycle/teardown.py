@@ -81,6 +81,10 @@ class TeardownAction(str, Enum):
     WOULD_DELETE = "would_delete"
 
 
+#: The actions after which the campaign is gone (a dry run does nothing).
+DELETING_ACTIONS = frozenset({TeardownAction.STOPPED_AND_DELETED, TeardownAction.DELETED})
+
+
 @dataclass(frozen=True)
 class CampaignFilter:
     """Which campaigns a teardown takes when no ids are given: those meeting every criterion given.

@@ -191,15 +191,13 @@ def _export_results(op: Any, result: Any) -> Effects:
     )
 
 
-#: What a teardown did to a campaign that is gone afterwards (a dry run does nothing).
-_TORN_DOWN = ("stopped_and_deleted", "deleted")
-
-
 def _teardown(op: Any, result: Any) -> Effects:
     """Each campaign the teardown deleted whose name it learnt (from a list page or a status
     read): no request is made to learn the others'. A teardown that failed part way reports
     the ones it did delete, from its error's report."""
-    if result is None and hasattr(getattr(op, "_kore_error", None), "report"):
+    from airflow_campaign_provider.lifecycle.teardown import DELETING_ACTIONS, TeardownIncompleteError
+
+    if result is None and isinstance(op._kore_error, TeardownIncompleteError):
         result = op._kore_error.report.to_dict()
     report = dict(result) if isinstance(result, Mapping) else {}
     campaign_type = str(report.get("campaign_type") or op.campaign_type).lower()
@@ -216,7 +214,9 @@ def _teardown(op: Any, result: Any) -> Effects:
             },
         )
         for campaign in report.get("campaigns") or []
-        if isinstance(campaign, Mapping) and campaign.get("name") and campaign.get("action") in _TORN_DOWN
+        if isinstance(campaign, Mapping)
+        and campaign.get("name")
+        and campaign.get("action") in DELETING_ACTIONS
     ]
     return Effects(outputs=outputs)
 

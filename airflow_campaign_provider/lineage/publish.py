@@ -40,14 +40,16 @@ def publish_changes(operator: Any, outlet_events: Any, effects: Effects, host: s
             continue
         resource = touch.resource(host, stream_id)
         extra = jsonable(touch.extra)
-        matched = False
-        for asset, named in declared:
-            # a change by id (name unknown) is the declared asset's of its kind
-            if named.kind == touch.kind and (resource is None or named == resource):
-                outlet_events[asset].extra.update(extra)
-                unmatched.pop(asset.uri, None)
-                matched = True
-        if resource is not None and published and not matched:
+        # a change by id (name unknown) is the declared asset's of its kind
+        matches = [
+            asset
+            for asset, named in declared
+            if named.kind == touch.kind and (resource is None or named == resource)
+        ]
+        for asset in matches:
+            outlet_events[asset].extra.update(extra)
+            unmatched.pop(asset.uri, None)
+        if resource is not None and published and not matches:
             outlet_events[alias].add(resource.asset(), extra=extra)
     changed_kinds = {touch.kind for touch in effects.outputs if touch.published}
     for asset, named in unmatched.values():

@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import BaseOperator
+from airflow_campaign_provider._lazy import lazy_names
 from airflow_campaign_provider.guidance import ExplainedArgumentsMeta
 from airflow_campaign_provider.hooks import DEFAULT_CONN_ID
 from airflow_campaign_provider.operators.arguments import check_target, raise_problems
@@ -38,13 +39,8 @@ log = logging.getLogger(__name__)
 _RECORDED_METHODS = ("execute", "execute_complete")
 
 
-def __getattr__(name: str) -> Any:
-    """``CampaignHook``, imported on first use (and replaceable here by tests)."""
-    if name == "CampaignHook":
-        from airflow_campaign_provider.hooks.campaign import CampaignHook
-
-        return CampaignHook
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: ``CampaignHook``, imported on first use (and replaceable here by tests).
+__getattr__ = lazy_names(__name__, {"CampaignHook": "airflow_campaign_provider.hooks.campaign"})
 
 
 def hook_params_problems(hook_params: Mapping[str, Any] | None) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from airflow_campaign_provider._lazy import lazy_names
 from airflow_campaign_provider.sandbox.config import FaultConfig, SandboxConfig
 from airflow_campaign_provider.sandbox.seed import Seed, Template, sample_create_body, sample_voice_body
 from airflow_campaign_provider.sandbox.server import SandboxServer
@@ -30,10 +31,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """`SandboxAdmin` is imported on first use (it pulls in httpx)."""
-    if name == "SandboxAdmin":
-        from airflow_campaign_provider.sandbox.admin import SandboxAdmin
-
-        return SandboxAdmin
-    raise AttributeError(name)
+#: `SandboxAdmin` is imported on first use (it pulls in httpx).
+__getattr__ = lazy_names(__name__, {"SandboxAdmin": "airflow_campaign_provider.sandbox.admin"})

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_campaign_provider._compat import BaseSensorOperator, PokeReturnValue, conf
+from airflow_campaign_provider._lazy import lazy_names
 from airflow_campaign_provider.exceptions import CampaignWaitFailedError
 from airflow_campaign_provider.hooks import DEFAULT_CONN_ID
 from airflow_campaign_provider.operators.arguments import raise_problems
@@ -24,13 +25,8 @@ if TYPE_CHECKING:
     from airflow_campaign_provider.hooks.campaign import CampaignHook
 
 
-def __getattr__(name: str) -> Any:
-    """``CampaignHook``, imported on first use (and replaceable here by tests)."""
-    if name == "CampaignHook":
-        from airflow_campaign_provider.hooks.campaign import CampaignHook
-
-        return CampaignHook
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: ``CampaignHook``, imported on first use (and replaceable here by tests).
+__getattr__ = lazy_names(__name__, {"CampaignHook": "airflow_campaign_provider.hooks.campaign"})
 
 
 class CampaignStatusSensor(BaseSensorOperator):
